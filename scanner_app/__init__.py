@@ -1,0 +1,68 @@
+"""Put Scanner: scan a watchlist for cash-secured puts worth selling."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from .config import CACHE_BACKENDS, ConfigError, load_settings
+from .extensions import cache
+from .services import Scanner
+
+log = logging.getLogger(__name__)
+
+NO_REDIS_WARNING = (
+    "REDIS_URL is not set: using an in-process cache (one process only). "
+    "Install redis-server or set REDIS_URL=redis://host:6379/0 for the Redis backend."
+)
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app from the environment, with ``config`` overriding any setting."""
+    app = Flask(__name__)
+    settings = load_settings()
+    settings.update(config or {})
+    _check_production(settings)
+    app.config.update(settings)
+    app.config.from_prefixed_env()
+    _configure_cache(app)
+    cache.init_app(app)
+    app.extensions["put_scanner"] = Scanner.from_app(app)
+
+    from .cli import register_commands
+
+    register_commands(app)
+    from .web import register_web
+
+    register_web(app)
+    return app
+
+
+def _check_production(settings: Mapping[str, Any]) -> None:
+    """Production needs a shared Redis, a secret key and a password hash."""
+    if settings["SCANNER_ENV"] != "production":
+        return
+    for name in ("REDIS_URL", "SECRET_KEY", "SCANNER_PASSWORD_HASH"):
+        if not settings.get(name):
+            raise ConfigError(
+                f"{name} must be set when SCANNER_ENV=production (see the README, Configuration)."
+            )
+
+
+def _configure_cache(app: Flask) -> None:
+    """Flask-Caching settings: JSON on Redis, or on an in-process Redis when there is none."""
+    backend = app.config["CACHE_BACKEND"]
+    if backend is None:
+        backend = "redis" if app.config["REDIS_URL"] else "memory"
+        if backend == "memory":
+            log.warning(NO_REDIS_WARNING)
+    app.config.setdefault("CACHE_TYPE", CACHE_BACKENDS[backend])
+    app.config.setdefault("CACHE_REDIS_URL", app.config["REDIS_URL"])
+    app.config.setdefault("CACHE_DEFAULT_TIMEOUT", app.config["CACHE_TTL_OPTIONS"])
+    app.config.setdefault(
+        "CACHE_OPTIONS",
+        {"socket_timeout": 2, "socket_connect_timeout": 2, "health_check_interval": 30},
+    )

@@ -1,0 +1,124 @@
+"""Settings read from the environment and validated once, at start-up."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+BUNDLED_WATCHLIST = Path(__file__).with_name("watchlist.toml")
+
+CACHE_BACKENDS = {
+    "redis": "scanner_app.cache_backends.JsonRedisCache",
+    "redis_sentinel": "scanner_app.cache_backends.JsonRedisSentinelCache",
+    "redis_cluster": "scanner_app.cache_backends.JsonRedisClusterCache",
+    "memory": "scanner_app.cache_backends.InProcessRedisCache",
+}
+
+
+class ConfigError(ValueError):
+    """A setting has a value the app cannot run with."""
+
+
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in allowed:
+            raise ValueError(f"one of {', '.join(allowed)}")
+        return value
+
+    return parse
+
+
+def _integer(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise ValueError(f"a whole number from {low} to {high}") from None
+        if not low <= value <= high:
+            raise ValueError(f"a whole number from {low} to {high}")
+        return value
+
+    return parse
+
+
+def _number(low: float, high: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            raise ValueError(f"a number from {low:g} to {high:g}") from None
+        if not math.isfinite(value) or not low <= value <= high:
+            raise ValueError(f"a number from {low:g} to {high:g}")
+        return value
+
+    return parse
+
+
+def _text(raw: str) -> str:
+    value = raw.strip()
+    if not value:
+        raise ValueError("a non-empty value")
+    return value
+
+
+def _existing_file(raw: str) -> Path:
+    path = Path(raw.strip()).expanduser()
+    if not path.is_file():
+        raise ValueError("the path of an existing TOML file")
+    return path
+
+
+#: name -> (parser, default as it would be written in the environment, or None for no default)
+SETTINGS: dict[str, tuple[Callable[[str], Any], str | None]] = {
+    "SCANNER_ENV": (_choice("local", "production"), "local"),
+    "MARKET_DATA": (_choice("demo", "yahoo"), None),
+    "REDIS_URL": (_text, None),
+    "CACHE_BACKEND": (_choice(*CACHE_BACKENDS), None),
+    "CACHE_KEY_PREFIX": (_text, "scanner:"),
+    "CACHE_TTL_OPTIONS": (_integer(60, 7 * 86400), "2700"),
+    "SCAN_LOCK_TTL": (_integer(2, 600), "60"),
+    "WATCHLIST_FILE": (_existing_file, str(BUNDLED_WATCHLIST)),
+    "SCAN_CONCURRENCY": (_integer(1, 64), "4"),
+    "RISK_FREE_RATE": (_number(-0.05, 0.25), "0.04"),
+    "DEMO_LATENCY_MS": (_integer(0, 10_000), "150"),
+    "DEMO_FAILURES": (_text, None),
+    "MIN_ANNUALIZED": (_number(0, 10_000), "30"),
+    "MIN_DELTA": (_number(-1, 0), "-0.20"),
+    "WEEKS": (_integer(1, 12), "4"),
+    "MIN_OPEN_INTEREST": (_integer(0, 10_000_000), "0"),
+    "MIN_VOLUME": (_integer(0, 10_000_000), "0"),
+    "MAX_SPREAD_PCT": (_number(0, 1000), "1000"),
+    "YAHOO_MAX_CONCURRENT": (_integer(1, 16), "3"),
+    "YAHOO_REQUESTS_PER_SECOND": (_number(0.1, 50), "2"),
+    "YAHOO_TIMEOUT": (_number(1, 120), "15"),
+    "YAHOO_RETRIES": (_integer(0, 10), "4"),
+    "POLL_INTERVAL_SECONDS": (_integer(1, 60), "2"),
+    "TRUSTED_PROXY_COUNT": (_integer(0, 5), "0"),
+    "SECRET_KEY": (_text, None),
+    "SCANNER_PASSWORD_HASH": (_text, None),
+}
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Parse every known setting from ``environ`` (default: the process environment).
+
+    Raises ConfigError naming the variable and the accepted values on the first bad one.
+    """
+    environ = os.environ if environ is None else environ
+    settings: dict[str, Any] = {}
+    for name, (parse, default) in SETTINGS.items():
+        raw = environ.get(name)
+        if raw is None or raw == "":
+            settings[name] = None if default is None else parse(default)
+            continue
+        try:
+            settings[name] = parse(raw)
+        except ValueError as accepted:
+            raise ConfigError(f"{name}={raw!r} is not valid: expected {accepted}.") from None
+    if settings["MARKET_DATA"] is None:
+        settings["MARKET_DATA"] = "yahoo" if settings["SCANNER_ENV"] == "production" else "demo"
+    return settings

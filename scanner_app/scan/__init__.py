@@ -1,0 +1,1 @@
+"""Running scans and keeping their results."""

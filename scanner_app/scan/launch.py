@@ -1,0 +1,60 @@
+"""Start a scan, or join the one that is running, honouring market hours."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from ..market.calendar import NY, is_market_open, next_open
+from .engine import ProgressListener, ScanSummary
+
+if TYPE_CHECKING:
+    from ..services import Scanner
+
+MARKET_CLOSED_MESSAGE = (
+    "Market is closed. Scans only run during market hours (9:30 AM - 4:00 PM ET). Next open: {}."
+)
+
+
+@dataclass(frozen=True)
+class Launch:
+    """What a scan request did: ``started``, ``joined`` or ``market_closed``."""
+
+    outcome: str
+    scan_id: str | None = None
+    message: str = ""
+    summary: ScanSummary | None = None
+
+
+def market_closed_message(now: datetime) -> str:
+    """The "Last scan" message for a scan refused because the market is closed."""
+    return MARKET_CLOSED_MESSAGE.format(
+        next_open(now).astimezone(NY).strftime("%a %b %d %I:%M %p ET")
+    )
+
+
+def launch_scan(
+    scanner: Scanner, *, force: bool = False, foreground: ProgressListener | None = None
+) -> Launch:
+    """Start exactly one scan across all processes, or join the running one.
+
+    In production the market must be open unless ``force``. With ``foreground`` the scan
+    runs in the caller's thread, reporting progress to it; otherwise the scanner's executor
+    runs it and this returns at once. Raises CacheUnavailable when Redis is down.
+    """
+    now = scanner.clock()
+    if scanner.enforces_market_hours and not force and not is_market_open(now):
+        message = market_closed_message(now)
+        scanner.store.set_last_run(message)
+        return Launch("market_closed", message=message)
+    scan_id = uuid.uuid4().hex
+    if not scanner.store.acquire_lock(scan_id):
+        return Launch("joined", scan_id=scanner.store.lock_owner())
+    engine = scanner.engine()
+    if foreground is not None:
+        summary = engine.run(scan_id, foreground)
+        return Launch("started", scan_id, summary.message, summary)
+    scanner.executor.submit(lambda: engine.run(scan_id), name=f"scan-{scan_id[:8]}")
+    return Launch("started", scan_id)

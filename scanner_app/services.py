@@ -1,0 +1,82 @@
+"""The scanner's parts, built once per app from its config."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, current_app
+
+from .extensions import cache
+from .market.provider import MarketProvider, create_provider
+from .scan.engine import ScanEngine
+from .scan.executors import Executor, ThreadExecutor
+from .scan.screen import Criteria
+from .scan.store import ScanStore
+from .watchlist import Watchlist, load_watchlist
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Scanner:
+    """Watchlist, market, store, criteria and executor: what a scan and a page need."""
+
+    settings: Mapping[str, Any]
+    watchlist: Watchlist
+    provider: MarketProvider
+    store: ScanStore
+    criteria: Criteria
+    executor: Executor
+    clock: Callable[[], datetime]
+
+    @classmethod
+    def from_app(cls, app: Flask) -> Scanner:
+        """Build the scanner from ``app.config`` (the cache must be initialised)."""
+        config = app.config
+        return cls(
+            settings=config,
+            watchlist=load_watchlist(config["WATCHLIST_FILE"]),
+            provider=config.get("MARKET_PROVIDER") or create_provider(config),
+            store=ScanStore(
+                app.extensions["cache"][cache],
+                prefix=config["CACHE_KEY_PREFIX"],
+                ttl=config["CACHE_TTL_OPTIONS"],
+                lock_ttl=config["SCAN_LOCK_TTL"],
+            ),
+            criteria=Criteria.from_settings(config),
+            executor=config.get("SCAN_EXECUTOR") or ThreadExecutor(),
+            clock=config.get("CLOCK") or utc_now,
+        )
+
+    @property
+    def local_mode(self) -> bool:
+        """Local mode scans outside market hours."""
+        return self.settings["SCANNER_ENV"] != "production"
+
+    @property
+    def enforces_market_hours(self) -> bool:
+        """Production scans only while NYSE is open."""
+        return not self.local_mode
+
+    def engine(self) -> ScanEngine:
+        """A scan engine over the current watchlist."""
+        return ScanEngine(
+            store=self.store,
+            provider=self.provider,
+            symbols=self.watchlist.symbols(),
+            criteria=self.criteria,
+            rate=self.settings["RISK_FREE_RATE"],
+            concurrency=self.settings["SCAN_CONCURRENCY"],
+            clock=self.clock,
+        )
+
+
+def current_scanner() -> Scanner:
+    """The scanner of the app handling the current request or command."""
+    return current_app.extensions["put_scanner"]

@@ -1,0 +1,150 @@
+"""Shared fixtures: a real Redis server, the app on it, a client and a CLI runner.
+
+Redis: ``REDIS_URL`` when set, else a throwaway ``redis-server`` on a free port. With no
+Redis at all the tests that need it are skipped with the reason -- except under
+``CI=true``, where that is an error. Every test gets its own key prefix, and its keys are
+deleted afterwards, so a ``REDIS_URL`` pointing at a shared server loses nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import redis
+
+from scanner_app import create_app
+from scanner_app.market.demo import DemoProvider
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for(url: str, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    client = redis.Redis.from_url(url)
+    while True:
+        try:
+            client.ping()
+            return
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+        finally:
+            client.close()
+
+
+def _no_redis(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"Redis is required under CI=true: {reason}")
+    pytest.skip(f"no Redis: {reason}")
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a real Redis server for the whole session."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        try:
+            _wait_for(url, seconds=2)
+        except redis.ConnectionError as error:
+            _no_redis(f"REDIS_URL={url} does not answer ({error})")
+        yield url
+        return
+    server = shutil.which("redis-server")
+    if server is None:
+        _no_redis("REDIS_URL is not set and redis-server is not installed")
+    port = _free_port()
+    workdir = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        _wait_for(url)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def key_prefix() -> str:
+    """A key prefix of this test's own."""
+    return f"test-{uuid.uuid4().hex[:12]}:"
+
+
+@pytest.fixture
+def redis_client(redis_url: str, key_prefix: str) -> Iterator[redis.Redis]:
+    """A raw client on the test Redis; the test's keys are deleted afterwards."""
+    client = redis.Redis.from_url(redis_url)
+    yield client
+    keys = list(client.scan_iter(match=f"{key_prefix}*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture
+def demo_provider() -> DemoProvider:
+    """The demo market without simulated latency, frozen on one day."""
+    return DemoProvider(latency_ms=0, today=lambda: FROZEN_NOW.date())
+
+
+class SynchronousExecutor:
+    """Runs a submitted scan before returning, so route tests see its end state."""
+
+    def submit(self, job, name):  # noqa: ANN001 - the Executor protocol
+        """Run ``job`` now."""
+        job()
+
+
+#: A Wednesday in regular trading hours: 2026-11-18 11:00 ET.
+FROZEN_NOW = datetime(2026, 11, 18, 16, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def app_config(redis_url: str, key_prefix: str, demo_provider: DemoProvider) -> dict:
+    """Config of a test app: real Redis, own prefix, demo market, scans run inline."""
+    return {
+        "TESTING": True,
+        "REDIS_URL": redis_url,
+        "CACHE_BACKEND": "redis",
+        "CACHE_KEY_PREFIX": key_prefix,
+        "MARKET_PROVIDER": demo_provider,
+        "SCAN_EXECUTOR": SynchronousExecutor(),
+        "CLOCK": lambda: FROZEN_NOW,
+        "SECRET_KEY": "test-secret",
+        "WTF_CSRF_ENABLED": False,
+    }
+
+
+@pytest.fixture
+def app(app_config: dict, redis_client: redis.Redis):
+    """The app on the test Redis (pytest-flask picks it up for ``client``)."""
+    return create_app(app_config)
+
+
+@pytest.fixture
+def small_watchlist(tmp_path: Path) -> Path:
+    """A three-ticker watchlist file."""
+    path = tmp_path / "watchlist.toml"
+    path.write_text(
+        '[[tickers]]\nsymbol = "AAPL"\nfair_value = 150\n\n'
+        '[[tickers]]\nsymbol = "TSLA"\n\n[[tickers]]\nsymbol = "KO"\n'
+    )
+    return path

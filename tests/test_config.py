@@ -1,0 +1,86 @@
+"""Settings from the environment: defaults, validation, production requirements."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scanner_app import create_app
+from scanner_app.config import BUNDLED_WATCHLIST, ConfigError, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_defaults():
+    settings = load_settings({})
+    assert settings["SCANNER_ENV"] == "local"
+    assert settings["MARKET_DATA"] == "demo"
+    assert settings["CACHE_TTL_OPTIONS"] == 2700
+    assert settings["MIN_ANNUALIZED"] == 30.0 and settings["MIN_DELTA"] == -0.2
+    assert settings["WEEKS"] == 4 and settings["RISK_FREE_RATE"] == 0.04
+    assert settings["WATCHLIST_FILE"] == BUNDLED_WATCHLIST
+    assert settings["REDIS_URL"] is None
+
+
+def test_production_defaults_to_yahoo():
+    assert load_settings({"SCANNER_ENV": "production"})["MARKET_DATA"] == "yahoo"
+    assert load_settings({"SCANNER_ENV": "production", "MARKET_DATA": "demo"})["MARKET_DATA"] == (
+        "demo"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("SCAN_CONCURRENCY", "abc", "a whole number from 1 to 64"),
+        ("SCAN_CONCURRENCY", "0", "a whole number from 1 to 64"),
+        ("MIN_DELTA", "2", "a number from -1 to 0"),
+        ("MIN_DELTA", "nan", "a number from -1 to 0"),
+        ("SCANNER_ENV", "staging", "one of local, production"),
+        ("MARKET_DATA", "bloomberg", "one of demo, yahoo"),
+        ("WATCHLIST_FILE", "/nonexistent/list.toml", "an existing TOML file"),
+        ("RISK_FREE_RATE", "4%", "a number from"),
+    ],
+)
+def test_a_bad_value_names_the_variable_and_the_accepted_values(name, value, expected):
+    with pytest.raises(ConfigError) as error:
+        load_settings({name: value})
+    assert str(error.value).startswith(f"{name}={value!r} is not valid")
+    assert expected in str(error.value)
+
+
+@pytest.mark.parametrize("missing", ["REDIS_URL", "SECRET_KEY", "SCANNER_PASSWORD_HASH"])
+def test_production_refuses_to_start_without_its_secrets(app_config, missing):
+    config = {**app_config, "SCANNER_ENV": "production", "SCANNER_PASSWORD_HASH": "x"}
+    config[missing] = None
+    with pytest.raises(ConfigError, match=missing):
+        create_app(config)
+
+
+def test_a_bad_setting_stops_the_command_line_with_a_clear_message():
+    env = {"PATH": "/usr/bin:/bin", "SCAN_CONCURRENCY": "abc", "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "scan"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "SCAN_CONCURRENCY='abc' is not valid: expected a whole number from 1 to 64." in (
+        result.stderr + result.stdout
+    )
+
+
+def test_without_redis_url_the_app_runs_on_an_in_process_cache(app_config, caplog):
+    config = {**app_config, "REDIS_URL": None, "CACHE_BACKEND": None}
+    app = create_app(config)
+    assert "REDIS_URL is not set" in caplog.text
+    store = app.extensions["put_scanner"].store
+    assert store.ping()
+    assert store.acquire_lock("scan-1") and not store.acquire_lock("scan-2")
+    assert store.release_lock("scan-1")

@@ -1,0 +1,180 @@
+"""Starting scans: exactly one across threads and processes, market hours, Redis down."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from scanner_app import create_app
+from scanner_app.scan.executors import ThreadExecutor
+from scanner_app.scan.launch import launch_scan
+from scanner_app.scan.store import CacheUnavailable
+
+SATURDAY_NOON = datetime(2026, 11, 21, 17, 0, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class RecordingExecutor:
+    """Counts the scans handed to it and runs none (the lock stays taken)."""
+
+    def __init__(self) -> None:
+        self.jobs = 0
+        self._lock = threading.Lock()
+
+    def submit(self, job, name):  # noqa: ANN001 - the Executor protocol
+        """Record the job."""
+        with self._lock:
+            self.jobs += 1
+
+
+@pytest.fixture
+def scanner_with(app_config, small_watchlist, redis_client):
+    """Build a scanner on the small watchlist with config overrides."""
+
+    def make(**overrides):
+        config = {**app_config, "WATCHLIST_FILE": small_watchlist, **overrides}
+        return create_app(config).extensions["put_scanner"]
+
+    return make
+
+
+def test_many_threads_start_exactly_one_scan(scanner_with):
+    executor = RecordingExecutor()
+    scanner = scanner_with(SCAN_EXECUTOR=executor)
+
+    with ThreadPoolExecutor(16) as pool:
+        launches = list(pool.map(lambda _: launch_scan(scanner), range(64)))
+
+    started = [launch for launch in launches if launch.outcome == "started"]
+    joined = [launch for launch in launches if launch.outcome == "joined"]
+    assert len(started) == 1 and executor.jobs == 1
+    assert len(joined) == 63
+    assert {launch.scan_id for launch in joined} == {started[0].scan_id}
+
+
+def test_background_scan_returns_at_once_and_finishes(scanner_with):
+    scanner = scanner_with(SCAN_EXECUTOR=ThreadExecutor())
+    launch = launch_scan(scanner)
+    assert launch.outcome == "started"
+    deadline = time.monotonic() + 20
+    while scanner.store.lock_owner() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    snapshot = scanner.store.read_snapshot()
+    assert snapshot.state == "idle"
+    assert snapshot.progress.scan_id == launch.scan_id and snapshot.progress.done == 3
+
+
+def test_production_refuses_to_scan_while_the_market_is_closed(scanner_with):
+    executor = RecordingExecutor()
+    scanner = scanner_with(
+        SCANNER_ENV="production",
+        SCANNER_PASSWORD_HASH="x",
+        CLOCK=lambda: SATURDAY_NOON,
+        SCAN_EXECUTOR=executor,
+    )
+    launch = launch_scan(scanner)
+
+    assert launch.outcome == "market_closed" and executor.jobs == 0
+    assert scanner.store.lock_owner() is None
+    last_run = scanner.store.read_snapshot().last_run
+    assert last_run.startswith(
+        "Market is closed. Scans only run during market hours (9:30 AM - 4:00 PM ET)."
+    )
+    assert "Mon Nov 23 09:30 AM ET" in last_run
+
+
+def test_force_and_local_mode_scan_while_the_market_is_closed(scanner_with):
+    production = scanner_with(
+        SCANNER_ENV="production", SCANNER_PASSWORD_HASH="x", CLOCK=lambda: SATURDAY_NOON
+    )
+    assert launch_scan(production, force=True).outcome == "started"
+    local = scanner_with(CLOCK=lambda: SATURDAY_NOON)
+    assert launch_scan(local).outcome == "started"
+
+
+def test_redis_down_starts_nothing(scanner_with):
+    executor = RecordingExecutor()
+    scanner = scanner_with(REDIS_URL="redis://127.0.0.1:1/0", SCAN_EXECUTOR=executor)
+    with pytest.raises(CacheUnavailable):
+        launch_scan(scanner)
+    assert executor.jobs == 0
+
+
+def _cli_env(redis_url: str, prefix: str, watchlist: Path, **extra: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SCANNER_", "MARKET_", "DEMO_", "SCAN_", "CACHE_"))
+    }
+    env.update(
+        REDIS_URL=redis_url,
+        CACHE_KEY_PREFIX=prefix,
+        WATCHLIST_FILE=str(watchlist),
+        PYTHONPATH=str(ROOT),
+        **extra,
+    )
+    return env
+
+
+def _flask(*args: str, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_processes_start_exactly_one_scan(redis_url, key_prefix, small_watchlist, redis_client):
+    env = _cli_env(redis_url, key_prefix, small_watchlist, DEMO_LATENCY_MS="300")
+    processes = [_flask("scan", env=env) for _ in range(3)]
+    outputs = [process.communicate(timeout=60)[0] for process in processes]
+    codes = sorted(process.returncode for process in processes)
+
+    assert codes == [0, 3, 3], outputs
+    assert sum("Another scan is running" in out for out in outputs) == 2
+
+
+def test_a_killed_scan_frees_the_lock(redis_url, key_prefix, small_watchlist, redis_client):
+    lock_key = f"{key_prefix}scan_in_progress"
+    env = _cli_env(
+        redis_url, key_prefix, small_watchlist, DEMO_LATENCY_MS="2000", SCAN_LOCK_TTL="2"
+    )
+    process = _flask("scan", env=env)
+    deadline = time.monotonic() + 20
+    while not redis_client.exists(lock_key):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the scan never took the lock"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=10)
+
+    assert 0 < redis_client.ttl(lock_key) <= 2
+    deadline = time.monotonic() + 5
+    while redis_client.exists(lock_key):
+        assert time.monotonic() < deadline, "the lock outlived its TTL"
+        time.sleep(0.1)
+    again = _flask(
+        "scan", env=_cli_env(redis_url, key_prefix, small_watchlist, DEMO_LATENCY_MS="0")
+    )
+    again.communicate(timeout=60)
+    assert again.returncode == 0
+
+
+def test_default_lock_ttl_frees_a_killed_scan_within_two_minutes(
+    scanner_with, redis_client, key_prefix
+):
+    scanner = scanner_with()
+    assert scanner.store.acquire_lock("scan-1")
+    assert 0 < redis_client.ttl(f"{key_prefix}scan_in_progress") <= 120
