@@ -101,6 +101,12 @@ def weekly_expirations(today: date, weeks: int) -> list[date]:
     """
     if weeks < 1:
         raise ValueError(f"weeks must be at least 1, got {weeks!r}")
+    return list(_weekly_expirations(today, weeks))
+
+
+@lru_cache(maxsize=64)
+def _weekly_expirations(today: date, weeks: int) -> tuple[date, ...]:
+    """``weekly_expirations``, remembered: every ticker of a scan asks the same question."""
     friday = today + timedelta(days=FRIDAY - today.weekday())
     expirations: list[date] = []
     while len(expirations) < weeks:
@@ -108,7 +114,7 @@ def weekly_expirations(today: date, weeks: int) -> list[date]:
         if expiration >= today:
             expirations.append(expiration)
         friday += timedelta(weeks=1)
-    return expirations
+    return tuple(expirations)
 
 
 def expiration_window_end(today: date, weeks: int) -> date:

@@ -1,0 +1,319 @@
+"""A deterministic synthetic options market: any symbol, no network, same day -> same chains.
+
+Every random-looking number is drawn from a SHA-256 hash of the symbol, the date and
+what the number is for, so runs, processes and machines all agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from ..watchlist import normalize_symbol
+from .calendar import NY, market_today, weekly_expirations
+from .errors import MarketDataError, MarketTimeout, RateLimited, UnknownTicker
+from .models import OptionQuote, PutChain
+from .pricing import bs_put_price, days_to_expiry
+
+#: failure kind (as written in DEMO_FAILURES) -> the error the ticker's first request raises
+FAILURE_KINDS: dict[str, type[MarketDataError]] = {
+    "rate_limit": RateLimited,
+    "timeout": MarketTimeout,
+    "unknown": UnknownTicker,
+}
+
+LISTED_WEEKS = 8
+LOWEST_STRIKE = 0.70  # of spot
+HIGHEST_STRIKE = 1.10  # of spot
+
+#: (spot below, strike increment), checked in order
+STRIKE_STEPS = ((30.0, 0.5), (150.0, 1.0), (300.0, 2.5), (600.0, 5.0), (math.inf, 10.0))
+
+
+def _unit(*parts: object) -> float:
+    """A uniform number in [0, 1) fixed by ``parts``."""
+    digest = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2.0**64
+
+
+def _between(low: float, high: float, *parts: object) -> float:
+    """A uniform number in [low, high) fixed by ``parts``."""
+    return low + (high - low) * _unit(*parts)
+
+
+@dataclass(frozen=True)
+class _Profile:
+    """What a symbol is like, whatever the day."""
+
+    base_spot: float
+    base_vol: float
+    skew: float
+    liquidity: float  # scales open interest, volume and (inversely) spreads
+    wave_phase: float
+
+
+def _profile(symbol: str) -> _Profile:
+    """The lasting character of ``symbol``."""
+    return _Profile(
+        base_spot=10.0 * 80.0 ** _unit(symbol, "spot"),  # log-uniform, 10 to 800
+        base_vol=0.30 + 0.50 * math.sqrt(_unit(symbol, "vol")),  # leaning to the high end
+        skew=_between(0.6, 1.6, symbol, "skew"),
+        liquidity=_between(0.3, 3.0, symbol, "liquidity"),
+        wave_phase=_between(0.0, 2.0 * math.pi, symbol, "phase"),
+    )
+
+
+def _spot(symbol: str, profile: _Profile, day: date) -> float:
+    """The price of ``symbol`` on ``day``: a slow swing plus a small daily wiggle."""
+    swing = 0.08 * math.sin(2.0 * math.pi * day.toordinal() / 90.0 + profile.wave_phase)
+    wiggle = _between(-0.015, 0.015, symbol, day, "spot")
+    return round(profile.base_spot * math.exp(swing + wiggle), 2)
+
+
+def _strike_step(spot: float) -> float:
+    return next(step for below, step in STRIKE_STEPS if spot < below)
+
+
+def _strikes(spot: float) -> list[float]:
+    """The listed strikes from about 70 % to 110 % of ``spot`` on the usual grid."""
+    step = _strike_step(spot)
+    first = math.ceil(spot * LOWEST_STRIKE / step)
+    last = math.floor(spot * HIGHEST_STRIKE / step)
+    return [round(k * step, 2) for k in range(first, last + 1)]
+
+
+def _implied_vol(profile: _Profile, moneyness: float, t_years: float, term_factor: float) -> float:
+    """The smile: higher volatility for lower strikes (``moneyness`` = ln(strike / spot)).
+
+    The skew is set per standard deviation of the move to expiration, so it is steeper
+    for near expirations, as in real weekly chains.
+    """
+    deviations = moneyness / (profile.base_vol * math.sqrt(t_years))
+    deviations = min(3.0, max(-5.0, deviations))
+    smile = 1.0 - 0.07 * profile.skew * deviations + 0.015 * deviations * deviations
+    return profile.base_vol * term_factor * smile
+
+
+def _tick(price: float) -> float:
+    """The quoting increment: pennies under $3, nickels above."""
+    return 0.01 if price < 3.0 else 0.05
+
+
+def _bid_ask(theo: float, liquidity: float) -> tuple[float, float]:
+    """A quote around ``theo``; relatively wider for cheap contracts, bid 0 when worthless."""
+    half_spread = (0.02 + 0.04 * theo) / math.sqrt(liquidity) / 2.0
+    low, high = theo - half_spread, theo + half_spread
+    bid_tick, ask_tick = _tick(low), _tick(high)
+    # rounding to 9 places first keeps 0.29 / 0.01 from flooring to 28 ticks
+    bid = max(0.0, math.floor(round(low / bid_tick, 9)) * bid_tick)
+    ask = max(bid + ask_tick, math.ceil(round(high / ask_tick, 9)) * ask_tick)
+    return round(bid, 2), round(ask, 2)
+
+
+def _previous_weekday(day: date) -> date:
+    day -= timedelta(days=1)
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
+
+
+def _last_trade(theo: float, today: date, key: tuple[object, ...]) -> tuple[float, datetime]:
+    """A last price near ``theo``, traded during the previous weekday's session."""
+    last = round(max(0.01, theo * _between(0.94, 1.06, *key, "last")), 2)
+    day = _previous_weekday(today)
+    market_open = datetime(day.year, day.month, day.day, 9, 30, tzinfo=NY)
+    return last, market_open + timedelta(minutes=int(_between(0, 390, *key, "time")))
+
+
+def _occ_symbol(symbol: str, expiration: date, strike: float) -> str:
+    """The OCC contract symbol, e.g. AAPL250117P00150000."""
+    root = re.sub(r"[^A-Z0-9]", "", symbol)
+    return f"{root}{expiration:%y%m%d}P{round(strike * 1000):08d}"
+
+
+@dataclass(frozen=True)
+class _ChainSetting:
+    """What every put of one chain shares."""
+
+    symbol: str
+    profile: _Profile
+    today: date
+    expiration: date
+    spot: float
+    t_years: float
+    rate: float
+    term_factor: float  # this expiration's volatility relative to the symbol's base
+
+
+def _put(chain: _ChainSetting, strike: float) -> OptionQuote:
+    """One put contract with its quote, activity and last trade."""
+    key = (chain.symbol, chain.today, chain.expiration, strike)
+    moneyness = math.log(strike / chain.spot)
+    iv = _implied_vol(chain.profile, moneyness, chain.t_years, chain.term_factor)
+    theo = bs_put_price(chain.spot, strike, chain.t_years, chain.rate, iv)
+    bid, ask = _bid_ask(theo, chain.profile.liquidity)
+    weeks_out = (chain.expiration - chain.today).days / 7.0
+    closeness = math.exp(-((moneyness / 0.08) ** 2)) / (1.0 + weeks_out)
+    open_interest = int(4000 * chain.profile.liquidity * closeness * _between(0.3, 1.7, *key, "oi"))
+    volume = int(open_interest * _between(0.0, 0.4, *key, "volume"))
+    last, last_trade = _last_trade(theo, chain.today, key) if open_interest else (None, None)
+    return OptionQuote(
+        contract_symbol=_occ_symbol(chain.symbol, chain.expiration, strike),
+        expiration=chain.expiration,
+        strike=strike,
+        bid=bid,
+        ask=ask,
+        last=last,
+        volume=volume,
+        open_interest=open_interest,
+        implied_volatility=round(iv, 4),
+        last_trade=last_trade,
+    )
+
+
+def demo_chain(symbol: str, today: date, expiration: date, rate: float) -> PutChain:
+    """The synthetic put chain of ``symbol`` for ``expiration`` as seen on ``today``."""
+    profile = _profile(symbol)
+    setting = _ChainSetting(
+        symbol=symbol,
+        profile=profile,
+        today=today,
+        expiration=expiration,
+        spot=_spot(symbol, profile, today),
+        t_years=days_to_expiry(expiration, today) / 365.0,
+        rate=rate,
+        term_factor=_between(0.92, 1.08, symbol, today, expiration, "term"),
+    )
+    puts = tuple(_put(setting, strike) for strike in _strikes(setting.spot))
+    return PutChain(ticker=symbol, expiration=expiration, spot=setting.spot, puts=puts)
+
+
+def parse_failures(raw: str | None) -> dict[str, str]:
+    """``"TSLA:rate_limit,NFLX:timeout"`` -> ``{"TSLA": "rate_limit", "NFLX": "timeout"}``."""
+    failures: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in (raw or "").split(","))):
+        symbol, _, kind = item.partition(":")
+        failures[symbol.strip()] = kind.strip()
+    return failures
+
+
+def _checked_failures(failures: Mapping[str, str]) -> dict[str, str]:
+    """``failures`` with normalized symbols; ValueError names any bad symbol or kind."""
+    checked: dict[str, str] = {}
+    for raw_symbol, kind in failures.items():
+        symbol = normalize_symbol(raw_symbol)
+        if symbol is None:
+            raise ValueError(f"demo failure for {raw_symbol!r}: not a valid ticker symbol")
+        if kind not in FAILURE_KINDS:
+            raise ValueError(
+                f"demo failure for {symbol}: unknown kind {kind!r}; "
+                f"accepted kinds: {', '.join(FAILURE_KINDS)}"
+            )
+        checked[symbol] = kind
+    return checked
+
+
+class DemoFeed:
+    """One ticker's demo chains for one scan; chains it has fetched cost nothing again."""
+
+    def __init__(self, provider: DemoProvider, symbol: str, today: date) -> None:
+        self._provider = provider
+        self._symbol = symbol
+        self._today = today
+        self._listed = weekly_expirations(today, LISTED_WEEKS)
+        self._fetched: dict[date, PutChain] = {}
+        self._requested = False
+        self._listing_known = False
+
+    def expirations(self) -> list[date]:
+        """The next eight weekly expirations; one request, which also brings the nearest chain."""
+        if not self._listing_known:
+            self._request()
+            self._listing_known = True
+            self._fetched[self._listed[0]] = self._chain(self._listed[0])
+        return list(self._listed)
+
+    def put_chain(self, expiration: date) -> PutChain:
+        """The chain of a listed ``expiration``; one request unless already fetched."""
+        if expiration not in self._listed:
+            listed = ", ".join(day.isoformat() for day in self._listed)
+            raise MarketDataError(
+                f"{self._symbol}: no options expire on {expiration}; listed: {listed}"
+            )
+        if expiration not in self._fetched:
+            self._request()
+            self._fetched[expiration] = self._chain(expiration)
+        return self._fetched[expiration]
+
+    def _chain(self, expiration: date) -> PutChain:
+        return demo_chain(self._symbol, self._today, expiration, self._provider.rate)
+
+    def _request(self) -> None:
+        """Pay for one request; the first one fails if a failure is injected for the ticker."""
+        first = not self._requested
+        self._requested = True
+        self._provider.spend_request()
+        kind = self._provider.failures.get(self._symbol)
+        if first and kind is not None:
+            raise FAILURE_KINDS[kind](f"{self._symbol}: demo failure injected ({kind})")
+
+
+class DemoProvider:
+    """The synthetic market: deterministic chains for any symbol, with simulated latency."""
+
+    name = "demo"
+
+    def __init__(
+        self,
+        *,
+        latency_ms: int = 150,
+        rate: float = 0.04,
+        failures: Mapping[str, str] | None = None,
+        today: Callable[[], date] | None = None,
+        sleep: Callable[[float], object] = time.sleep,
+    ) -> None:
+        if latency_ms < 0:
+            raise ValueError(f"latency_ms must not be negative, got {latency_ms!r}")
+        self.latency_ms = latency_ms
+        self.rate = rate
+        self.failures = _checked_failures(failures or {})
+        self._today = today or market_today
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._request_count = 0
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> DemoProvider:
+        """A provider configured by DEMO_LATENCY_MS, RISK_FREE_RATE and DEMO_FAILURES."""
+        return cls(
+            latency_ms=settings["DEMO_LATENCY_MS"],
+            rate=settings["RISK_FREE_RATE"],
+            failures=parse_failures(settings.get("DEMO_FAILURES")),
+        )
+
+    @property
+    def request_count(self) -> int:
+        """Requests made so far by every feed of this provider."""
+        with self._lock:
+            return self._request_count
+
+    def open(self, ticker: str) -> DemoFeed:
+        """A feed for ``ticker`` (any case); cheap, makes no request."""
+        symbol = normalize_symbol(ticker)
+        if symbol is None:
+            raise UnknownTicker(f"{ticker!r} is not a valid ticker symbol")
+        return DemoFeed(self, symbol, self._today())
+
+    def spend_request(self) -> None:
+        """Count one request and wait the configured latency."""
+        with self._lock:
+            self._request_count += 1
+        if self.latency_ms:
+            self._sleep(self.latency_ms / 1000.0)

@@ -1,0 +1,129 @@
+"""The watchlist: which tickers to scan, read from a small TOML file and validated on load."""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+#: A ticker after upper-casing: 1-10 of A-Z, 0-9, "." and "-", starting with a letter.
+TICKER_PATTERN = re.compile(r"[A-Z][A-Z0-9.\-]{0,9}")
+
+ENTRY_KEYS = ("symbol", "fair_value")
+
+
+class WatchlistError(ValueError):
+    """The watchlist file cannot be used; the message names the file and the offending entry."""
+
+
+@dataclass(frozen=True)
+class WatchlistEntry:
+    """One ticker to scan, with the fair value its owner estimates, if any."""
+
+    symbol: str
+    fair_value: float | None = None
+
+
+@dataclass(frozen=True)
+class Watchlist:
+    """The validated tickers to scan, in file order, without duplicates."""
+
+    entries: tuple[WatchlistEntry, ...]
+
+    def symbols(self) -> list[str]:
+        """The ticker symbols, in file order."""
+        return [entry.symbol for entry in self.entries]
+
+    def fair_value(self, symbol: str) -> float | None:
+        """The fair value set for ``symbol`` (any case), or None if unset or not listed."""
+        wanted = symbol.upper()
+        return next((e.fair_value for e in self.entries if e.symbol == wanted), None)
+
+    def __contains__(self, symbol: object) -> bool:
+        return isinstance(symbol, str) and symbol.upper() in self.symbols()
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+def normalize_symbol(raw: object) -> str | None:
+    """``raw`` stripped and upper-cased if it is a valid ticker, else None.
+
+    Only ASCII is accepted, so look-alike letters (such as "ß", which upper-cases
+    to "SS") can never slip through.
+    """
+    if not isinstance(raw, str) or not raw.isascii():
+        return None
+    symbol = raw.strip().upper()
+    return symbol if TICKER_PATTERN.fullmatch(symbol) else None
+
+
+def load_watchlist(path: Path) -> Watchlist:
+    """Read and validate the watchlist TOML file at ``path``."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise WatchlistError(f"{path}: cannot read the watchlist: {error}") from None
+    return parse_watchlist(text, source=str(path))
+
+
+def parse_watchlist(text: str, source: str = "<watchlist>") -> Watchlist:
+    """Parse and validate watchlist TOML ``text``; ``source`` names it in error messages."""
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise WatchlistError(f"{source}: not valid TOML: {error}") from None
+    unknown = sorted(set(document) - {"tickers"})
+    if unknown:
+        raise WatchlistError(
+            f"{source}: unknown top-level key(s) {', '.join(unknown)}; "
+            "list tickers as [[tickers]] tables"
+        )
+    tables = document.get("tickers")
+    if not isinstance(tables, list) or not tables:
+        raise WatchlistError(f"{source}: no tickers; add at least one [[tickers]] table")
+    entries: list[WatchlistEntry] = []
+    seen: set[str] = set()
+    for index, table in enumerate(tables, start=1):
+        entry = _parse_entry(table, f"{source}: entry {index}")
+        if entry.symbol in seen:
+            raise WatchlistError(
+                f"{source}: entry {index} ({entry.symbol}): duplicate symbol {entry.symbol}"
+            )
+        seen.add(entry.symbol)
+        entries.append(entry)
+    return Watchlist(tuple(entries))
+
+
+def _parse_entry(table: Any, where: str) -> WatchlistEntry:
+    """One validated entry; ``where`` starts every error message."""
+    if not isinstance(table, dict):
+        raise WatchlistError(f"{where}: expected a [[tickers]] table, got {table!r}")
+    raw_symbol = table.get("symbol")
+    if raw_symbol is None:
+        raise WatchlistError(f"{where}: missing symbol")
+    symbol = normalize_symbol(raw_symbol)
+    if symbol is None:
+        raise WatchlistError(
+            f"{where} ({raw_symbol!r}): invalid symbol; expected 1-10 of A-Z, 0-9, "
+            "'.' or '-', starting with a letter"
+        )
+    where = f"{where} ({symbol})"
+    unknown = sorted(set(table) - set(ENTRY_KEYS))
+    if unknown:
+        raise WatchlistError(
+            f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(ENTRY_KEYS)}"
+        )
+    return WatchlistEntry(symbol, _parse_fair_value(table.get("fair_value"), where))
+
+
+def _parse_fair_value(raw: Any, where: str) -> float | None:
+    if raw is None:
+        return None
+    valid = isinstance(raw, int | float) and not isinstance(raw, bool)
+    if not valid or not math.isfinite(raw) or raw <= 0:
+        raise WatchlistError(f"{where}: fair_value must be a positive number, got {raw!r}")
+    return float(raw)
