@@ -1,0 +1,330 @@
+"""Option chains from Yahoo Finance through yfinance: throttled, retried, cleaned.
+
+Timeouts: yfinance's ``option_chain`` takes no timeout and its HTTP layer passes a fixed
+``timeout=30`` to every session call (cookie, crumb and options requests alike).
+``YahooSession`` is the lever: a curl_cffi session whose ``request`` replaces whatever
+timeout the caller passed with the session's own. It also turns HTTP 5xx answers into
+``YahooServerError``, which yfinance would otherwise hand to its JSON parser.
+
+yfinance keeps one HTTP session per process (its ``YfData`` singleton): every
+``yf.Ticker(session=...)`` makes that session the process-wide one, so run one
+``YahooProvider`` per process.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import yfinance as yf
+from curl_cffi import requests as curl_requests
+from curl_cffi.requests.exceptions import ConnectionError as CurlConnectionError
+from curl_cffi.requests.exceptions import HTTPError, RequestException
+from curl_cffi.requests.exceptions import Timeout as CurlTimeout
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+from yfinance.exceptions import YFRateLimitError
+from yfinance.utils import is_isin
+
+from .errors import MarketDataError, MarketTimeout, RateLimited, UnknownTicker
+from .models import OptionQuote, PutChain
+from .throttle import Throttle
+
+logger = logging.getLogger(__name__)
+
+#: Implied volatilities outside this range are Yahoo placeholders, not market data.
+PLAUSIBLE_IV = (0.01, 5.0)
+
+_SYMBOL = re.compile(r"\^?[A-Z0-9][A-Z0-9.=-]{0,19}")
+_NEW_YORK = ZoneInfo("America/New_York")
+
+_TIMEOUTS = (CurlTimeout, TimeoutError)
+
+
+class YahooServerError(HTTPError):
+    """Yahoo answered with an HTTP 5xx status."""
+
+
+_UNREACHABLE = (CurlConnectionError, ConnectionError, YahooServerError)
+_TRANSIENT = (YFRateLimitError, *_TIMEOUTS, *_UNREACHABLE)
+_UNREADABLE = (RequestException, ValueError, KeyError, TypeError, IndexError)
+
+
+class YahooSession(curl_requests.Session):
+    """A curl_cffi session that applies its own ``timeout`` to every request and raises on 5xx."""
+
+    def request(self, method: str, url: str, **kwargs: Any) -> curl_requests.Response:
+        """Send with the session's timeout; raise ``YahooServerError`` on an HTTP 5xx answer."""
+        kwargs["timeout"] = self.timeout
+        response = self.transmit(method, url, **kwargs)
+        if response.status_code >= 500:
+            raise YahooServerError(
+                f"Yahoo answered HTTP {response.status_code} for {url}", response=response
+            )
+        return response
+
+    def transmit(self, method: str, url: str, **kwargs: Any) -> curl_requests.Response:
+        """Perform one HTTP exchange with curl_cffi; test doubles override this."""
+        return super().request(method, url, **kwargs)
+
+
+def _new_york_today() -> date:
+    return datetime.now(_NEW_YORK).date()
+
+
+class YahooProvider:
+    """Yahoo option chains, at most ``max_concurrent`` requests at once across all threads,
+    started no faster than ``requests_per_second``, each retried up to ``retries`` times
+    with exponential backoff and jitter (``wait``, a tenacity wait strategy) when Yahoo
+    rate-limits, times out, cannot be reached or fails with a 5xx.
+
+    ``session`` is the HTTP session handed to yfinance; by default a ``YahooSession``
+    with ``timeout`` (an injected session brings its own timeout). ``today`` says which
+    expirations are already past.
+    """
+
+    name = "yahoo"
+
+    def __init__(
+        self,
+        *,
+        max_concurrent: int = 3,
+        requests_per_second: float = 2.0,
+        timeout: float = 15.0,
+        retries: int = 4,
+        session: curl_requests.Session | None = None,
+        today: Callable[[], date] | None = None,
+        wait: Callable[[RetryCallState], float] | None = None,
+    ) -> None:
+        if retries < 0:
+            raise ValueError(f"retries must be 0 or more, not {retries!r}")
+        self.retries = retries
+        self.session = (
+            session if session is not None else YahooSession(timeout=timeout, impersonate="chrome")
+        )
+        self.today = today if today is not None else _new_york_today
+        self._throttle = Throttle(max_concurrent, requests_per_second)
+        self._wait = wait if wait is not None else wait_exponential_jitter(initial=1.0, max=30.0)
+        self._count_lock = threading.Lock()
+        self._request_count = 0
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> YahooProvider:
+        """A provider tuned by the ``YAHOO_*`` settings."""
+        return cls(
+            max_concurrent=settings["YAHOO_MAX_CONCURRENT"],
+            requests_per_second=settings["YAHOO_REQUESTS_PER_SECOND"],
+            timeout=settings["YAHOO_TIMEOUT"],
+            retries=settings["YAHOO_RETRIES"],
+        )
+
+    @property
+    def request_count(self) -> int:
+        """Options-endpoint requests made so far, retries included."""
+        with self._count_lock:
+            return self._request_count
+
+    def open(self, ticker: str) -> YahooFeed:
+        """A feed for ``ticker``; makes no request."""
+        return YahooFeed(self, ticker)
+
+    def fetch_options(self, ticker: yf.Ticker, expiration: str | None) -> Any:
+        """yfinance's ``option_chain`` for one expiration (None: Yahoo's default, the nearest),
+        throttled and retried, with every failure turned into a ``MarketDataError``."""
+        attempts = self.retries + 1
+        retrying = Retrying(
+            stop=stop_after_attempt(attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type(_TRANSIENT),
+            reraise=True,
+        )
+        symbol = ticker.ticker
+        try:
+            return retrying(self._request_once, ticker, expiration)
+        except YFRateLimitError as error:
+            raise RateLimited(
+                f"Yahoo refused {symbol} as too many requests, {attempts} attempts in a row"
+            ) from error
+        except _TIMEOUTS as error:
+            raise MarketTimeout(
+                f"Yahoo did not answer for {symbol} in time, {attempts} attempts in a row"
+            ) from error
+        except _UNREACHABLE as error:
+            raise MarketDataError(
+                f"Yahoo failed to answer for {symbol}, {attempts} attempts in a row: {error}"
+            ) from error
+        except KeyError as error:
+            if error.args == ("expirationDates",):
+                raise UnknownTicker(f"Yahoo lists no options for {symbol}") from error
+            raise MarketDataError(f"Yahoo's option data for {symbol} lacks {error}") from error
+        except _UNREADABLE as error:
+            raise MarketDataError(
+                f"Yahoo's option data for {symbol} could not be read: {error}"
+            ) from error
+
+    def _request_once(self, ticker: yf.Ticker, expiration: str | None) -> Any:
+        with self._throttle.slot():
+            with self._count_lock:
+                self._request_count += 1
+            return ticker.option_chain(expiration)
+
+
+class YahooFeed:
+    """One ticker's options for one scan, on one ``yf.Ticker``.
+
+    The listing request (no date) brings the expirations, the spot quote and Yahoo's
+    default chain, which is the nearest expiration's; that answer is kept, so asking for
+    the nearest chain costs nothing more and E expirations cost E requests.
+    """
+
+    def __init__(self, provider: YahooProvider, ticker: str) -> None:
+        self._provider = provider
+        self._symbol = ticker.strip().upper()
+        self._lock = threading.Lock()
+        self._yf_ticker: yf.Ticker | None = None
+        self._listed: list[date] | None = None
+        self._nearest_answer: Any = None
+        self._listing_spot: float | None = None
+
+    def expirations(self) -> list[date]:
+        """Listed expirations from today on, ascending."""
+        today = self._provider.today()
+        return [day for day in self._listing() if day >= today]
+
+    def put_chain(self, expiration: date) -> PutChain:
+        """The cleaned puts of one listed expiration, with the spot price."""
+        listed = self._listing()
+        if expiration not in listed:
+            raise MarketDataError(
+                f"Yahoo lists no {expiration.isoformat()} expiration for {self._symbol}; "
+                f"listed: {', '.join(day.isoformat() for day in listed)}"
+            )
+        if expiration == listed[0]:
+            answer = self._nearest_answer
+        else:
+            answer = self._provider.fetch_options(self._yf_ticker, expiration.isoformat())
+        spot = _spot_price(answer.underlying) or self._listing_spot
+        if spot is None:
+            raise MarketDataError(f"Yahoo sent no price for {self._symbol}")
+        puts = () if answer.puts is None else _clean_puts(answer.puts, expiration)
+        return PutChain(ticker=self._symbol, expiration=expiration, spot=spot, puts=puts)
+
+    def _listing(self) -> list[date]:
+        with self._lock:
+            if self._listed is None:
+                ticker = self._ticker()
+                answer = self._provider.fetch_options(ticker, None)
+                listed = _listed_expirations(ticker)
+                if not listed:
+                    raise UnknownTicker(f"Yahoo lists no options for {self._symbol}")
+                self._nearest_answer = answer
+                self._listing_spot = _spot_price(answer.underlying)
+                self._listed = listed
+            return self._listed
+
+    def _ticker(self) -> yf.Ticker:
+        if self._yf_ticker is None:
+            if not _SYMBOL.fullmatch(self._symbol) or is_isin(self._symbol):
+                raise UnknownTicker(f"{self._symbol!r} is not a Yahoo ticker symbol")
+            self._yf_ticker = yf.Ticker(self._symbol, session=self._provider.session)
+        return self._yf_ticker
+
+
+def _listed_expirations(ticker: yf.Ticker) -> list[date]:
+    """The expirations yfinance collected from the answers so far, ascending.
+
+    Read from ``_expirations``: the public ``options`` property would send another,
+    unthrottled request when the listing is empty.
+    """
+    return sorted(date.fromisoformat(day) for day in ticker._expirations)
+
+
+def _number(value: Any) -> float | None:
+    """``value`` as a finite float, or None (NaN, None, text, booleans)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _positive(value: Any) -> float | None:
+    number = _number(value)
+    return number if number is not None and number > 0 else None
+
+
+def _non_negative(value: Any) -> float | None:
+    number = _number(value)
+    return number if number is not None and number >= 0 else None
+
+
+def _count(value: Any) -> int | None:
+    number = _non_negative(value)
+    return None if number is None else int(number)
+
+
+def _spot_price(quote: Any) -> float | None:
+    """The underlying's price: last trade, else the bid/ask midpoint, else the previous close."""
+    if not isinstance(quote, Mapping):
+        return None
+    last = _positive(quote.get("regularMarketPrice"))
+    if last is not None:
+        return last
+    bid, ask = _positive(quote.get("bid")), _positive(quote.get("ask"))
+    if bid is not None and ask is not None:
+        return (bid + ask) / 2
+    return _positive(quote.get("regularMarketPreviousClose"))
+
+
+def _plausible_iv(contract: str, value: Any) -> float | None:
+    iv = _number(value)
+    low, high = PLAUSIBLE_IV
+    if iv is not None and not low <= iv <= high:
+        logger.debug("%s: implied volatility %r is implausible, treated as unknown", contract, iv)
+        return None
+    return iv
+
+
+def _utc_time(value: Any) -> datetime | None:
+    if value is None or pd.isna(value):
+        return None
+    return pd.Timestamp(value).to_pydatetime().astimezone(UTC)
+
+
+def _quote(row: Mapping[str, Any], expiration: date) -> OptionQuote | None:
+    """One row of yfinance's puts frame as an ``OptionQuote``; None without contract or strike."""
+    contract = row.get("contractSymbol")
+    strike = _positive(row.get("strike"))
+    if not isinstance(contract, str) or not contract.strip() or strike is None:
+        return None
+    return OptionQuote(
+        contract_symbol=contract.strip(),
+        expiration=expiration,
+        strike=strike,
+        bid=_non_negative(row.get("bid")),
+        ask=_non_negative(row.get("ask")),
+        last=_non_negative(row.get("lastPrice")),
+        volume=_count(row.get("volume")),
+        open_interest=_count(row.get("openInterest")),
+        implied_volatility=_plausible_iv(contract, row.get("impliedVolatility")),
+        last_trade=_utc_time(row.get("lastTradeDate")),
+    )
+
+
+def _clean_puts(frame: pd.DataFrame, expiration: date) -> tuple[OptionQuote, ...]:
+    quotes = (_quote(row, expiration) for row in frame.to_dict("records"))
+    return tuple(quote for quote in quotes if quote is not None)

@@ -1,0 +1,403 @@
+"""The Yahoo provider, offline: yfinance's own code runs against a fake Yahoo session.
+
+Expected values below are read off the fixture files in ``fixtures/yahoo``.
+"""
+
+from __future__ import annotations
+
+import copy
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from curl_cffi.curl import Curl
+from curl_cffi.requests.exceptions import ConnectionError as CurlConnectionError
+from curl_cffi.requests.exceptions import Timeout as CurlTimeout
+from pytest_socket import SocketConnectBlockedError
+from tenacity import RetryCallState, wait_none
+from yfinance import cache as yf_cache
+from yfinance.data import SingletonMeta, YfData
+
+from scanner_app.market.errors import MarketDataError, MarketTimeout, RateLimited, UnknownTicker
+from scanner_app.market.models import OptionQuote
+from scanner_app.market.provider import create_provider
+from scanner_app.market.yahoo import YahooProvider, YahooSession
+from tests.yahoo_transport import CRUMB, OPTIONS_PATH, FakeYahoo, fixture_payload
+
+NOV_20, NOV_27, DEC_04 = date(2026, 11, 20), date(2026, 11, 27), date(2026, 12, 4)
+TODAY = date(2026, 11, 18)
+RETRIES = 2
+
+
+class RealNetworkBlocked(AssertionError):
+    """A test reached libcurl's transfer, i.e. tried the real network."""
+
+
+def _refuse_real_network(curl: Curl, *args: Any, **kwargs: Any) -> None:
+    raise RealNetworkBlocked("a test tried a real curl transfer")
+
+
+@pytest.fixture(autouse=True)
+def isolated_yfinance(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """A fresh yfinance per test: no shared session or crumb, no disk cache, no real curl.
+
+    yfinance keeps its session, cookie and crumb in the ``YfData`` singleton and its
+    cookie in a SQLite cache under ~/.cache; both are swapped out here and put back after.
+    """
+    saved = SingletonMeta._instances.pop(YfData, None)
+    monkeypatch.setattr(yf_cache._CookieCacheManager, "_Cookie_cache", yf_cache._CookieCacheDummy())
+    for manager in (yf_cache._TzDBManager, yf_cache._CookieDBManager, yf_cache._ISINDBManager):
+        monkeypatch.setattr(manager, "_cache_dir", str(tmp_path))
+    monkeypatch.setattr(Curl, "perform", _refuse_real_network)
+    yield
+    SingletonMeta._instances.pop(YfData, None)
+    if saved is not None:
+        SingletonMeta._instances[YfData] = saved
+
+
+@pytest.fixture
+def fake() -> FakeYahoo:
+    """The fake Yahoo, with a timeout of its own to check that every request carries it."""
+    return FakeYahoo(timeout=7.5)
+
+
+def make_provider(fake: FakeYahoo, **overrides: Any) -> YahooProvider:
+    """A provider on the fake Yahoo: fast rate, no backoff sleeps, frozen on TODAY."""
+    options: dict[str, Any] = {
+        "max_concurrent": 3,
+        "requests_per_second": 1000.0,
+        "retries": RETRIES,
+        "session": fake,
+        "today": lambda: TODAY,
+        "wait": wait_none(),
+    }
+    return YahooProvider(**(options | overrides))
+
+
+def test_opening_a_feed_makes_no_request(fake: FakeYahoo) -> None:
+    make_provider(fake).open("AAPL")
+    assert fake.requests == []
+
+
+def test_each_expiration_costs_exactly_one_options_request(fake: FakeYahoo) -> None:
+    provider = make_provider(fake)
+    feed = provider.open("AAPL")
+
+    expirations = feed.expirations()
+    chains = [feed.put_chain(expiration) for expiration in expirations]
+
+    assert expirations == [NOV_20, NOV_27, DEC_04]
+    assert [chain.expiration for chain in chains] == expirations
+    assert fake.options_requests == ["AAPL", "AAPL_2026-11-27", "AAPL_2026-12-04"]
+    assert provider.request_count == 3
+
+
+def test_the_nearest_chain_comes_with_the_listing_and_is_never_fetched_again(
+    fake: FakeYahoo,
+) -> None:
+    feed = make_provider(fake).open("AAPL")
+    first = feed.put_chain(NOV_20)  # no expirations() call before: the listing is fetched
+    again = feed.put_chain(NOV_20)
+
+    assert fake.options_requests == ["AAPL"]
+    assert first == again
+    assert first.puts[0].contract_symbol == "AAPL261120P00200000"
+
+
+def test_other_expirations_are_asked_for_by_date(fake: FakeYahoo) -> None:
+    chain = make_provider(fake).open("aapl ").put_chain(NOV_27)
+
+    dated = [request for request in fake.requests if OPTIONS_PATH in request.url][-1]
+    assert urlsplit(dated.url).query == "date=1795737600"  # 2026-11-27 00:00 UTC
+    assert chain.ticker == "AAPL"
+    assert chain.spot == 231.25  # this answer's own quote
+    assert [put.contract_symbol for put in chain.puts] == [
+        "AAPL261127P00200000",
+        "AAPL261127P00220000",
+    ]
+
+
+def test_rows_are_cleaned(fake: FakeYahoo) -> None:
+    chain = make_provider(fake).open("AAPL").put_chain(NOV_20)
+    puts = {put.contract_symbol: put for put in chain.puts}
+
+    assert chain.spot == 230.5
+    # The 230 put has no strike and the 235 put no contract symbol: both dropped.
+    assert list(puts) == [
+        "AAPL261120P00200000",
+        "AAPL261120P00210000",
+        "AAPL261120P00215000",
+        "AAPL261120P00220000",
+        "AAPL261120P00225000",
+        "AAPL261120P00190000",
+    ]
+    assert puts["AAPL261120P00200000"] == OptionQuote(
+        contract_symbol="AAPL261120P00200000",
+        expiration=NOV_20,
+        strike=200.0,
+        bid=0.45,
+        ask=0.5,
+        last=0.48,
+        volume=1520,
+        open_interest=8800,
+        implied_volatility=0.3125,
+        last_trade=datetime(2026, 11, 17, 20, 59, tzinfo=UTC),
+    )
+    assert type(puts["AAPL261120P00200000"].volume) is int
+    assert puts["AAPL261120P00200000"].last_trade.utcoffset().total_seconds() == 0
+    assert (puts["AAPL261120P00210000"].volume, puts["AAPL261120P00210000"].open_interest) == (
+        None,
+        None,
+    )
+    assert puts["AAPL261120P00215000"].bid == 0.0
+    assert puts["AAPL261120P00220000"].implied_volatility is None  # Yahoo sent 0
+    assert puts["AAPL261120P00225000"].implied_volatility is None  # Yahoo sent 12.5
+    assert puts["AAPL261120P00190000"].implied_volatility is None  # Yahoo's 1e-05 placeholder
+    assert puts["AAPL261120P00190000"].last_trade is None  # no lastTradeDate
+    assert puts["AAPL261120P00190000"].volume == 0
+
+
+def test_an_empty_puts_list_is_an_empty_chain(fake: FakeYahoo) -> None:
+    chain = make_provider(fake).open("AAPL").put_chain(DEC_04)
+    assert chain.puts == ()
+    assert chain.spot == 231.0
+
+
+@pytest.mark.parametrize(
+    ("dropped", "spot"),
+    [
+        (("regularMarketPrice",), 230.4),  # bid 230.3 / ask 230.5 midpoint
+        (("regularMarketPrice", "bid"), 228.9),  # previous close
+    ],
+)
+def test_spot_falls_back_to_the_midpoint_then_the_previous_close(
+    fake: FakeYahoo, dropped: tuple[str, ...], spot: float
+) -> None:
+    payload = fixture_payload("AAPL")
+    for field in dropped:
+        del payload["optionChain"]["result"][0]["quote"][field]
+    fake.payloads["AAPL"] = payload
+
+    assert make_provider(fake).open("AAPL").put_chain(NOV_20).spot == pytest.approx(spot)
+
+
+def test_a_chain_without_a_quote_uses_the_listings_spot(fake: FakeYahoo) -> None:
+    payload = fixture_payload("AAPL_2026-11-27")
+    del payload["optionChain"]["result"][0]["quote"]
+    fake.payloads["AAPL_2026-11-27"] = payload
+
+    assert make_provider(fake).open("AAPL").put_chain(NOV_27).spot == 230.5
+
+
+def test_no_price_anywhere_is_a_market_data_error(fake: FakeYahoo) -> None:
+    payload = fixture_payload("AAPL")
+    payload["optionChain"]["result"][0]["quote"] = {"symbol": "AAPL", "currency": "USD"}
+    fake.payloads["AAPL"] = payload
+
+    with pytest.raises(MarketDataError, match="no price for AAPL"):
+        make_provider(fake).open("AAPL").put_chain(NOV_20)
+
+
+def test_an_unknown_ticker_costs_one_request(fake: FakeYahoo) -> None:
+    with pytest.raises(UnknownTicker, match="NOPE"):
+        make_provider(fake).open("NOPE").expirations()
+    assert fake.options_requests == ["NOPE"]
+
+
+def test_a_result_without_expiration_dates_is_an_unknown_ticker(fake: FakeYahoo) -> None:
+    with pytest.raises(UnknownTicker, match="GONE"):
+        make_provider(fake).open("GONE").expirations()
+
+
+def test_an_empty_expiration_list_is_an_unknown_ticker(fake: FakeYahoo) -> None:
+    payload = copy.deepcopy(fixture_payload("GONE"))
+    payload["optionChain"]["result"][0]["expirationDates"] = []
+    fake.payloads["GONE"] = payload
+
+    with pytest.raises(UnknownTicker, match="GONE"):
+        make_provider(fake).open("GONE").put_chain(NOV_20)
+
+
+@pytest.mark.parametrize("symbol", ["", "   ", "AA PL", "$$$", "US0378331005"])
+def test_a_malformed_symbol_is_refused_without_a_request(fake: FakeYahoo, symbol: str) -> None:
+    with pytest.raises(UnknownTicker, match="not a Yahoo ticker symbol"):
+        make_provider(fake).open(symbol).expirations()
+    assert fake.requests == []
+
+
+def test_an_unlisted_expiration_is_a_clear_error_without_a_request(fake: FakeYahoo) -> None:
+    feed = make_provider(fake).open("AAPL")
+    with pytest.raises(MarketDataError, match="no 2026-11-21 expiration for AAPL") as error:
+        feed.put_chain(date(2026, 11, 21))
+    assert "listed: 2026-11-20, 2026-11-27, 2026-12-04" in str(error.value)
+    assert fake.options_requests == ["AAPL"]
+
+
+def test_expirations_already_past_are_left_out(fake: FakeYahoo) -> None:
+    feed = make_provider(fake, today=lambda: date(2026, 11, 21)).open("AAPL")
+    assert feed.expirations() == [NOV_27, DEC_04]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"<html><body>Something went wrong</body></html>",
+        {"optionChain": {"result": [{"expirationDates": [1795132800], "options": [{}]}]}},
+    ],
+    ids=["not-json", "chain-without-puts"],
+)
+def test_an_unreadable_answer_is_a_market_data_error_and_not_retried(
+    fake: FakeYahoo, payload: bytes | dict
+) -> None:
+    fake.payloads["AAPL"] = payload
+    provider = make_provider(fake)
+    with pytest.raises(MarketDataError, match="AAPL"):
+        provider.open("AAPL").put_chain(NOV_20)
+    assert provider.request_count == 1
+
+
+def test_every_request_carries_the_session_timeout(fake: FakeYahoo) -> None:
+    """yfinance passes timeout=30 to the session itself; YahooSession puts its own in."""
+    make_provider(fake).open("AAPL").put_chain(NOV_27)
+
+    hosts = {urlsplit(request.url).hostname for request in fake.requests}
+    assert {"fc.yahoo.com", "query1.finance.yahoo.com", "query2.finance.yahoo.com"} <= hosts
+    assert {request.timeout for request in fake.requests} == {7.5}
+    options = [request for request in fake.requests if OPTIONS_PATH in request.url]
+    assert [request.params for request in options] == [{"crumb": CRUMB}] * 2
+
+
+class RecordingWait:
+    """A tenacity wait that records each backoff it is asked for and waits 0 s."""
+
+    def __init__(self) -> None:
+        self.attempts: list[int] = []
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        self.attempts.append(retry_state.attempt_number)
+        return 0.0
+
+
+# yfinance retries a refused (HTTP 4xx) request once itself, with its other cookie
+# strategy, so one of our attempts fails on 429 only after two refusals.
+TRANSIENT_FAULTS: list[tuple[Callable[[], int | Exception], int]] = [
+    (lambda: 429, 2),
+    (lambda: CurlTimeout("Operation timed out after 7500 milliseconds"), 1),
+    (lambda: CurlConnectionError("Could not resolve host: query2.finance.yahoo.com"), 1),
+    (lambda: 503, 1),
+]
+
+
+@pytest.mark.parametrize(
+    ("make_fault", "failures"),
+    TRANSIENT_FAULTS,
+    ids=["rate-limited", "timeout", "connection", "server-error"],
+)
+def test_a_transient_failure_is_retried_after_a_backoff(
+    fake: FakeYahoo, make_fault: Callable[[], int | Exception], failures: int
+) -> None:
+    backoff = RecordingWait()
+    provider = make_provider(fake, wait=backoff)
+    fake.fail_next(make_fault(), times=failures)
+
+    chain = provider.open("AAPL").put_chain(NOV_20)
+
+    assert chain.puts[0].contract_symbol == "AAPL261120P00200000"
+    assert provider.request_count == 2
+    assert backoff.attempts == [1]
+
+
+@pytest.mark.parametrize(
+    ("make_fault", "error_type"),
+    [
+        (lambda: 429, RateLimited),
+        (lambda: CurlTimeout("Operation timed out after 7500 milliseconds"), MarketTimeout),
+        (lambda: CurlConnectionError("Connection refused"), MarketDataError),
+        (lambda: 503, MarketDataError),
+    ],
+    ids=["rate-limited", "timeout", "connection", "server-error"],
+)
+def test_a_lasting_failure_gives_up_after_the_retries(
+    fake: FakeYahoo, make_fault: Callable[[], int | Exception], error_type: type[Exception]
+) -> None:
+    provider = make_provider(fake)
+    fake.fail_next(make_fault(), times=None)
+
+    with pytest.raises(MarketDataError, match=f"AAPL.*{RETRIES + 1} attempts") as error:
+        provider.open("AAPL").expirations()
+
+    assert type(error.value) is error_type
+    assert provider.request_count == RETRIES + 1
+
+
+def _wait_until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached")
+        time.sleep(0.005)
+
+
+def test_concurrent_requests_never_exceed_max_concurrent(fake: FakeYahoo) -> None:
+    """Six feeds ask at once; the fake holds every options request until the gate opens."""
+    provider = make_provider(fake, max_concurrent=2)
+    fake.gate = threading.Event()
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        futures = [pool.submit(lambda: provider.open("AAPL").expirations()) for _ in range(6)]
+        try:
+            _wait_until(lambda: fake.in_flight >= 2)
+            time.sleep(0.05)  # a broken bound would let a third request in within this window
+            in_flight_while_held = fake.in_flight
+        finally:
+            fake.gate.set()
+        listings = [future.result(timeout=10) for future in futures]
+
+    assert in_flight_while_held == 2
+    assert fake.peak == 2
+    assert listings == [[NOV_20, NOV_27, DEC_04]] * 6
+    assert provider.request_count == 6
+
+
+def test_settings_tune_the_provider() -> None:
+    settings = {
+        "MARKET_DATA": "yahoo",
+        "YAHOO_MAX_CONCURRENT": 5,
+        "YAHOO_REQUESTS_PER_SECOND": 3.0,
+        "YAHOO_TIMEOUT": 9.0,
+        "YAHOO_RETRIES": 1,
+    }
+    provider = create_provider(settings)
+
+    assert isinstance(provider, YahooProvider)
+    assert provider.name == "yahoo"
+    assert provider.retries == 1
+    assert isinstance(provider.session, YahooSession)
+    assert provider.session.timeout == 9.0
+
+
+def test_no_test_here_can_reach_the_network() -> None:
+    """Proves both offline guards of this module are armed.
+
+    pytest-socket (``--disable-socket --allow-hosts=127.0.0.1,...`` in pyproject.toml)
+    guards Python's ``socket`` module: connecting to a non-local address raises (it also
+    warns, which ``pytest.warns`` absorbs). curl_cffi, which yfinance uses, opens its
+    sockets inside libcurl, out of pytest-socket's sight; so ``isolated_yfinance`` also
+    makes ``Curl.perform`` raise, and a provider on its real default session stops there
+    instead of reaching Yahoo. Every other test uses the fake session, which never
+    reaches curl at all.
+    """
+    with socket.socket() as sock, pytest.raises(SocketConnectBlockedError):
+        with pytest.warns(UserWarning, match="203.0.113.1"):
+            sock.connect(("203.0.113.1", 80))
+
+    provider = YahooProvider(retries=0, today=lambda: TODAY)
+    with pytest.raises(RealNetworkBlocked):
+        provider.open("AAPL").expirations()

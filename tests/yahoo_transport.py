@@ -1,0 +1,142 @@
+"""A fake Yahoo at the HTTP boundary: a ``YahooSession`` that answers from fixture files.
+
+yfinance sees a real curl_cffi session (it checks the type) and runs its own cookie,
+crumb and JSON-parsing code; only the final HTTP exchange (``transmit``) is replaced.
+Options answers come from ``fixtures/yahoo/<SYMBOL>.json`` (no date) and
+``<SYMBOL>_<YYYY-MM-DD>.json`` (``?date=<epoch>``), or from ``payloads`` set by a test.
+Any other URL raises ``UnexpectedRequest``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from curl_cffi import requests as curl_requests
+
+from scanner_app.market.yahoo import YahooSession
+
+FIXTURES = Path(__file__).parent / "fixtures" / "yahoo"
+CRUMB = "kX7r.Qf2mZb"
+OPTIONS_PATH = "/v7/finance/options/"
+
+#: An options-request fault: an HTTP status to answer with, or an exception to raise.
+Fault = int | Exception
+
+
+class UnexpectedRequest(AssertionError):
+    """The code under test asked for a URL the fake Yahoo does not serve."""
+
+
+@dataclass(frozen=True)
+class SeenRequest:
+    """One request as the fake received it."""
+
+    method: str
+    url: str
+    params: dict[str, Any]
+    timeout: Any
+
+
+def fixture_payload(name: str) -> dict[str, Any]:
+    """The parsed JSON of ``fixtures/yahoo/<name>.json``."""
+    return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+def _response(url: str, status: int, body: bytes, content_type: str) -> curl_requests.Response:
+    response = curl_requests.Response()
+    response.url = url
+    response.status_code = status
+    response.ok = status < 400
+    response.reason = "OK" if status < 400 else "Error"
+    response.headers = curl_requests.Headers({"content-type": content_type})
+    response.content = body
+    return response
+
+
+class FakeYahoo(YahooSession):
+    """Serves Yahoo's cookie, crumb and options endpoints from fixtures, counting requests.
+
+    ``fail_next(fault, times)`` makes the next ``times`` options requests (every one when
+    ``times`` is None) answer with an HTTP status or raise an exception. ``gate``, when
+    set, holds every options request until it is opened; ``in_flight`` and ``peak`` count
+    options requests being answered at once.
+    """
+
+    def __init__(self, *, timeout: float = 5.0) -> None:
+        super().__init__(timeout=timeout)
+        self.payloads: dict[str, Any] = {}
+        self.requests: list[SeenRequest] = []
+        self.options_requests: list[str] = []
+        self.gate: threading.Event | None = None
+        self.in_flight = 0
+        self.peak = 0
+        self._faults: deque[Fault] = deque()
+        self._lasting_fault: Fault | None = None
+        self._lock = threading.Lock()
+
+    def fail_next(self, fault: Fault, times: int | None) -> None:
+        """Answer the next ``times`` options requests (None: all of them) with ``fault``."""
+        if times is None:
+            self._lasting_fault = fault
+        else:
+            self._faults.extend([fault] * times)
+
+    def transmit(self, method: str, url: str, **kwargs: Any) -> curl_requests.Response:
+        """Answer one request as Yahoo would, from fixtures; raise on an unknown URL."""
+        params = dict(kwargs.get("params") or {})
+        with self._lock:
+            self.requests.append(SeenRequest(method, url, params, kwargs.get("timeout")))
+        parts = urlsplit(url)
+        if method == "GET" and parts.hostname == "fc.yahoo.com":
+            return _response(url, 404, b"", "text/html")
+        if method == "GET" and parts.path == "/v1/test/getcrumb":
+            return _response(url, 200, CRUMB.encode(), "text/plain")
+        if method == "GET" and url == "https://guce.yahoo.com/consent":
+            # No consent form: yfinance's csrf cookie strategy gives up and falls back to basic.
+            return _response(url, 200, b"<html><body>No consent needed</body></html>", "text/html")
+        if (
+            method == "GET"
+            and parts.hostname == "query2.finance.yahoo.com"
+            and parts.path.startswith(OPTIONS_PATH)
+        ):
+            return self._options(url, parts.path.removeprefix(OPTIONS_PATH), parts.query)
+        raise UnexpectedRequest(f"the fake Yahoo does not serve {method} {url}")
+
+    def _options(self, url: str, symbol: str, query: str) -> curl_requests.Response:
+        dates = parse_qs(query).get("date")
+        key = symbol
+        if dates:
+            key += "_" + datetime.fromtimestamp(int(dates[0]), UTC).date().isoformat()
+        with self._lock:
+            self.options_requests.append(key)
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+            fault = self._faults.popleft() if self._faults else self._lasting_fault
+        try:
+            if self.gate is not None and not self.gate.wait(timeout=10):
+                raise UnexpectedRequest("the test never opened the gate")
+            if isinstance(fault, Exception):
+                raise fault
+            if fault is not None:
+                return _response(url, fault, HTTPStatus(fault).phrase.encode(), "text/plain")
+            return _response(url, 200, self._payload(key), "application/json")
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _payload(self, key: str) -> bytes:
+        if key in self.payloads:
+            payload = self.payloads[key]
+            return payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        path = FIXTURES / f"{key}.json"
+        if not path.is_file():
+            raise UnexpectedRequest(f"no fixture for options request {key!r}")
+        return path.read_bytes()
