@@ -1,0 +1,283 @@
+"""A server-drawn SVG scatter chart of one ticker's puts: annualized return against |delta|.
+
+One series per expiration (its own color and marker shape, named in the legend). With a
+fair value, markers of strikes at or below it are filled and the others hollow. No script
+and no style attribute, so it passes a strict Content-Security-Policy.
+"""
+
+from __future__ import annotations
+
+import math
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup
+
+from .display import expiration_label, money
+from .filters import GOOD, strike_badge
+
+SVG_NAMESPACE = "http://www.w3.org/2000/svg"
+
+WIDTH = 720
+PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 64, WIDTH - 20, 16, 296
+LEGEND_TOP = PLOT_BOTTOM + 56
+LEGEND_ROW = 22
+LEGEND_COLUMN = 230
+LEGEND_COLUMNS = 3
+MARKER_RADIUS = 5.5
+
+#: Okabe-Ito colors, distinguishable with the common color-vision deficiencies.
+COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+SHAPES = ("circle", "square", "triangle", "diamond", "triangle-down", "hexagon")
+GRID_COLOR = "#d9dde3"
+AXIS_COLOR = "#4a5260"
+
+
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """About ``count`` round tick values (steps of 1, 2, 2.5 or 5 x 10^n) covering low..high."""
+    if not high > low:
+        pad = abs(low) * 0.1 or 1.0
+        low, high = low - pad, high + pad
+    rough = (high - low) / count
+    magnitude = 10 ** math.floor(math.log10(rough))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= rough)
+    first = math.floor(low / step + 1e-9)
+    last = math.ceil(high / step - 1e-9)
+    return [round(i * step, 10) for i in range(first, last + 1)]
+
+
+@dataclass(frozen=True)
+class _Scale:
+    """Maps a data interval onto a pixel interval."""
+
+    low: float
+    high: float
+    start: float
+    end: float
+
+    def __call__(self, value: float) -> float:
+        share = (value - self.low) / (self.high - self.low)
+        return round(self.start + share * (self.end - self.start), 2)
+
+
+def _tick_label(value: float, suffix: str = "") -> str:
+    return f"{value:g}{suffix}"
+
+
+def _marker(shape: str, x: float, y: float, r: float) -> ET.Element:
+    """An SVG element drawing ``shape`` centred on (x, y) with radius about ``r``."""
+    if shape == "circle":
+        return ET.Element("circle", cx=str(x), cy=str(y), r=str(r))
+    corners = {
+        "square": (45, 4, r * 1.05),
+        "triangle": (-90, 3, r * 1.3),
+        "diamond": (0, 4, r * 1.3),
+        "triangle-down": (90, 3, r * 1.3),
+        "hexagon": (0, 6, r * 1.1),
+    }
+    start, sides, radius = corners[shape]
+    points = []
+    for i in range(sides):
+        angle = math.radians(start + 360 * i / sides)
+        points.append(f"{x + radius * math.cos(angle):.2f},{y + radius * math.sin(angle):.2f}")
+    return ET.Element("polygon", points=" ".join(points))
+
+
+def _styled(element: ET.Element, color: str, filled: bool) -> ET.Element:
+    element.set("fill", color if filled else "#ffffff")
+    element.set("stroke", color)
+    element.set("stroke-width", "2")
+    return element
+
+
+def _text(parent: ET.Element, x: float, y: float, content: str, **attributes: str) -> None:
+    element = ET.SubElement(parent, "text", x=str(x), y=str(y), **attributes)
+    element.text = content
+
+
+def _usable(row: Any) -> bool:
+    return isinstance(row, Mapping) and all(
+        isinstance(row.get(key), int | float) and math.isfinite(row[key])
+        for key in ("delta", "annualized", "strike")
+    )
+
+
+def _series(rows: list[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
+    """The rows grouped by expiration, earliest first."""
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for row in sorted(rows, key=lambda row: str(row.get("expiration"))):
+        groups.setdefault(str(row.get("expiration")), []).append(row)
+    return groups
+
+
+def _axes(svg: ET.Element, x: _Scale, y: _Scale, x_ticks: list[float], y_ticks: list[float]):
+    axes = ET.SubElement(svg, "g", {"class": "axes", "font-size": "12", "fill": AXIS_COLOR})
+    for tick in y_ticks:
+        position = y(tick)
+        ET.SubElement(
+            axes,
+            "line",
+            x1=str(PLOT_LEFT),
+            x2=str(PLOT_RIGHT),
+            y1=str(position),
+            y2=str(position),
+            stroke=GRID_COLOR,
+        )
+        _text(axes, PLOT_LEFT - 8, position + 4, _tick_label(tick, "%"), **{"text-anchor": "end"})
+    for tick in x_ticks:
+        position = x(tick)
+        ET.SubElement(
+            axes,
+            "line",
+            x1=str(position),
+            x2=str(position),
+            y1=str(PLOT_TOP),
+            y2=str(PLOT_BOTTOM),
+            stroke=GRID_COLOR,
+        )
+        _text(axes, position, PLOT_BOTTOM + 18, _tick_label(tick), **{"text-anchor": "middle"})
+    ET.SubElement(
+        axes,
+        "line",
+        x1=str(PLOT_LEFT),
+        x2=str(PLOT_RIGHT),
+        y1=str(PLOT_BOTTOM),
+        y2=str(PLOT_BOTTOM),
+        stroke=AXIS_COLOR,
+    )
+    ET.SubElement(
+        axes,
+        "line",
+        x1=str(PLOT_LEFT),
+        x2=str(PLOT_LEFT),
+        y1=str(PLOT_TOP),
+        y2=str(PLOT_BOTTOM),
+        stroke=AXIS_COLOR,
+    )
+    middle_x = (PLOT_LEFT + PLOT_RIGHT) / 2
+    _text(
+        axes,
+        middle_x,
+        PLOT_BOTTOM + 40,
+        "|delta| (lower: further out of the money)",
+        **{"text-anchor": "middle"},
+    )
+    middle_y = (PLOT_TOP + PLOT_BOTTOM) / 2
+    _text(
+        axes,
+        16,
+        middle_y,
+        "Annualized return",
+        transform=f"rotate(-90 16 {middle_y})",
+        **{"text-anchor": "middle"},
+    )
+
+
+def _legend_entry(
+    legend: ET.Element, index: int, shape: str, color: str, filled: bool, label: str
+) -> None:
+    left = 8 + (index % LEGEND_COLUMNS) * LEGEND_COLUMN
+    top = LEGEND_TOP + (index // LEGEND_COLUMNS) * LEGEND_ROW
+    entry = ET.SubElement(legend, "g", {"class": "legend-entry"})
+    entry.append(_styled(_marker(shape, left + 6, top, MARKER_RADIUS), color, filled))
+    _text(entry, left + 18, top + 4, label)
+
+
+def put_chart(symbol: str, rows: list[Mapping[str, Any]], fair_value: float | None) -> Markup:
+    """The chart of ``symbol``'s ``rows`` as inline SVG markup; empty when no row can be drawn."""
+    rows = [row for row in rows if _usable(row)]
+    if not rows:
+        return Markup("")
+    series = _series(rows)
+    x_ticks = nice_ticks(0.0, max(abs(row["delta"]) for row in rows))
+    y_ticks = nice_ticks(min(r["annualized"] for r in rows), max(r["annualized"] for r in rows))
+    x = _Scale(x_ticks[0], x_ticks[-1], PLOT_LEFT, PLOT_RIGHT)
+    y = _Scale(y_ticks[0], y_ticks[-1], PLOT_BOTTOM, PLOT_TOP)
+    entries = len(series) + (2 if fair_value is not None else 0)
+    height = LEGEND_TOP + math.ceil(entries / LEGEND_COLUMNS) * LEGEND_ROW
+    title_id, desc_id = f"chart-{symbol}-title", f"chart-{symbol}-desc"
+    svg = ET.Element(
+        "svg",
+        {
+            "xmlns": SVG_NAMESPACE,
+            "class": "put-chart",
+            "viewBox": f"0 0 {WIDTH} {height}",
+            "role": "img",
+            "aria-labelledby": f"{title_id} {desc_id}",
+            "font-family": "system-ui, sans-serif",
+            "font-size": "13",
+        },
+    )
+    ET.SubElement(
+        svg, "title", id=title_id
+    ).text = f"{symbol}: annualized return against |delta| of {len(rows)} puts"
+    ET.SubElement(svg, "desc", id=desc_id).text = _description(symbol, series, fair_value)
+    _axes(svg, x, y, x_ticks, y_ticks)
+    legend = ET.Element("g", {"class": "legend"})
+    for index, (expiration, members) in enumerate(series.items()):
+        color, shape = COLORS[index % len(COLORS)], SHAPES[index % len(SHAPES)]
+        group = ET.SubElement(svg, "g", {"class": "series", "data-expiration": expiration})
+        for row in members:
+            filled = fair_value is None or strike_badge(row["strike"], fair_value) == GOOD
+            point = _styled(
+                _marker(shape, x(abs(row["delta"])), y(row["annualized"]), MARKER_RADIUS),
+                color,
+                filled,
+            )
+            point.set("class", "point filled" if filled else "point hollow")
+            ET.SubElement(point, "title").text = _point_label(row)
+            group.append(point)
+        _legend_entry(legend, index, shape, color, True, _series_label(expiration, members))
+    if fair_value is not None:
+        first = len(series)
+        _legend_entry(
+            legend,
+            first,
+            "circle",
+            AXIS_COLOR,
+            True,
+            f"filled: strike ≤ fair value {money(fair_value)}",
+        )
+        _legend_entry(
+            legend,
+            first + 1,
+            "circle",
+            AXIS_COLOR,
+            False,
+            f"hollow: strike > fair value {money(fair_value)}",
+        )
+    svg.append(legend)
+    return Markup(ET.tostring(svg, encoding="unicode"))
+
+
+def _series_label(expiration: str, members: list[Mapping[str, Any]]) -> str:
+    dte = members[0].get("dte")
+    return f"{expiration_label(expiration)} ({dte} DTE)" if dte is not None else expiration
+
+
+def _point_label(row: Mapping[str, Any]) -> str:
+    return (
+        f"Strike {money(row['strike'])}, expires {row.get('expiration')}: "
+        f"{row['annualized']:.1f}% annualized, delta {row['delta']:.3f}"
+    )
+
+
+def _description(
+    symbol: str, series: dict[str, list[Mapping[str, Any]]], fair_value: float | None
+) -> str:
+    expirations = ", ".join(
+        f"{expiration_label(expiration)} ({len(members)} puts)"
+        for expiration, members in series.items()
+    )
+    marking = (
+        f"Filled markers: strike at or below the fair value of {money(fair_value)}; "
+        "hollow markers: strike above it."
+        if fair_value is not None
+        else "No fair value is set, so every marker is filled."
+    )
+    return (
+        f"Scatter chart of {symbol}'s qualifying puts: annualized return (vertical) "
+        f"against |delta| (horizontal), one series per expiration: {expirations}. {marking}"
+    )

@@ -1,0 +1,119 @@
+"""How values and app state are shown: Jinja filters for numbers and times, and page banners."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask
+
+from ..market.calendar import NY, is_market_open
+from ..market.demo import DemoProvider
+from ..scan.launch import market_closed_message
+from ..scan.store import UNAVAILABLE_MESSAGE
+
+if TYPE_CHECKING:
+    from ..services import Scanner
+
+MISSING = "—"
+
+LOCAL_MODE_BANNER = "Local mode: scans run outside market hours; data may be stale."
+DEMO_DATA_BANNER = "Demo market data: synthetic prices, not real quotes."
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def money(value: Any) -> str:
+    """``$1,234.50``; a dash for a missing value."""
+    return f"${value:,.2f}" if _finite(value) else MISSING
+
+
+def number(value: Any, digits: int = 2) -> str:
+    """``value`` with ``digits`` decimals and thousands separators; a dash when missing."""
+    return f"{value:,.{digits}f}" if _finite(value) else MISSING
+
+
+def percent(value: Any, digits: int = 1) -> str:
+    """A value already in percent, as ``12.3%``."""
+    return f"{value:,.{digits}f}%" if _finite(value) else MISSING
+
+
+def fraction_percent(value: Any, digits: int = 1) -> str:
+    """A fraction (0.45) as a percentage (``45.0%``)."""
+    return percent(value * 100, digits) if _finite(value) else MISSING
+
+
+def eastern_time(value: Any) -> str:
+    """An ISO-8601 time with an offset as New York time with the zone named.
+
+    ``2026-11-18T16:00:00+00:00`` -> ``Nov 18, 2026 11:00 AM EST``; a dash when missing
+    or unreadable.
+    """
+    if not isinstance(value, str):
+        return MISSING
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return MISSING
+    if moment.utcoffset() is None:
+        return MISSING
+    return moment.astimezone(NY).strftime("%b %d, %Y %I:%M %p %Z")
+
+
+def expiration_label(value: Any) -> str:
+    """An ISO date as ``Fri Nov 20, 2026``; the value itself when it is not a date."""
+    try:
+        return date.fromisoformat(value).strftime("%a %b %d, %Y")
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def ticker_error(error: str, symbol: str) -> str:
+    """A ticker's error without a leading "SYMBOL: ", for text that names the ticker already."""
+    prefix = f"{symbol}: "
+    return error[len(prefix) :] if error.startswith(prefix) else error
+
+
+def register_template_filters(app: Flask) -> None:
+    """Make the formatting helpers available to templates under their own names."""
+    helpers = (money, number, percent, fraction_percent, eastern_time, expiration_label)
+    for helper in (*helpers, ticker_error):
+        app.add_template_filter(helper)
+
+
+@dataclass(frozen=True)
+class Banner:
+    """A notice across the top of a page; ``kind`` picks its style (info, warning, error)."""
+
+    kind: str
+    text: str
+    details: tuple[str, ...] = ()
+
+
+def app_banners(scanner: Scanner) -> list[Banner]:
+    """Notices about how the app runs: local mode, demo data, market closed (production)."""
+    banners = []
+    if scanner.local_mode:
+        banners.append(Banner("info", LOCAL_MODE_BANNER))
+    if isinstance(scanner.provider, DemoProvider):
+        banners.append(Banner("info", DEMO_DATA_BANNER))
+    now = scanner.clock()
+    if scanner.enforces_market_hours and not is_market_open(now):
+        banners.append(Banner("warning", market_closed_message(now)))
+    return banners
+
+
+def data_banners(available: bool, errors: Mapping[str, str]) -> list[Banner]:
+    """Notices about the cached data: the cache is down, or tickers failed in the last scan."""
+    if not available:
+        return [Banner("error", UNAVAILABLE_MESSAGE)]
+    if not errors:
+        return []
+    failed = tuple(f"{symbol}: {ticker_error(errors[symbol], symbol)}" for symbol in sorted(errors))
+    noun = "ticker" if len(failed) == 1 else "tickers"
+    return [Banner("warning", f"The last scan could not fetch {len(failed)} {noun}:", failed)]

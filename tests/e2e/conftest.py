@@ -1,0 +1,174 @@
+"""End-to-end fixtures: the app under gunicorn on a real port, driven by headless Chromium.
+
+Chromium is Debian's (``/usr/bin/chromium``, or ``CHROMIUM``); Playwright never downloads a
+browser. Without Chromium these tests are skipped with the reason, except under ``CI=true``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import redis
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WATCHLIST = ["AAPL", "MSFT", "AMD", "NVDA", "TSLA", "KO", "PFE", "SOFI"]
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class LiveServer:
+    """A gunicorn serving the app, and what it was started with."""
+
+    url: str
+    prefix: str
+    process: subprocess.Popen
+    log: Path
+    env: dict[str, str] = field(repr=False)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_serving(server: LiveServer, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited:\n{server.log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{server.url}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"gunicorn did not start:\n{server.log.read_text()}")
+        time.sleep(0.1)
+
+
+def _start_server(tmp: Path, redis_url: str, **settings: str) -> LiveServer:
+    watchlist = tmp / "watchlist.toml"
+    watchlist.write_text("".join(f'[[tickers]]\nsymbol = "{s}"\n\n' for s in WATCHLIST))
+    prefix = f"e2e-{uuid.uuid4().hex[:8]}:"
+    port = _free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SCANNER_", "MARKET_", "DEMO_", "SCAN_", "CACHE_", "FLASK_"))
+    }
+    env.update(
+        REDIS_URL=redis_url,
+        CACHE_KEY_PREFIX=prefix,
+        WATCHLIST_FILE=str(watchlist),
+        DEMO_LATENCY_MS="250",
+        SCAN_CONCURRENCY="2",
+        POLL_INTERVAL_SECONDS="1",
+        SECRET_KEY="e2e-secret",
+        **settings,
+    )
+    log = tmp / f"gunicorn-{port}.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2"]
+        + ["--threads", "4", "--no-control-socket", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    server = LiveServer(f"http://127.0.0.1:{port}", prefix, process, log, env)
+    _wait_until_serving(server)
+    return server
+
+
+def _stop_server(server: LiveServer, redis_url: str) -> None:
+    server.process.terminate()
+    server.process.wait(15)
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(match=f"{server.prefix}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(redis_url: str, tmp_path_factory) -> Iterator[LiveServer]:
+    """The app in local mode on the demo market (slow enough to watch a scan progress)."""
+    server = _start_server(tmp_path_factory.mktemp("live"), redis_url)
+    yield server
+    _stop_server(server, redis_url)
+
+
+@pytest.fixture(scope="session")
+def production_server(redis_url: str, tmp_path_factory) -> Iterator[LiveServer]:
+    """The app in production mode (login required), over plain http on the loopback."""
+    from werkzeug.security import generate_password_hash
+
+    server = _start_server(
+        tmp_path_factory.mktemp("production"),
+        redis_url,
+        SCANNER_ENV="production",
+        MARKET_DATA="demo",
+        SCANNER_PASSWORD_HASH=generate_password_hash(PASSWORD),
+        FLASK_SESSION_COOKIE_SECURE="false",
+    )
+    yield server
+    _stop_server(server, redis_url)
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Debian's Chromium, or the reason the browser tests cannot run."""
+    path = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    if path is None:
+        reason = "Debian's chromium is not installed (apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Chromium is required under CI=true: {reason}")
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: str):
+    """One headless Chromium for the session."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context and page; fails the test if the console shows an error."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    yield page
+    context.close()
+    assert not problems, f"browser console errors: {problems}"

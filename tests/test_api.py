@@ -1,0 +1,399 @@
+"""The JSON API, the CSV download and the health check, on a real Redis."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import fields
+from datetime import datetime
+
+import pytest
+
+from scanner_app import create_app
+from scanner_app.market.models import ScreenedPut
+from scanner_app.scan.store import Progress
+from scanner_app.web.api import csv_safe
+
+SCREENED_PUT_FIELDS = [field.name for field in fields(ScreenedPut)]
+DOWN_REDIS_URL = "redis://127.0.0.1:1/0"
+SMALL_WATCHLIST = ("AAPL", "TSLA", "KO")
+
+
+@pytest.fixture
+def app(app_config, small_watchlist, redis_client):
+    """The app on the three-ticker watchlist (AAPL has a fair value of 150)."""
+    return create_app({**app_config, "WATCHLIST_FILE": small_watchlist})
+
+
+@pytest.fixture
+def scanned(client):
+    """The client after one whole scan, run inline by POST /scan."""
+    response = client.post("/scan")
+    assert response.status_code < 400, response.get_data(as_text=True)
+    return client
+
+
+@pytest.fixture
+def down_client(app_config, small_watchlist):
+    """A client of an app whose Redis does not answer."""
+    config = {**app_config, "WATCHLIST_FILE": small_watchlist, "REDIS_URL": DOWN_REDIS_URL}
+    return create_app(config).test_client()
+
+
+def store_of(app):
+    return app.extensions["put_scanner"].store
+
+
+def sample_row(**overrides) -> dict:
+    """A complete, valid row, with ``overrides`` applied."""
+    row = ScreenedPut(
+        ticker="AAPL",
+        contract_symbol="AAPL261218P00150000",
+        expiration="2026-12-18",
+        strike=150.0,
+        bid=2.5,
+        ask=2.7,
+        last=2.6,
+        volume=10,
+        open_interest=100,
+        iv=0.3,
+        spot=160.0,
+        dte=30,
+        annualized=20.3,
+        pct_otm=6.67,
+        delta=-0.25,
+        prob_otm=0.75,
+        breakeven=147.5,
+        premium=250.0,
+        collateral=15000.0,
+        spread_pct=7.7,
+    ).to_dict()
+    row.update(overrides)
+    return row
+
+
+def publish_rows(app, rows_by_ticker: dict[str, list[dict]]) -> None:
+    """Publish ``rows_by_ticker`` as a finished scan would, under a lock of its own."""
+    store = store_of(app)
+    progress = Progress(scan_id="fixture", total=1, started_at="2026-11-18T16:00:00+00:00")
+    assert store.acquire_lock("fixture")
+    store.begin(progress)
+    times = {ticker: "2026-11-18T16:00:01+00:00" for ticker in rows_by_ticker}
+    store.publish(progress, rows_by_ticker, times, {}, [])
+    store.release_lock("fixture")
+
+
+def csv_rows(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+
+
+def all_rows(options: dict[str, list[dict]]) -> list[dict]:
+    return [row for rows in options.values() for row in rows]
+
+
+# -- /api/scan -----------------------------------------------------------------------------
+
+
+def test_scan_status_before_any_scan_is_idle_with_nothing_to_report(client):
+    body = client.get("/api/scan").get_json()
+
+    assert body["state"] == "idle"
+    assert body["scan_id"] is None and body["progress"] is None
+    assert body["started_at"] is None and body["finished_at"] is None
+    assert body["last_run"] == "Never"
+    assert body["version"] == 0
+    assert body["cache_available"] is True
+
+
+def test_scan_status_after_a_finished_scan_reports_every_ticker_done(scanned):
+    body = scanned.get("/api/scan").get_json()
+
+    assert body["state"] == "idle"
+    assert isinstance(body["scan_id"], str) and body["scan_id"]
+    total = len(SMALL_WATCHLIST)
+    assert body["progress"]["done"] == total and body["progress"]["total"] == total
+    assert body["progress"]["percent"] == 100
+    assert body["progress"]["current"] is None
+    started = datetime.fromisoformat(body["started_at"])
+    finished = datetime.fromisoformat(body["finished_at"])
+    assert started.tzinfo is not None and finished >= started
+    assert body["version"] > 0
+    assert body["last_run"] != "Never"
+
+
+def test_scan_status_while_a_scan_runs_shows_its_progress(app, client):
+    store = store_of(app)
+    started = "2026-11-18T16:00:00+00:00"
+    assert store.acquire_lock("scan-1")
+    store.begin(Progress(scan_id="scan-1", total=5, started_at=started))
+    store.publish(
+        Progress(scan_id="scan-1", total=5, started_at=started, done=2, current="TSLA", failed=1),
+        {},
+        {},
+        {"KO": "Timed out"},
+        [],
+    )
+
+    body = client.get("/api/scan").get_json()
+
+    assert body["state"] == "running"
+    assert body["scan_id"] == "scan-1"
+    assert body["progress"] == {
+        "done": 2,
+        "total": 5,
+        "percent": 40,
+        "current": "TSLA",
+        "failed": 1,
+    }
+    assert body["started_at"] == started and body["finished_at"] is None
+
+
+def test_scan_status_hides_the_previous_scans_progress_while_a_new_one_starts(app, client):
+    store = store_of(app)
+    assert store.acquire_lock("old")
+    store.begin(Progress(scan_id="old", total=3, started_at="2026-11-18T15:00:00+00:00"))
+    assert store.release_lock("old")
+    assert store.acquire_lock("new")
+
+    body = client.get("/api/scan").get_json()
+
+    assert body["state"] == "running" and body["scan_id"] == "new"
+    assert body["progress"] is None and body["started_at"] is None
+
+
+# -- /api/options --------------------------------------------------------------------------
+
+
+def test_options_after_a_scan_lists_complete_rows_for_watched_tickers(scanned):
+    body = scanned.get("/api/options").get_json()
+
+    rows = all_rows(body["options"])
+    assert rows, "the demo market should offer qualifying puts"
+    assert set(body["options"]) <= set(SMALL_WATCHLIST)
+    assert all(set(row) == set(SCREENED_PUT_FIELDS) for row in rows)
+    assert all(row["ticker"] == ticker for ticker, ts in body["options"].items() for row in ts)
+    assert set(body["scan_times"]) == set(SMALL_WATCHLIST)
+    assert body["errors"] == {} and body["messages"] == []
+    assert body["last_run"] != "Never" and body["cache_available"] is True
+    assert body["filters"]["min_annualized"] is None
+
+
+def test_options_honour_the_dashboard_filters(scanned):
+    unfiltered = all_rows(scanned.get("/api/options").get_json()["options"])
+    yields = sorted(row["annualized"] for row in unfiltered)
+    threshold = yields[len(yields) // 2]
+
+    body = scanned.get(f"/api/options?min_annualized={threshold}").get_json()
+
+    kept = all_rows(body["options"])
+    assert kept and len(kept) < len(unfiltered)
+    assert all(row["annualized"] >= threshold for row in kept)
+    assert len(kept) == sum(1 for value in yields if value >= threshold)
+    assert body["filters"]["min_annualized"] == threshold
+
+
+def test_options_report_a_bad_filter_and_ignore_it(scanned):
+    unfiltered = scanned.get("/api/options").get_json()["options"]
+
+    body = scanned.get("/api/options?min_delta=lots").get_json()
+
+    assert body["options"] == unfiltered
+    assert any("min_delta" in message for message in body["messages"])
+    assert body["filters"]["min_delta"] is None
+
+
+# -- /api/options/<symbol> -----------------------------------------------------------------
+
+
+def test_one_ticker_matches_the_full_results(scanned):
+    everything = scanned.get("/api/options").get_json()
+
+    body = scanned.get("/api/options/AAPL").get_json()
+
+    assert body["symbol"] == "AAPL"
+    assert body["fair_value"] == 150
+    assert body["options"] == everything["options"].get("AAPL", [])
+    assert body["scanned_at"] == everything["scan_times"]["AAPL"]
+    assert body["error"] is None
+
+
+def test_one_ticker_accepts_any_case(scanned):
+    body = scanned.get("/api/options/tsla").get_json()
+
+    assert body["symbol"] == "TSLA" and body["fair_value"] is None
+
+
+def test_one_ticker_before_any_scan_has_no_rows(client):
+    body = client.get("/api/options/KO").get_json()
+
+    assert body["options"] == [] and body["scanned_at"] is None
+
+
+@pytest.mark.parametrize(
+    ("path", "mentions"),
+    [
+        ("/api/options/NFLX", "NFLX"),
+        ("/api/options/%3Cscript%3E", "valid"),
+        ("/api/options/1A", "valid"),
+    ],
+)
+def test_one_ticker_that_is_not_watched_is_a_json_404(client, path, mentions):
+    response = client.get(path)
+
+    assert response.status_code == 404
+    assert response.is_json and mentions in response.get_json()["error"]
+
+
+# -- API errors ----------------------------------------------------------------------------
+
+
+def test_an_unknown_api_url_is_a_json_404(client):
+    response = client.get("/api/nothing-here")
+
+    assert response.status_code == 404
+    assert response.is_json and response.get_json()["error"]
+
+
+def test_a_wrong_method_on_the_api_is_a_json_405_naming_the_allowed_ones(client):
+    response = client.delete("/api/scan")
+
+    assert response.status_code == 405
+    assert response.is_json and response.get_json()["error"]
+    assert "GET" in response.headers["Allow"]
+
+
+def test_a_failure_inside_an_api_view_is_a_json_500(app, client, monkeypatch):
+    def broken_read():
+        raise RuntimeError("boom")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    monkeypatch.setattr(store_of(app), "read_snapshot", broken_read)
+
+    response = client.get("/api/scan")
+
+    assert response.status_code == 500
+    assert response.is_json and response.get_json()["error"]
+    assert "boom" not in response.get_data(as_text=True)
+
+
+# -- /options.csv --------------------------------------------------------------------------
+
+
+def test_csv_download_has_its_type_name_and_every_field(scanned):
+    response = scanned.get("/options.csv")
+
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"] == (
+        "attachment; filename=put-scanner-options.csv"
+    )
+    header, *rows = csv_rows(response)
+    assert header == SCREENED_PUT_FIELDS
+    expected = all_rows(scanned.get("/api/options").get_json()["options"])
+    assert len(rows) == len(expected)
+    by_contract = {row["contract_symbol"]: row for row in expected}
+    for cells in rows:
+        record = dict(zip(header, cells, strict=True))
+        original = by_contract[record["contract_symbol"]]
+        assert float(record["strike"]) == original["strike"]
+        assert float(record["delta"]) == original["delta"]
+        assert int(record["dte"]) == original["dte"]
+
+
+def test_csv_honours_the_filters_like_the_api(scanned):
+    yields = sorted(
+        row["annualized"] for row in all_rows(scanned.get("/api/options").get_json()["options"])
+    )
+    query = f"min_annualized={yields[len(yields) // 2]}"
+
+    api_rows = all_rows(scanned.get(f"/api/options?{query}").get_json()["options"])
+    header, *rows = csv_rows(scanned.get(f"/options.csv?{query}"))
+
+    assert len(rows) == len(api_rows) < len(yields)
+    assert sorted(row[header.index("contract_symbol")] for row in rows) == sorted(
+        row["contract_symbol"] for row in api_rows
+    )
+
+
+def test_csv_before_any_scan_is_just_the_header(client):
+    assert csv_rows(client.get("/options.csv")) == [SCREENED_PUT_FIELDS]
+
+
+def test_csv_defuses_formulas_and_keeps_numbers(app, client):
+    publish_rows(
+        app,
+        {
+            "AAPL": [
+                sample_row(
+                    contract_symbol='=HYPERLINK("http://evil.example","x")',
+                    expiration="@SUM(A1:A9)",
+                    ticker="+cmd|' /C calc'!A0",
+                    delta=-0.25,
+                ),
+                sample_row(contract_symbol="-2+3", expiration="2026-12-18", delta=-0.1),
+            ]
+        },
+    )
+
+    header, *rows = csv_rows(client.get("/options.csv"))
+
+    cells = [dict(zip(header, row, strict=True)) for row in rows]
+    by_delta = {cell["delta"]: cell for cell in cells}
+    assert set(by_delta) == {"-0.25", "-0.1"}
+    attack = by_delta["-0.25"]
+    assert attack["contract_symbol"] == '\'=HYPERLINK("http://evil.example","x")'
+    assert attack["expiration"] == "'@SUM(A1:A9)"
+    assert attack["ticker"] == "'+cmd|' /C calc'!A0"
+    assert by_delta["-0.1"]["contract_symbol"] == "'-2+3"
+    assert attack["strike"] == "150.0"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+1+1", "'+1+1"),
+        ("-A1", "'-A1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("-1.5", "-1.5"),
+        ("+2", "+2"),
+        ("AAPL", "AAPL"),
+        ("", ""),
+        (-0.25, -0.25),
+        (None, None),
+    ],
+)
+def test_csv_safe_prefixes_only_formula_text(value, expected):
+    assert csv_safe(value) == expected
+
+
+# -- /healthz and Redis down ---------------------------------------------------------------
+
+
+def test_healthz_is_ok_while_redis_answers(client):
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "redis": True}
+
+
+def test_healthz_is_503_when_redis_is_down(down_client):
+    response = down_client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "unavailable", "redis": False}
+
+
+def test_the_api_still_answers_when_redis_is_down(down_client):
+    status = down_client.get("/api/scan")
+    options = down_client.get("/api/options")
+    ticker = down_client.get("/api/options/AAPL")
+    download = down_client.get("/options.csv")
+
+    assert status.status_code == 200 and status.get_json()["cache_available"] is False
+    assert status.get_json()["state"] == "idle"
+    assert options.status_code == 200 and options.get_json()["options"] == {}
+    assert options.get_json()["cache_available"] is False
+    assert ticker.status_code == 200 and ticker.get_json()["cache_available"] is False
+    assert csv_rows(download) == [SCREENED_PUT_FIELDS]

@@ -1,0 +1,408 @@
+"""The dashboard, the ticker drilldown and the error pages, rendered through the routes."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from pathlib import Path
+from statistics import median
+
+import pytest
+
+from scanner_app import create_app
+from scanner_app.market.demo import DemoProvider
+
+from .conftest import FROZEN_NOW
+
+HX = {"HX-Request": "true"}
+STATIC = Path(__file__).resolve().parents[1] / "scanner_app" / "static"
+#: FROZEN_NOW (16:00 UTC, November) in New York, as the pages write it.
+SCAN_TIME_ET = "Nov 18, 2026 11:00 AM EST"
+UNAVAILABLE = "Data temporarily unavailable. Please refresh the page."
+
+
+def _watchlist(path: Path, fair_values: dict[str, float | None]) -> Path:
+    lines = []
+    for symbol, value in fair_values.items():
+        lines.append(f'[[tickers]]\nsymbol = "{symbol}"\n')
+        if value is not None:
+            lines.append(f"fair_value = {value}\n")
+    path.write_text("\n".join(lines))
+    return path
+
+
+@pytest.fixture
+def app_config(app_config, tmp_path):
+    """Three tickers: KO's fair value above every strike, AAPL's below, TSLA without one."""
+    fair_values = {"KO": 1_000_000, "AAPL": 0.01, "TSLA": None}
+    return {**app_config, "WATCHLIST_FILE": _watchlist(tmp_path / "watch.toml", fair_values)}
+
+
+@pytest.fixture
+def scanned(app, client):
+    """The client after one whole scan; returns the published rows per ticker."""
+    assert client.post("/scan", headers=HX).status_code == 200
+    options = app.extensions["put_scanner"].store.read_snapshot().options
+    # the frozen demo market has qualifying puts for all three, so every badge shows up
+    assert set(options) == {"KO", "AAPL", "TSLA"}
+    return options
+
+
+def _section(page: str, element_id: str) -> str:
+    """The outer HTML of the <section> or <form> with ``element_id``."""
+    match = re.search(rf'<(section|form) id="{element_id}".*?</\1>', page, re.S)
+    assert match, f"no {element_id} in the page"
+    return match.group(0)
+
+
+def _ticker_group(page: str, symbol: str) -> str:
+    match = re.search(rf'<tbody class="ticker-group" id="ticker-{symbol}">.*?</tbody>', page, re.S)
+    assert match, f"no summary row for {symbol}"
+    return match.group(0)
+
+
+def _row_symbols(page: str) -> list[str]:
+    return re.findall(r'<tbody class="ticker-group" id="ticker-([A-Z.\-]+)">', page)
+
+
+def _cells(group: str) -> list[str]:
+    """The text of the summary row's cells (th and td), tags stripped."""
+    first_row = re.search(r"<tr>.*?</tr>", group, re.S).group(0)
+    cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", first_row, re.S)
+    return [html.unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in cells]
+
+
+# -- the dashboard -------------------------------------------------------------------------
+
+
+def test_the_dashboard_before_any_scan(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    page = response.text
+    assert "Last scan: Never" in page
+    assert "No qualifying puts yet — press Scan." in page
+    scan_form = re.search(r'<form class="scan-form".*?</form>', page, re.S).group(0)
+    assert 'hx-post="/scan"' in scan_form and '<button type="submit"' in scan_form
+    region = re.search(
+        r'<div class="status-region" aria-live="polite">\s*<div id="scan-status"', page
+    )
+    assert region, "the status sits in a polite live region"
+    filters = _section(page, "filters")
+    for attribute in ('hx-get="/"', 'hx-target="#results"', 'hx-push-url="true"'):
+        assert attribute in filters
+    assert 'href="/options.csv"' in page
+
+
+def test_a_scan_that_finds_nothing_invites_another(app_config, redis_client):
+    client = create_app({**app_config, "MIN_ANNUALIZED": 10_000}).test_client()
+    client.post("/scan", headers=HX)
+    page = client.get("/").text
+    assert "Last scan: Scan completed successfully" in page and "0 puts" in page
+    assert "No qualifying puts yet — press Scan." in page
+    assert "<table" not in page
+
+
+def test_every_page_shows_the_local_mode_and_demo_data_banners(client):
+    for path in ("/", "/ticker/KO", "/no-such-page"):
+        page = client.get(path).text
+        assert "Local mode: scans run outside market hours; data may be stale." in page
+        assert "Demo market data: synthetic prices, not real quotes." in page
+
+
+def test_after_a_scan_each_ticker_has_one_summary_row(client, scanned):
+    page = client.get("/").text
+    assert sorted(_row_symbols(page)) == sorted(scanned)
+    for symbol, rows in scanned.items():
+        cells = _cells(_ticker_group(page, symbol))
+        assert cells[1] == symbol
+        assert cells[2] == f"${rows[0]['spot']:,.2f}"
+        assert cells[3] == f"{max(row['annualized'] for row in rows):,.1f}%"
+        assert cells[4] == str(len(rows))
+        assert cells[5] == f"{min(abs(row['delta']) for row in rows):.3f}"
+        assert cells[6] == SCAN_TIME_ET
+        assert f'href="/ticker/{symbol}"' in _ticker_group(page, symbol)
+
+
+def test_the_summary_badge_compares_strikes_with_the_fair_value(client, scanned):
+    page = client.get("/").text
+    expected = {"KO": "badge-good", "AAPL": "badge-high", "TSLA": "badge-na"}
+    for symbol in scanned:
+        assert expected[symbol] in _ticker_group(page, symbol)
+
+
+def test_puts_load_lazily_so_the_page_grows_with_tickers_not_puts(client, scanned):
+    page = client.get("/").text
+    assert "puts-table" not in page
+    symbol = next(iter(scanned))
+    details = re.search(r"<details[^>]*>", _ticker_group(page, symbol)).group(0)
+    assert f'hx-get="/ticker/{symbol}"' in details
+    assert 'hx-trigger="toggle once"' in details
+
+
+def test_filters_from_htmx_return_the_results_and_the_canonical_url(client, scanned):
+    response = client.get("/?min_annualized=50&min_delta=&max_dte=&min_oi=", headers=HX)
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith('<section id="results"')
+    assert "<html" not in response.text
+    assert response.headers["HX-Push-Url"] == "/?min_annualized=50"
+    expected = sorted(s for s, rows in scanned.items() if any(r["annualized"] >= 50 for r in rows))
+    assert sorted(_row_symbols(response.text)) == expected
+    # the form comes back out of band, holding the value that was applied
+    form = _section(response.text, "filters")
+    assert 'hx-swap-oob="true"' in form and 'value="50"' in form
+
+
+def test_a_full_page_with_the_same_query_shows_the_same_results(client, scanned):
+    query = "/?min_annualized=40&max_dte=20&sort=puts&dir=desc"
+    fragment = _section(client.get(query, headers=HX).text, "results")
+    page = client.get(query).text
+    assert _section(page, "results") == fragment
+    assert 'value="40"' in _section(page, "filters") and 'value="20"' in _section(page, "filters")
+
+
+def test_a_history_restore_gets_the_whole_page(client):
+    headers = {**HX, "HX-History-Restore-Request": "true"}
+    response = client.get("/?max_dte=9", headers=headers)
+    assert "<html" in response.text and 'id="results"' in response.text
+
+
+def test_the_dashboard_varies_on_the_htmx_header(client):
+    assert "HX-Request" in client.get("/").headers["Vary"]
+
+
+def test_bad_filter_values_show_messages_and_drop_out_of_the_url(client, scanned):
+    response = client.get("/?min_annualized=abc&max_dte=30&sort=nope", headers=HX)
+    assert response.status_code == 200
+    assert "min_annualized must be a number from 0 to 10000; ignored." in response.text
+    assert "sort must be one of" in response.text
+    assert response.headers["HX-Push-Url"] == "/?max_dte=30"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "min_annualized=" + "9" * 5000,
+        "min_delta=%F0%9F%92%A5",
+        "max_dte=1e400",
+        "min_oi=-0",
+        "sort=%3Cscript%3Ealert(1)%3C/script%3E",
+        "dir=%00%01",
+        "min_annualized=1&min_annualized=x",
+        "sort=" + "a" * 10_000,
+        "%FF%FE=%FF",
+    ],
+)
+def test_garbage_query_parameters_never_break_the_dashboard(client, scanned, query):
+    for headers in ({}, HX):
+        response = client.get(f"/?{query}", headers=headers)
+        assert response.status_code == 200
+        assert "<script>alert" not in response.text
+
+
+def test_the_csv_link_carries_the_same_query(client, scanned):
+    page = client.get("/?min_annualized=35&sort=spot").text
+    assert 'href="/options.csv?min_annualized=35&amp;sort=spot"' in page
+
+
+def test_sorting_by_a_column_orders_the_rows(client, scanned):
+    page = client.get("/?sort=annualized&dir=desc").text
+    best = {symbol: max(row["annualized"] for row in rows) for symbol, rows in scanned.items()}
+    assert _row_symbols(page) == sorted(best, key=best.get, reverse=True)
+    header = re.search(r'<th scope="col" class="num" aria-sort="descending">.*?</th>', page, re.S)
+    assert header and "Best annualized" in header.group(0)
+    assert 'href="/?sort=annualized"' in header.group(0)  # clicking again sorts ascending
+    ascending = client.get("/?sort=annualized").text
+    assert _row_symbols(ascending) == list(reversed(_row_symbols(page)))
+
+
+def test_tickers_that_failed_show_their_error(app_config, redis_client):
+    provider = DemoProvider(
+        latency_ms=0, failures={"TSLA": "rate_limit"}, today=lambda: FROZEN_NOW.date()
+    )
+    client = create_app({**app_config, "MARKET_PROVIDER": provider}).test_client()
+    client.post("/scan", headers=HX)
+    page = client.get("/").text
+    assert "The last scan could not fetch 1 ticker:" in page
+    assert "<li>TSLA: demo failure injected (rate_limit)</li>" in page
+    group = _ticker_group(page, "TSLA")
+    assert "Last scan failed for TSLA: demo failure injected (rate_limit)" in group
+    assert "demo failure injected" in client.get("/ticker/TSLA").text
+
+
+# -- the drilldown -------------------------------------------------------------------------
+
+PUT_COLUMNS = (
+    "Strike", "Bid", "Ask", "Last", "Spread", "Annualized", "OTM", "Delta", "Prob. OTM",
+    "Breakeven", "Premium", "Collateral", "IV", "DTE", "Volume", "Open int.",
+)  # fmt: skip
+
+
+def test_the_drilldown_lists_every_put_by_expiration(client, scanned):
+    symbol, rows = "KO", scanned["KO"]
+    response = client.get(f"/ticker/{symbol}")
+    assert response.status_code == 200
+    page = response.text
+    assert f"<h1>{symbol} puts</h1>" in page
+    assert "Local mode" in page  # a full page, with the banners
+    tables = re.findall(r'<table class="puts-table">.*?</table>', page, re.S)
+    assert len(tables) == len({row["expiration"] for row in rows})
+    for column in PUT_COLUMNS:
+        assert f">{column}</th>" in tables[0]
+    body_rows = [r for table in tables for r in re.findall(r"<tbody>.*?</tbody>", table, re.S)]
+    assert sum(group.count("<tr>") for group in body_rows) == len(rows)
+    assert f"${rows[0]['strike']:,.2f}" in page
+
+
+def test_the_drilldown_badges_each_strike(client, scanned):
+    expected = {"KO": "badge-good", "AAPL": "badge-high", "TSLA": "badge-na"}
+    for symbol, rows in scanned.items():
+        tables = "".join(
+            re.findall(r"<table.*?</table>", client.get(f"/ticker/{symbol}").text, re.S)
+        )
+        assert tables.count(expected[symbol]) == len(rows)
+
+
+def test_the_drilldown_has_an_accessible_chart_of_all_its_puts(client, scanned):
+    symbol, rows = next(iter(scanned.items()))
+    page = client.get(f"/ticker/{symbol}").text
+    svg = re.search(r"<svg.*?</svg>", page, re.S).group(0)
+    assert 'role="img"' in svg and "<title" in svg and "<desc" in svg
+    assert svg.count('class="series"') == len({row["expiration"] for row in rows})
+    assert len(re.findall(r'class="point (?:filled|hollow)"', svg)) == len(rows)
+    assert "<figcaption>" in page
+
+
+def test_the_chart_and_rows_mark_strikes_against_a_fair_value_between_them(
+    app_config, client, scanned
+):
+    symbol, rows = max(scanned.items(), key=lambda item: len(item[1]))
+    fair_value = median(row["strike"] for row in rows)
+    path = _watchlist(
+        Path(app_config["WATCHLIST_FILE"]).with_name("mid.toml"), {symbol: fair_value}
+    )
+    other = create_app({**app_config, "WATCHLIST_FILE": path}).test_client()
+    page = other.get(f"/ticker/{symbol}").text
+    at_or_below = sum(1 for row in rows if row["strike"] <= fair_value)
+    svg = re.search(r"<svg.*?</svg>", page, re.S).group(0)
+    assert svg.count('class="point filled"') == at_or_below
+    assert svg.count('class="point hollow"') == len(rows) - at_or_below
+    tables = "".join(re.findall(r"<table.*?</table>", page, re.S))
+    assert tables.count("badge-good") == at_or_below
+    assert tables.count("badge-high") == len(rows) - at_or_below
+    assert "Filled markers: strike at or below the fair value" in page
+
+
+def test_htmx_gets_the_drilldown_fragment_and_both_vary(client, scanned):
+    symbol = next(iter(scanned))
+    fragment = client.get(f"/ticker/{symbol}", headers=HX)
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.text and "<svg" in fragment.text
+    assert fragment.text.lstrip().startswith('<div class="ticker-detail"')
+    page = client.get(f"/ticker/{symbol}")
+    assert "<html" in page.text
+    for response in (fragment, page):
+        assert "HX-Request" in response.headers["Vary"]
+
+
+def test_the_drilldown_accepts_any_case_and_applies_filters(client, scanned):
+    symbol, rows = max(scanned.items(), key=lambda item: len(item[1]))
+    shortest = min(row["dte"] for row in rows)
+    kept = sum(1 for row in rows if row["dte"] <= shortest)
+    page = client.get(f"/ticker/{symbol.lower()}?max_dte={shortest}").text
+    assert f"{kept} of {len(rows)} (filtered)" in page
+
+
+def test_a_watched_ticker_without_results_says_so(client):
+    response = client.get("/ticker/KO")
+    assert response.status_code == 200
+    assert "No qualifying puts for KO" in response.text
+    assert "<svg" not in response.text
+
+
+def test_an_invalid_symbol_is_a_404_with_the_input_escaped(client):
+    response = client.get("/ticker/<script>alert(1)</script>")
+    assert response.status_code == 404
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
+    assert "<script>alert" not in response.text
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_a_symbol_not_in_the_watchlist_is_a_404(client):
+    for headers in ({}, HX):
+        response = client.get("/ticker/ZZZZ", headers=headers)
+        assert response.status_code == 404
+        assert "“ZZZZ” is not in the watchlist." in response.text
+    assert "<html" not in response.text  # the htmx answer is a short alert
+
+
+def test_a_very_long_symbol_is_cut_in_the_message(client):
+    response = client.get("/ticker/" + "A" * 5000)
+    assert response.status_code == 404
+    assert "A" * 5000 not in response.text and "A" * 100 + "…" in response.text
+
+
+# -- Redis down ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def down_client(app_config):
+    """A client of an app whose Redis does not answer."""
+    return create_app({**app_config, "REDIS_URL": "redis://127.0.0.1:1/0"}).test_client()
+
+
+@pytest.mark.parametrize("path", ["/", "/?min_annualized=50&sort=spot", "/ticker/KO"])
+def test_with_redis_down_pages_still_render_with_the_banner(down_client, path):
+    for headers in ({}, HX):
+        response = down_client.get(path, headers=headers)
+        assert response.status_code == 200
+    page = down_client.get(path).text
+    assert re.search(rf'<div class="banner banner-error" role="alert">\s*<p>{UNAVAILABLE}', page)
+
+
+# -- errors and static files ---------------------------------------------------------------
+
+
+def test_an_unknown_page_is_the_html_404_page(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "<h1" in response.text and "Not Found" in response.text
+    assert 'href="/"' in response.text
+
+
+def test_an_unhandled_exception_is_a_500_page_without_a_traceback(app_config, redis_client):
+    app = create_app({**app_config, "TESTING": False})
+
+    def explode():
+        raise RuntimeError("secret internal detail")
+
+    app.add_url_rule("/explode", view_func=explode)
+    response = app.test_client().get("/explode")
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.text
+    assert "secret internal detail" not in response.text and "Traceback" not in response.text
+
+
+def test_pages_have_no_inline_script_or_style(client, scanned):
+    symbol = next(iter(scanned))
+    for path in ("/", f"/ticker/{symbol}", "/nope"):
+        page = client.get(path).text
+        assert not re.search(r"<script(?![^>]*\ssrc=)", page)
+        assert not re.search(r"\sstyle=|<style|\shx-on", page)
+    assert '<meta name="htmx-config"' in client.get("/").text
+
+
+def test_the_stylesheet_and_htmx_are_served(client):
+    for name in ("app.css", "htmx-2.0.11.min.js"):
+        with client.get(f"/static/{name}") as response:
+            assert response.status_code == 200
+            assert response.data == (STATIC / name).read_bytes()
+
+
+def test_the_vendored_htmx_matches_its_recorded_checksum():
+    script = STATIC / "htmx-2.0.11.min.js"
+    recorded, name = (STATIC / "htmx-2.0.11.min.js.sha256").read_text().split()
+    assert name == script.name
+    assert hashlib.sha256(script.read_bytes()).hexdigest() == recorded
+    assert 'version:"2.0.11"' in script.read_text()
+    assert "Zero-Clause BSD" in (STATIC / "htmx-LICENSE.txt").read_text()
