@@ -28,7 +28,8 @@ class CountingClient:
 
 
 def _measure(client, store, path: str) -> tuple[float, float, int, int]:
-    """Median time, round trips per request, response bytes and status of GET ``path``."""
+    """Median time, round trips per request, bytes on the wire (status line, headers, body)
+    and status of GET ``path``."""
     counter = CountingClient(store._read)
     store._read = counter
     samples = []
@@ -39,12 +40,9 @@ def _measure(client, store, path: str) -> tuple[float, float, int, int]:
             samples.append(time.perf_counter() - started)
     finally:
         store._read = counter.client
-    return (
-        statistics.median(samples),
-        counter.calls / SAMPLES,
-        len(response.data),
-        response.status_code,
-    )
+    header_bytes = sum(len(name) + len(value) + 4 for name, value in response.headers.items())
+    wire_bytes = len(f"HTTP/1.1 {response.status}\r\n\r\n") + header_bytes + len(response.data)
+    return statistics.median(samples), counter.calls / SAMPLES, wire_bytes, response.status_code
 
 
 def poll_against_dashboard(url: str, tickers: int) -> None:
@@ -56,18 +54,19 @@ def poll_against_dashboard(url: str, tickers: int) -> None:
         summary = scanner.engine().run("bench")
         version = scanner.store.read_version()
         client = app.test_client()
-        poll = _measure(client, scanner.store, f"/scan/status?v={version}")
+        rendered_at = int(scanner.clock().timestamp())
+        poll = _measure(client, scanner.store, f"/scan/status?v={version}&at={rendered_at}")
         page = _measure(client, scanner.store, "/")
     finally:
         clear_prefix(app)
     print(f"{tickers} tickers cached ({summary.puts} puts):")
     print(
         f"  unchanged poll   HTTP {poll[3]}, {poll[0] * 1e3:.2f} ms, "
-        f"{poll[1]:.0f} Redis round trip(s), {poll[2]} bytes"
+        f"{poll[1]:.0f} Redis round trip(s), {poll[2]} bytes on the wire"
     )
     print(
         f"  dashboard        HTTP {page[3]}, {page[0] * 1e3:.2f} ms, "
-        f"{page[1]:.0f} Redis round trip(s), {page[2]} bytes"
+        f"{page[1]:.0f} Redis round trip(s), {page[2]} bytes on the wire"
     )
     print(f"  dashboard / poll {page[0] / poll[0]:.0f}x the time")
 
