@@ -6,7 +6,9 @@ browser. Without Chromium these tests are skipped with the reason, except under 
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -17,6 +19,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -90,14 +93,15 @@ def _start_server(tmp: Path, redis_url: str, **settings: str) -> LiveServer:
         **settings,
     )
     log = tmp / f"gunicorn-{port}.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2"]
-        + ["--threads", "4", "--no-control-socket", "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
+    with log.open("w") as output:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2"]
+            + ["--threads", "4", "--no-control-socket", "wsgi:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     server = LiveServer(f"http://127.0.0.1:{port}", prefix, process, log, env)
     _wait_until_serving(server)
     return server
@@ -162,8 +166,17 @@ def browser(chromium_path: str):
 
 
 @pytest.fixture
-def page(browser):
-    """A fresh browser context and page; fails the test if the console shows an error."""
+def expected_console_errors() -> list[re.Pattern[str]]:
+    """Patterns of console errors a test provokes on purpose (such as a page answered 401)."""
+    return []
+
+
+@pytest.fixture
+def page(browser, expected_console_errors: list[re.Pattern[str]]):
+    """A fresh browser context and page; fails the test if the console shows an error.
+
+    Only errors that fully match one of ``expected_console_errors`` are let through.
+    """
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     problems: list[str] = []
@@ -171,4 +184,63 @@ def page(browser):
     page.on("pageerror", lambda error: problems.append(str(error)))
     yield page
     context.close()
-    assert not problems, f"browser console errors: {problems}"
+    unexpected = [
+        problem
+        for problem in problems
+        if not any(pattern.fullmatch(problem) for pattern in expected_console_errors)
+    ]
+    assert not unexpected, f"browser console errors: {unexpected}"
+
+
+def api_json(server: LiveServer, path: str) -> Any:
+    """The JSON the server answers to GET ``path`` (local mode: no login needed)."""
+    with urllib.request.urlopen(f"{server.url}{path}", timeout=10) as response:
+        return json.load(response)
+
+
+def wait_until_idle(server: LiveServer, seconds: float = 30) -> None:
+    """Wait until no scan is running on ``server`` (a test must not start on another's scan)."""
+    deadline = time.monotonic() + seconds
+    while api_json(server, "/api/scan")["state"] == "running":
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"a scan was still running after {seconds} s")
+        time.sleep(0.2)
+
+
+def run_scan_command(server: LiveServer) -> None:
+    """Run ``flask scan`` in the foreground against ``server``'s Redis keys and watchlist."""
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "scan"],
+        cwd=ROOT,
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"flask scan exited with {result.returncode}:\n{result.stderr}")
+
+
+@pytest.fixture
+def fresh_server(live_server: LiveServer, redis_url: str) -> LiveServer:
+    """The live server with no scan running and none ever run: its Redis keys deleted."""
+    wait_until_idle(live_server)
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(match=f"{live_server.prefix}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+    return live_server
+
+
+@pytest.fixture
+def scanned_options(live_server: LiveServer) -> dict[str, list[dict[str, Any]]]:
+    """Every ticker's puts on the live server, after a scan if there were none yet."""
+    wait_until_idle(live_server)
+    options = api_json(live_server, "/api/options")["options"]
+    if not options:
+        run_scan_command(live_server)
+        options = api_json(live_server, "/api/options")["options"]
+    assert options, "a scan of the demo market found no puts"
+    return options
