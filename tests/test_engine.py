@@ -217,3 +217,20 @@ def test_progress_percent():
     progress = Progress(scan_id="x", total=8, started_at="t", done=3)
     assert progress.percent == 38
     assert replace(progress, total=0).percent == 100
+
+
+def test_a_slow_ticker_does_not_cost_the_scan_its_lock(make_scanner, demo_provider):
+    market = GatedMarket(demo_provider, gated={"KO"})
+    scanner = make_scanner(MARKET_PROVIDER=market, SCAN_LOCK_TTL=2)
+    assert scanner.store.acquire_lock("slow")
+    summaries = []
+    worker = threading.Thread(target=lambda: summaries.append(scanner.engine().run("slow")))
+    worker.start()
+    try:
+        threading.Event().wait(3.5)  # longer than the lock's TTL, with KO still waiting
+        assert scanner.store.lock_owner() == "slow"
+    finally:
+        market.gate.set()
+        worker.join(10)
+    assert summaries and summaries[0].failed == 0
+    assert scanner.store.lock_owner() is None

@@ -94,6 +94,9 @@ class ScanEngine:
             }
             while pending:
                 finished, pending = self._next_batch(pending)
+                self._keep_lock(scan_id)
+                if not finished:
+                    continue
                 for result in finished:
                     _merge(result, options, scan_times, errors)
                 progress = replace(
@@ -105,7 +108,6 @@ class ScanEngine:
                 self.store.publish(
                     progress, options, scan_times, errors, [r.symbol for r in finished]
                 )
-                self.store.refresh_lock(scan_id)
                 listener(progress)
         puts = sum(len(rows) for rows in options.values())
         message = _completion_message(self.clock(), len(self.symbols), puts, len(errors))
@@ -117,12 +119,21 @@ class ScanEngine:
     def _next_batch(
         self, pending: set[Future[TickerResult]]
     ) -> tuple[list[TickerResult], set[Future[TickerResult]]]:
-        """Wait for at least one ticker, then gather what else finishes within the interval."""
-        done, pending = wait(pending, return_when=FIRST_COMPLETED)
-        if pending:
+        """Wait for a ticker, then gather what else finishes within the flush interval.
+
+        Returns empty-handed after a third of the lock's TTL without a finished ticker, so
+        the caller can keep the lock alive while slow tickers (retries, back-off) run.
+        """
+        done, pending = wait(pending, timeout=self.store.lock_ttl / 3, return_when=FIRST_COMPLETED)
+        if done and pending:
             more, pending = wait(pending, timeout=self.flush_interval)
             done |= more
         return [future.result() for future in done], pending
+
+    def _keep_lock(self, scan_id: str) -> None:
+        """Push the lock's expiry back; stop the scan if another scan owns the lock now."""
+        if not self.store.refresh_lock(scan_id):
+            raise LockLost(f"scan {scan_id} no longer holds the lock")
 
     def _scan_ticker(self, symbol: str, today: date, current: _CurrentTicker) -> TickerResult:
         """Fetch and screen one ticker; any failure becomes the ticker's error."""
