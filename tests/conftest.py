@@ -140,6 +140,16 @@ def app(app_config: dict, redis_client: redis.Redis):
 
 
 @pytest.fixture
+def make_app(app_config: dict, small_watchlist: Path, redis_client: redis.Redis):
+    """Build a test app on the three-ticker watchlist, with config overrides."""
+
+    def make(**overrides):
+        return create_app({**app_config, "WATCHLIST_FILE": small_watchlist, **overrides})
+
+    return make
+
+
+@pytest.fixture
 def small_watchlist(tmp_path: Path) -> Path:
     """A three-ticker watchlist file."""
     path = tmp_path / "watchlist.toml"

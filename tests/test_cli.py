@@ -6,18 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from scanner_app import create_app
-
 
 @pytest.fixture
-def cli(app_config, small_watchlist, redis_client):
+def cli(make_app):
     """Build a CLI runner for an app with config overrides."""
-
-    def make(**overrides):
-        config = {**app_config, "WATCHLIST_FILE": small_watchlist, **overrides}
-        return create_app(config).test_cli_runner()
-
-    return make
+    return lambda **overrides: make_app(**overrides).test_cli_runner()
 
 
 def test_scan_runs_in_the_foreground_and_exits_0(cli):

@@ -7,7 +7,6 @@ from dataclasses import replace
 
 import pytest
 
-from scanner_app import create_app
 from scanner_app.market.demo import DemoProvider
 from scanner_app.scan.store import LockLost, Progress
 
@@ -41,14 +40,9 @@ class BrokenMarket:
 
 
 @pytest.fixture
-def make_scanner(app_config, small_watchlist, redis_client):
+def make_scanner(make_app):
     """Build a scanner on the three-ticker watchlist with config overrides."""
-
-    def make(**overrides):
-        config = {**app_config, "WATCHLIST_FILE": small_watchlist, **overrides}
-        return create_app(config).extensions["put_scanner"]
-
-    return make
+    return lambda **overrides: make_app(**overrides).extensions["put_scanner"]
 
 
 def _run(scanner, scan_id="scan-1", listener=None):

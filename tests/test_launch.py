@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from scanner_app import create_app
 from scanner_app.scan.executors import ThreadExecutor
 from scanner_app.scan.launch import launch_scan
 from scanner_app.scan.store import CacheUnavailable
@@ -37,14 +36,9 @@ class RecordingExecutor:
 
 
 @pytest.fixture
-def scanner_with(app_config, small_watchlist, redis_client):
+def scanner_with(make_app):
     """Build a scanner on the small watchlist with config overrides."""
-
-    def make(**overrides):
-        config = {**app_config, "WATCHLIST_FILE": small_watchlist, **overrides}
-        return create_app(config).extensions["put_scanner"]
-
-    return make
+    return lambda **overrides: make_app(**overrides).extensions["put_scanner"]
 
 
 def test_many_threads_start_exactly_one_scan(scanner_with):

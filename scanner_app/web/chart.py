@@ -112,50 +112,25 @@ def _series(rows: list[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]
     return groups
 
 
+def _line(
+    parent: ET.Element, x1: float, x2: float, y1: float, y2: float, color: str = GRID_COLOR
+) -> None:
+    """A line from (x1, y1) to (x2, y2), a light grid line unless ``color`` says otherwise."""
+    ET.SubElement(parent, "line", x1=str(x1), x2=str(x2), y1=str(y1), y2=str(y2), stroke=color)
+
+
 def _axes(svg: ET.Element, x: _Scale, y: _Scale, x_ticks: list[float], y_ticks: list[float]):
     axes = ET.SubElement(svg, "g", {"class": "axes", "font-size": "12", "fill": AXIS_COLOR})
     for tick in y_ticks:
         position = y(tick)
-        ET.SubElement(
-            axes,
-            "line",
-            x1=str(PLOT_LEFT),
-            x2=str(PLOT_RIGHT),
-            y1=str(position),
-            y2=str(position),
-            stroke=GRID_COLOR,
-        )
+        _line(axes, PLOT_LEFT, PLOT_RIGHT, position, position)
         _text(axes, PLOT_LEFT - 8, position + 4, _tick_label(tick, "%"), **{"text-anchor": "end"})
     for tick in x_ticks:
         position = x(tick)
-        ET.SubElement(
-            axes,
-            "line",
-            x1=str(position),
-            x2=str(position),
-            y1=str(PLOT_TOP),
-            y2=str(PLOT_BOTTOM),
-            stroke=GRID_COLOR,
-        )
+        _line(axes, position, position, PLOT_TOP, PLOT_BOTTOM)
         _text(axes, position, PLOT_BOTTOM + 18, _tick_label(tick), **{"text-anchor": "middle"})
-    ET.SubElement(
-        axes,
-        "line",
-        x1=str(PLOT_LEFT),
-        x2=str(PLOT_RIGHT),
-        y1=str(PLOT_BOTTOM),
-        y2=str(PLOT_BOTTOM),
-        stroke=AXIS_COLOR,
-    )
-    ET.SubElement(
-        axes,
-        "line",
-        x1=str(PLOT_LEFT),
-        x2=str(PLOT_LEFT),
-        y1=str(PLOT_TOP),
-        y2=str(PLOT_BOTTOM),
-        stroke=AXIS_COLOR,
-    )
+    _line(axes, PLOT_LEFT, PLOT_RIGHT, PLOT_BOTTOM, PLOT_BOTTOM, AXIS_COLOR)
+    _line(axes, PLOT_LEFT, PLOT_LEFT, PLOT_TOP, PLOT_BOTTOM, AXIS_COLOR)
     middle_x = (PLOT_LEFT + PLOT_RIGHT) / 2
     _text(
         axes,
