@@ -21,7 +21,12 @@ NO_REDIS_WARNING = (
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app from the environment, with ``config`` overriding any setting."""
+    """Build the app from the environment, with ``config`` overriding any setting.
+
+    Besides the settings, ``config`` may inject parts for embedding and tests:
+    ``MARKET_PROVIDER`` (a provider object), ``SCAN_EXECUTOR`` (where scans run) and
+    ``CLOCK`` (a function returning the current aware datetime).
+    """
     app = Flask(__name__)
     settings = load_settings()
     settings.update(config or {})
