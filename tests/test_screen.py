@@ -113,6 +113,44 @@ def test_missing_ask_leaves_the_spread_unknown():
     assert row.spread_pct is None
 
 
+def test_a_zero_ask_beside_a_bid_is_a_missing_ask_not_a_negative_spread():
+    row = evaluate_put("XYZ", put(95.0, bid=1.0, ask=0.0), SPOT, TODAY, RATE)
+    assert (row.ask, row.spread_pct) == (None, None)  # (0 - 1) / 0.5 would be -200%
+
+
+def test_a_black_scholes_delta_says_so_in_the_row():
+    row = evaluate_put("XYZ", put(95.0), SPOT, TODAY, RATE)
+    assert row.to_dict()["delta_source"] == "black_scholes"
+    assert row.delta == pytest.approx(bs_put_delta(SPOT, 95.0, 7 / 365, RATE, 0.5), abs=1e-12)
+
+
+def test_the_providers_delta_is_used_when_it_sends_one():
+    row = evaluate_put("XYZ", put(95.0, delta=-0.1234), SPOT, TODAY, RATE)
+    assert (row.delta, row.delta_source) == (-0.1234, "api")
+    assert row.to_dict()["delta_source"] == "api"
+
+
+@pytest.mark.parametrize("delta", [0.25, -1.5, math.nan, math.inf])
+def test_an_implausible_provider_delta_falls_back_to_black_scholes(delta):
+    row = evaluate_put("XYZ", put(95.0, delta=delta), SPOT, TODAY, RATE)
+    assert row.delta_source == "black_scholes"
+    assert row.delta == pytest.approx(bs_put_delta(SPOT, 95.0, 7 / 365, RATE, 0.5), abs=1e-12)
+
+
+def test_min_delta_judges_the_providers_delta():
+    # Black-Scholes would drop the 95 put (-0.216) and keep the 92 (-0.106); the provider
+    # says the opposite, and its figures decide.
+    puts = (put(95.0, delta=-0.15), put(92.0, delta=-0.30))
+    criteria = replace(KEEP_ALL, min_delta=-0.20)
+    assert strikes(screen_chain(chain(*puts), TODAY, criteria, RATE)) == [95.0]
+
+
+def test_rows_carry_the_spot_source_of_their_chain():
+    premarket = replace(chain(put(95.0)), spot_source="pre")
+    [row] = screen_chain(premarket, TODAY, KEEP_ALL, RATE)
+    assert row.to_dict()["spot_source"] == "pre"
+
+
 def test_empty_chain_gives_no_rows():
     assert screen_chain(chain(), TODAY, KEEP_ALL, RATE) == []
 

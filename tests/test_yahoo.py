@@ -25,10 +25,18 @@ from tenacity import RetryCallState, wait_none
 from yfinance import cache as yf_cache
 from yfinance.data import SingletonMeta, YfData
 
-from scanner_app.market.errors import MarketDataError, MarketTimeout, RateLimited, UnknownTicker
-from scanner_app.market.models import OptionQuote
+from scanner_app.market.errors import (
+    InvalidCrumb,
+    MarketDataError,
+    MarketTimeout,
+    RateLimited,
+    UnknownTicker,
+    UnusableAnswer,
+)
+from scanner_app.market.models import PLACEHOLDER_IVS, OptionQuote
 from scanner_app.market.provider import create_provider
 from scanner_app.market.yahoo import YahooProvider, YahooSession
+from scanner_app.scan.screen import Criteria, screen_chain
 from tests.yahoo_transport import CRUMB, OPTIONS_PATH, FakeYahoo, fixture_payload
 
 NOV_20, NOV_27, DEC_04 = date(2026, 11, 20), date(2026, 11, 27), date(2026, 12, 4)
@@ -381,6 +389,179 @@ def test_settings_tune_the_provider() -> None:
     assert provider.retries == 1
     assert isinstance(provider.session, YahooSession)
     assert provider.session.timeout == 9.0
+
+
+def _first_put(payload: dict[str, Any]) -> dict[str, Any]:
+    """The first put of an options answer, to edit in place."""
+    return payload["optionChain"]["result"][0]["options"][0]["puts"][0]
+
+
+def test_a_stale_crumb_is_dropped_and_a_fresh_one_fetched(fake: FakeYahoo) -> None:
+    """Yahoo rotates its crumb; yfinance would reuse the stale one on every retry."""
+    provider = make_provider(fake)
+    feed = provider.open("AAPL")
+    feed.expirations()
+    fake.rotate_crumb()
+
+    chain = feed.put_chain(NOV_27)
+
+    assert chain.puts[0].contract_symbol == "AAPL261127P00200000"
+    assert provider.request_count == 3  # listing, the refused request, its retry
+    assert fake.crumb_requests == 2
+
+
+def test_a_rate_limited_crumb_request_is_retried_with_a_fresh_crumb(fake: FakeYahoo) -> None:
+    """After a 429 on the crumb request yfinance keeps "Too Many Requests" as its crumb,
+    sends the options request without a crumb and gets 401 Invalid Crumb."""
+    provider = make_provider(fake)
+    fake.fail_crumb_next(429, times=1)
+
+    assert provider.open("AAPL").expirations() == [NOV_20, NOV_27, DEC_04]
+    assert provider.request_count == 2
+    options = [request for request in fake.requests if OPTIONS_PATH in request.url]
+    assert options[-1].params == {"crumb": CRUMB}
+
+
+@pytest.mark.parametrize("refuse", ["options-401", "crumb-429"])
+def test_a_lasting_crumb_refusal_is_a_clear_error_not_an_unknown_ticker(
+    fake: FakeYahoo, refuse: str
+) -> None:
+    provider = make_provider(fake)
+    if refuse == "options-401":
+        fake.fail_next(401, times=None)
+    else:
+        fake.fail_crumb_next(429, times=None)
+
+    with pytest.raises(InvalidCrumb) as error:
+        provider.open("AAPL").expirations()
+
+    assert str(error.value) == "Yahoo refused the request: invalid crumb"
+    assert not isinstance(error.value, UnknownTicker)
+    assert provider.request_count == RETRIES + 1
+    assert fake.crumb_requests >= RETRIES + 1  # a fresh crumb asked for on every attempt
+
+
+def test_a_refused_later_expiration_fails_alone(fake: FakeYahoo) -> None:
+    """A 401 on one dated request fails that expiration; the others still come back."""
+    provider = make_provider(fake)
+    feed = provider.open("AAPL")
+    feed.expirations()
+    fake.fail_next(401, times=RETRIES + 1)
+
+    with pytest.raises(InvalidCrumb, match="invalid crumb"):
+        feed.put_chain(NOV_27)
+    nearest, last = feed.put_chain(NOV_20), feed.put_chain(DEC_04)
+
+    assert nearest.puts and last.spot == 231.0
+    assert fake.options_requests == ["AAPL"] + ["AAPL_2026-11-27"] * (RETRIES + 1) + [
+        "AAPL_2026-12-04"
+    ]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [[], [{"expirationDate": 1795737600, "hasMiniOptions": False, "calls": [], "puts": []}]],
+    ids=["no-options-entry", "no-contracts"],
+)
+def test_an_empty_answer_for_an_expiration_is_unusable_not_an_empty_chain(
+    fake: FakeYahoo, options: list
+) -> None:
+    payload = fixture_payload("AAPL_2026-11-27")
+    payload["optionChain"]["result"][0]["options"] = options
+    fake.payloads["AAPL_2026-11-27"] = payload
+
+    with pytest.raises(UnusableAnswer, match="no contracts for AAPL 2026-11-27"):
+        make_provider(fake).open("AAPL").put_chain(NOV_27)
+
+
+def test_a_chain_with_zero_bids_and_placeholder_volatilities_is_not_live(
+    fake: FakeYahoo,
+) -> None:
+    feed = make_provider(fake).open("MSFT")
+
+    assert feed.expirations() == [NOV_20, NOV_27]  # the listing itself is fine
+    with pytest.raises(UnusableAnswer, match="not live: none of its 4 puts has a bid"):
+        feed.put_chain(NOV_20)
+
+
+@pytest.mark.parametrize("placeholder", PLACEHOLDER_IVS)
+def test_a_placeholder_volatility_is_a_missing_one(fake: FakeYahoo, placeholder: float) -> None:
+    payload = fixture_payload("AAPL")
+    _first_put(payload)["impliedVolatility"] = placeholder
+    fake.payloads["AAPL"] = payload
+
+    first = make_provider(fake).open("AAPL").put_chain(NOV_20).puts[0]
+
+    assert (first.contract_symbol, first.bid) == ("AAPL261120P00200000", 0.45)
+    assert first.implied_volatility is None
+
+
+def test_a_zero_ask_beside_a_bid_gives_a_missing_ask_and_no_spread(fake: FakeYahoo) -> None:
+    payload = fixture_payload("AAPL")
+    _first_put(payload)["ask"] = 0.0
+    fake.payloads["AAPL"] = payload
+    chain = make_provider(fake).open("AAPL").put_chain(NOV_20)
+
+    rows = screen_chain(chain, TODAY, Criteria(min_annualized=0, min_delta=-1), 0.04)
+
+    row = next(row for row in rows if row.contract_symbol == "AAPL261120P00200000")
+    assert (row.bid, row.ask, row.spread_pct) == (0.45, None, None)
+
+
+def _quote(payload: dict[str, Any]) -> dict[str, Any]:
+    """The quote of an options answer, to edit in place."""
+    return payload["optionChain"]["result"][0]["quote"]
+
+
+@pytest.mark.parametrize(
+    ("extended", "spot", "source"),
+    [
+        (
+            {"marketState": "PRE", "preMarketPrice": 232.15, "preMarketTime": 1794990600},
+            232.15,
+            "pre",
+        ),
+        (
+            {"marketState": "POST", "postMarketPrice": 229.8, "postMarketTime": 1794943800},
+            229.8,
+            "post",
+        ),
+        ({"postMarketPrice": 229.8, "postMarketTime": 1794850000}, 230.5, "regular"),  # older
+    ],
+    ids=["pre-market", "post-market", "stale-post-market"],
+)
+def test_the_spot_is_the_newest_of_the_sessions_prices(
+    fake: FakeYahoo, extended: dict[str, Any], spot: float, source: str
+) -> None:
+    payload = fixture_payload("AAPL")
+    _quote(payload).update(extended)
+    fake.payloads["AAPL"] = payload
+
+    chain = make_provider(fake).open("AAPL").put_chain(NOV_20)
+
+    assert (chain.spot, chain.spot_source) == (spot, source)
+    [row, *_] = screen_chain(chain, TODAY, Criteria(min_annualized=0, min_delta=-1), 0.04)
+    assert (row.spot, row.spot_source) == (spot, source)
+
+
+def test_a_regular_session_quote_says_so(fake: FakeYahoo) -> None:
+    assert make_provider(fake).open("AAPL").put_chain(NOV_20).spot_source == "regular"
+
+
+@pytest.mark.parametrize("with_dates", [False, True], ids=["no-dates", "dates-but-no-options"])
+def test_a_quote_without_an_options_list_is_no_options_listed(
+    fake: FakeYahoo, with_dates: bool
+) -> None:
+    if with_dates:
+        payload = fixture_payload("BRK-A")
+        payload["optionChain"]["result"][0]["expirationDates"] = [1795132800]
+        fake.payloads["BRK-A"] = payload
+
+    with pytest.raises(UnknownTicker) as error:
+        make_provider(fake).open("BRK-A").put_chain(NOV_20)
+
+    assert str(error.value) == "Yahoo: no options listed for BRK-A"
+    assert fake.options_requests == ["BRK-A"]
 
 
 def test_no_test_here_can_reach_the_network() -> None:

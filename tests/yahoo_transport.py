@@ -4,7 +4,8 @@ yfinance sees a real curl_cffi session (it checks the type) and runs its own coo
 crumb and JSON-parsing code; only the final HTTP exchange (``transmit``) is replaced.
 Options answers come from ``fixtures/yahoo/<SYMBOL>.json`` (no date) and
 ``<SYMBOL>_<YYYY-MM-DD>.json`` (``?date=<epoch>``), or from ``payloads`` set by a test.
-Any other URL raises ``UnexpectedRequest``.
+Like Yahoo, an options request without the crumb the fake last handed out gets HTTP 401
+with Yahoo's "Invalid Crumb" JSON. Any other URL raises ``UnexpectedRequest``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ from scanner_app.market.yahoo import YahooSession
 FIXTURES = Path(__file__).parent / "fixtures" / "yahoo"
 CRUMB = "kX7r.Qf2mZb"
 OPTIONS_PATH = "/v7/finance/options/"
+#: Yahoo's answer (HTTP 401) to an options request with a stale or missing crumb.
+INVALID_CRUMB = {
+    "finance": {"result": None, "error": {"code": "Unauthorized", "description": "Invalid Crumb"}}
+}
 
 #: An options-request fault: an HTTP status to answer with, or an exception to raise.
 Fault = int | Exception
@@ -65,9 +70,11 @@ class FakeYahoo(YahooSession):
     """Serves Yahoo's cookie, crumb and options endpoints from fixtures, counting requests.
 
     ``fail_next(fault, times)`` makes the next ``times`` options requests (every one when
-    ``times`` is None) answer with an HTTP status or raise an exception. ``gate``, when
-    set, holds every options request until it is opened; ``in_flight`` and ``peak`` count
-    options requests being answered at once.
+    ``times`` is None) answer with an HTTP status (401: Yahoo's "Invalid Crumb" JSON) or
+    raise an exception; ``fail_crumb_next`` does the same to crumb requests with a status.
+    ``rotate_crumb()`` makes the crumb handed out so far stale, as Yahoo does now and then.
+    ``gate``, when set, holds every options request until it is opened; ``in_flight`` and
+    ``peak`` count options requests being answered at once.
     """
 
     def __init__(self, *, timeout: float = 5.0) -> None:
@@ -75,6 +82,10 @@ class FakeYahoo(YahooSession):
         self.payloads: dict[str, Any] = {}
         self.requests: list[SeenRequest] = []
         self.options_requests: list[str] = []
+        self.crumb = CRUMB
+        self.crumb_requests = 0
+        self._crumb_faults: deque[int] = deque()
+        self._lasting_crumb_fault: int | None = None
         self.gate: threading.Event | None = None
         self.in_flight = 0
         self.peak = 0
@@ -89,6 +100,18 @@ class FakeYahoo(YahooSession):
         else:
             self._faults.extend([fault] * times)
 
+    def fail_crumb_next(self, status: int, times: int | None) -> None:
+        """Answer the next ``times`` crumb requests (None: all of them) with ``status``."""
+        if times is None:
+            self._lasting_crumb_fault = status
+        else:
+            self._crumb_faults.extend([status] * times)
+
+    def rotate_crumb(self) -> None:
+        """Hand out a new crumb from now on; options requests with the old one get 401."""
+        with self._lock:
+            self.crumb = f"{CRUMB}-{self.crumb_requests}"
+
     def transmit(self, method: str, url: str, **kwargs: Any) -> curl_requests.Response:
         """Answer one request as Yahoo would, from fixtures; raise on an unknown URL."""
         params = dict(kwargs.get("params") or {})
@@ -98,7 +121,7 @@ class FakeYahoo(YahooSession):
         if method == "GET" and parts.hostname == "fc.yahoo.com":
             return _response(url, 404, b"", "text/html")
         if method == "GET" and parts.path == "/v1/test/getcrumb":
-            return _response(url, 200, CRUMB.encode(), "text/plain")
+            return self._crumb(url)
         if method == "GET" and url == "https://guce.yahoo.com/consent":
             # No consent form: yfinance's csrf cookie strategy gives up and falls back to basic.
             return _response(url, 200, b"<html><body>No consent needed</body></html>", "text/html")
@@ -107,10 +130,26 @@ class FakeYahoo(YahooSession):
             and parts.hostname == "query2.finance.yahoo.com"
             and parts.path.startswith(OPTIONS_PATH)
         ):
-            return self._options(url, parts.path.removeprefix(OPTIONS_PATH), parts.query)
+            return self._options(
+                url, parts.path.removeprefix(OPTIONS_PATH), parts.query, params.get("crumb")
+            )
         raise UnexpectedRequest(f"the fake Yahoo does not serve {method} {url}")
 
-    def _options(self, url: str, symbol: str, query: str) -> curl_requests.Response:
+    def _crumb(self, url: str) -> curl_requests.Response:
+        """The current crumb, or the crumb fault's status with Yahoo's "Too Many Requests"."""
+        with self._lock:
+            self.crumb_requests += 1
+            status = (
+                self._crumb_faults.popleft() if self._crumb_faults else self._lasting_crumb_fault
+            )
+            crumb = self.crumb
+        if status is not None:
+            return _response(url, status, HTTPStatus(status).phrase.encode(), "text/html")
+        return _response(url, 200, crumb.encode(), "text/plain")
+
+    def _options(
+        self, url: str, symbol: str, query: str, crumb: str | None
+    ) -> curl_requests.Response:
         dates = parse_qs(query).get("date")
         key = symbol
         if dates:
@@ -120,11 +159,15 @@ class FakeYahoo(YahooSession):
             self.in_flight += 1
             self.peak = max(self.peak, self.in_flight)
             fault = self._faults.popleft() if self._faults else self._lasting_fault
+            if fault is None and crumb != self.crumb:
+                fault = HTTPStatus.UNAUTHORIZED
         try:
             if self.gate is not None and not self.gate.wait(timeout=10):
                 raise UnexpectedRequest("the test never opened the gate")
             if isinstance(fault, Exception):
                 raise fault
+            if fault == HTTPStatus.UNAUTHORIZED:
+                return _response(url, fault, json.dumps(INVALID_CRUMB).encode(), "application/json")
             if fault is not None:
                 return _response(url, fault, HTTPStatus(fault).phrase.encode(), "text/plain")
             return _response(url, 200, self._payload(key), "application/json")

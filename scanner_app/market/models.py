@@ -1,10 +1,23 @@
-"""Plain, JSON-able data that flows from a market provider to the screen."""
+"""Plain, JSON-able data that flows from a market provider to the screen, and the helpers
+that clean a provider's raw numbers into it."""
 
 from __future__ import annotations
 
+import logging
+import math
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
+
+logger = logging.getLogger(__name__)
+
+#: Implied volatilities outside this range are placeholders, not market data.
+PLAUSIBLE_IV = (0.01, 5.0)
+#: Yahoo's placeholder implied volatilities, sent when it has none (outside regular hours).
+PLACEHOLDER_IVS = (0.500005, 0.250007, 0.125009, 1e-05)
+
+SpotSource = Literal["regular", "pre", "post"]
+DeltaSource = Literal["api", "black_scholes"]
 
 
 @dataclass(frozen=True)
@@ -21,25 +34,29 @@ class OptionQuote:
     open_interest: int | None
     implied_volatility: float | None
     last_trade: datetime | None
+    delta: float | None = None  # the provider's own delta, when it sends one
 
 
 @dataclass(frozen=True)
 class PutChain:
-    """The puts of one expiration of one ticker, with the underlying's spot price."""
+    """The puts of one expiration of one ticker, with the underlying's spot price and the
+    session that price comes from."""
 
     ticker: str
     expiration: date
     spot: float
     puts: tuple[OptionQuote, ...]
+    spot_source: SpotSource = "regular"
 
 
 @dataclass(frozen=True)
 class ScreenedPut:
     """A put with every computed field, plus the inputs it was computed from.
 
-    ``delta`` and ``prob_otm`` come from Black-Scholes with T = dte / 365, the row's
-    ``spot``, ``strike`` and ``iv`` and the risk-free rate of the scan, so anyone can
-    reproduce them from the row alone.
+    ``prob_otm`` comes from Black-Scholes with T = dte / 365, the row's ``spot``, ``strike``
+    and ``iv`` and the risk-free rate of the scan, so anyone can reproduce it from the row
+    alone; so does ``delta`` when ``delta_source`` is ``black_scholes``. With ``api`` the
+    delta is the provider's own. ``spot_source`` says which session's price ``spot`` is.
     """
 
     ticker: str
@@ -62,7 +79,55 @@ class ScreenedPut:
     premium: float  # per contract, bid x 100
     collateral: float  # per contract, strike x 100
     spread_pct: float | None  # (ask - bid) / mid * 100
+    delta_source: DeltaSource = "black_scholes"
+    spot_source: SpotSource = "regular"
 
     def to_dict(self) -> dict[str, Any]:
         """The row as a JSON-able dict."""
         return asdict(self)
+
+
+def finite(value: Any) -> float | None:
+    """``value`` as a finite float, or None (NaN, None, text, booleans)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def positive(value: Any) -> float | None:
+    """``value`` as a float above 0, or None."""
+    number = finite(value)
+    return number if number is not None and number > 0 else None
+
+
+def non_negative(value: Any) -> float | None:
+    """``value`` as a float of 0 or more, or None."""
+    number = finite(value)
+    return number if number is not None and number >= 0 else None
+
+
+def count(value: Any) -> int | None:
+    """``value`` as a whole count of 0 or more, or None."""
+    number = non_negative(value)
+    return None if number is None else int(number)
+
+
+def implied_volatility(contract: str, value: Any) -> float | None:
+    """``value`` as an implied volatility, or None when missing, implausible or a placeholder."""
+    iv = finite(value)
+    if iv is None:
+        return None
+    low, high = PLAUSIBLE_IV
+    placeholder = any(math.isclose(iv, known, rel_tol=1e-9) for known in PLACEHOLDER_IVS)
+    if placeholder or not low <= iv <= high:
+        logger.debug(
+            "%s: implied volatility %r is implausible or a placeholder, treated as unknown",
+            contract,
+            iv,
+        )
+        return None
+    return iv

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any, Protocol
 
+from .errors import UnusableAnswer
 from .models import PutChain
 
 
@@ -14,7 +15,10 @@ class TickerFeed(Protocol):
 
     ``expirations()`` makes at most one request, and that request also brings the
     nearest chain, so ``put_chain`` of the nearest expiration costs nothing more:
-    E expirations cost E requests.
+    E expirations cost E requests (Market Data: one request for all of them).
+
+    Failures are ``MarketDataError`` subclasses (see ``errors``): from ``expirations()``
+    the ticker failed; from ``put_chain`` only that expiration did, and the others stand.
     """
 
     def expirations(self) -> list[date]:
@@ -25,12 +29,23 @@ class TickerFeed(Protocol):
 
 
 class MarketProvider(Protocol):
-    """A source of option chains (``yahoo`` or ``demo``)."""
+    """A source of option chains (``yahoo``, ``marketdata`` or ``demo``)."""
 
     name: str
 
     def open(self, ticker: str) -> TickerFeed:
         """A feed for ``ticker``; cheap, makes no request."""
+
+
+def require_live(chain: PutChain) -> PutChain:
+    """``chain`` itself, unless it has puts and not one with a bid: then the market sent a
+    closed-hours snapshot (zero bids, placeholder volatilities) and ``UnusableAnswer``."""
+    if chain.puts and not any(quote.bid for quote in chain.puts):
+        raise UnusableAnswer(
+            f"the {chain.expiration.isoformat()} chain of {chain.ticker} is not live: "
+            f"none of its {len(chain.puts)} puts has a bid"
+        )
+    return chain
 
 
 def create_provider(settings: Mapping[str, Any]) -> MarketProvider:
@@ -39,6 +54,10 @@ def create_provider(settings: Mapping[str, Any]) -> MarketProvider:
         from .yahoo import YahooProvider
 
         return YahooProvider.from_settings(settings)
+    if settings["MARKET_DATA"] == "marketdata":
+        from .marketdata import MarketDataProvider
+
+        return MarketDataProvider.from_settings(settings)
     from .demo import DemoProvider
 
     return DemoProvider.from_settings(settings)

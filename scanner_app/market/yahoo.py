@@ -3,8 +3,21 @@
 Timeouts: yfinance's ``option_chain`` takes no timeout and its HTTP layer passes a fixed
 ``timeout=30`` to every session call (cookie, crumb and options requests alike).
 ``YahooSession`` is the lever: a curl_cffi session whose ``request`` replaces whatever
-timeout the caller passed with the session's own. It also turns HTTP 5xx answers into
-``YahooServerError``, which yfinance would otherwise hand to its JSON parser.
+timeout the caller passed with the session's own. It also sees the raw answers, which
+yfinance turns into ``{}`` when they are refusals: HTTP 5xx becomes ``YahooServerError``
+and HTTP 401 (``{"finance": {"error": {"code": "Unauthorized", "description": "Invalid
+Crumb"}}}``, also what Yahoo answers when a 429 on the crumb request left yfinance without
+a crumb) becomes ``YahooUnauthorized``. On that, the provider drops yfinance's cached
+cookie and crumb, so the next attempt fetches fresh ones.
+
+What a feed raises (all ``MarketDataError``, see ``errors``):
+
+- ``UnknownTicker``: a malformed symbol, or Yahoo lists no options for it.
+- ``InvalidCrumb``: Yahoo kept answering 401 through ``retries`` fresh cookies and crumbs.
+- ``RateLimited``, ``MarketTimeout``, ``MarketDataError``: 429, timeouts, connection errors
+  and 5xx answers that lasted through the retries; an unreadable answer (not retried).
+- ``UnusableAnswer`` (``put_chain`` only): an expiration answered with no contracts at all,
+  or a not-live chain (no put has a bid).
 
 yfinance keeps one HTTP session per process (its ``YfData`` singleton): every
 ``yf.Ticker(session=...)`` makes that session the process-wide one, so run one
@@ -13,8 +26,8 @@ yfinance keeps one HTTP session per process (its ``YfData`` singleton): every
 
 from __future__ import annotations
 
+import json
 import logging
-import math
 import re
 import threading
 from collections.abc import Callable, Mapping
@@ -35,17 +48,39 @@ from tenacity import (
     stop_after_attempt,
     wait_exponential_jitter,
 )
+from yfinance import cache as yf_cache
 from yfinance.exceptions import YFRateLimitError
 from yfinance.utils import is_isin
 
-from .errors import MarketDataError, MarketTimeout, RateLimited, UnknownTicker
-from .models import OptionQuote, PutChain
+from .errors import (
+    InvalidCrumb,
+    MarketDataError,
+    MarketTimeout,
+    RateLimited,
+    UnknownTicker,
+    UnusableAnswer,
+)
+from .models import (
+    OptionQuote,
+    PutChain,
+    SpotSource,
+    count,
+    finite,
+    implied_volatility,
+    non_negative,
+    positive,
+)
+from .provider import require_live
 from .throttle import Throttle
 
 logger = logging.getLogger(__name__)
 
-#: Implied volatilities outside this range are Yahoo placeholders, not market data.
-PLAUSIBLE_IV = (0.01, 5.0)
+#: The quote's price fields per session, newest wins: (spot_source, field prefix).
+_SESSIONS: tuple[tuple[SpotSource, str], ...] = (
+    ("regular", "regularMarket"),
+    ("pre", "preMarket"),
+    ("post", "postMarket"),
+)
 
 _SYMBOL = re.compile(r"\^?[A-Z0-9][A-Z0-9.=-]{0,19}")
 _NEW_YORK = ZoneInfo("America/New_York")
@@ -57,22 +92,34 @@ class YahooServerError(HTTPError):
     """Yahoo answered with an HTTP 5xx status."""
 
 
+class YahooUnauthorized(HTTPError):
+    """Yahoo answered HTTP 401: it refused the cookie and crumb (``reason`` says how)."""
+
+    def __init__(self, reason: str, response: curl_requests.Response) -> None:
+        super().__init__(f"Yahoo refused the request: {reason}", response=response)
+        self.reason = reason
+
+
 _UNREACHABLE = (CurlConnectionError, ConnectionError, YahooServerError)
-_TRANSIENT = (YFRateLimitError, *_TIMEOUTS, *_UNREACHABLE)
+_TRANSIENT = (YFRateLimitError, YahooUnauthorized, *_TIMEOUTS, *_UNREACHABLE)
 _UNREADABLE = (RequestException, ValueError, KeyError, TypeError, IndexError)
 
 
 class YahooSession(curl_requests.Session):
-    """A curl_cffi session that applies its own ``timeout`` to every request and raises on 5xx."""
+    """A curl_cffi session that applies its own ``timeout`` to every request and raises on
+    the answers yfinance would swallow: 5xx and 401."""
 
     def request(self, method: str, url: str, **kwargs: Any) -> curl_requests.Response:
-        """Send with the session's timeout; raise ``YahooServerError`` on an HTTP 5xx answer."""
+        """Send with the session's timeout; raise ``YahooServerError`` on an HTTP 5xx answer
+        and ``YahooUnauthorized`` on a 401."""
         kwargs["timeout"] = self.timeout
         response = self.transmit(method, url, **kwargs)
         if response.status_code >= 500:
             raise YahooServerError(
                 f"Yahoo answered HTTP {response.status_code} for {url}", response=response
             )
+        if response.status_code == 401:
+            raise YahooUnauthorized(_refusal_reason(response), response)
         return response
 
     def transmit(self, method: str, url: str, **kwargs: Any) -> curl_requests.Response:
@@ -80,7 +127,29 @@ class YahooSession(curl_requests.Session):
         return super().request(method, url, **kwargs)
 
 
+def _refusal_reason(response: curl_requests.Response) -> str:
+    """The ``finance.error.description`` of a refusal, lower-cased (``invalid crumb``)."""
+    try:
+        description = json.loads(response.content)["finance"]["error"]["description"]
+    except (ValueError, KeyError, TypeError):
+        return f"HTTP {response.status_code}"
+    return str(description).strip().lower() or f"HTTP {response.status_code}"
+
+
+def _forget_cookie_and_crumb(ticker: yf.Ticker) -> None:
+    """Drop the cookie and crumb yfinance cached (in memory and on disk) for all tickers,
+    so its next request fetches fresh ones. A 429 on the crumb request leaves yfinance
+    holding the text "Too Many Requests" as its crumb, which it would otherwise reuse."""
+    data = ticker._data
+    with data._cookie_lock:
+        data._cookie = None
+        data._crumb = None
+        data._session.cookies.clear()
+    yf_cache.get_cookie_cache().store("curlCffi", None)
+
+
 def _new_york_today() -> date:
+    """Today's date in New York."""
     return datetime.now(_NEW_YORK).date()
 
 
@@ -88,7 +157,7 @@ class YahooProvider:
     """Yahoo option chains, at most ``max_concurrent`` requests at once across all threads,
     started no faster than ``requests_per_second``, each retried up to ``retries`` times
     with exponential backoff and jitter (``wait``, a tenacity wait strategy) when Yahoo
-    rate-limits, times out, cannot be reached or fails with a 5xx.
+    rate-limits, times out, cannot be reached, fails with a 5xx or refuses the crumb.
 
     ``session`` is the HTTP session handed to yfinance; by default a ``YahooSession``
     with ``timeout`` (an injected session brings its own timeout). ``today`` says which
@@ -153,6 +222,9 @@ class YahooProvider:
         symbol = ticker.ticker
         try:
             return retrying(self._request_once, ticker, expiration)
+        except YahooUnauthorized as error:
+            logger.warning("%s: %s, %d attempts in a row", symbol, error, attempts)
+            raise InvalidCrumb(f"Yahoo refused the request: {error.reason}") from error
         except YFRateLimitError as error:
             raise RateLimited(
                 f"Yahoo refused {symbol} as too many requests, {attempts} attempts in a row"
@@ -167,7 +239,7 @@ class YahooProvider:
             ) from error
         except KeyError as error:
             if error.args == ("expirationDates",):
-                raise UnknownTicker(f"Yahoo lists no options for {symbol}") from error
+                raise UnknownTicker(_no_options(symbol)) from error
             raise MarketDataError(f"Yahoo's option data for {symbol} lacks {error}") from error
         except _UNREADABLE as error:
             raise MarketDataError(
@@ -175,10 +247,15 @@ class YahooProvider:
             ) from error
 
     def _request_once(self, ticker: yf.Ticker, expiration: str | None) -> Any:
+        """One throttled, counted ``option_chain`` call; a 401 drops the cookie and crumb."""
         with self._throttle.slot():
             with self._count_lock:
                 self._request_count += 1
-            return ticker.option_chain(expiration)
+            try:
+                return ticker.option_chain(expiration)
+            except YahooUnauthorized:
+                _forget_cookie_and_crumb(ticker)
+                raise
 
 
 class YahooFeed:
@@ -196,7 +273,7 @@ class YahooFeed:
         self._yf_ticker: yf.Ticker | None = None
         self._listed: list[date] | None = None
         self._nearest_answer: Any = None
-        self._listing_spot: float | None = None
+        self._listing_spot: tuple[float, SpotSource] | None = None
 
     def expirations(self) -> list[date]:
         """Listed expirations from today on, ascending."""
@@ -204,7 +281,10 @@ class YahooFeed:
         return [day for day in self._listing() if day >= today]
 
     def put_chain(self, expiration: date) -> PutChain:
-        """The cleaned puts of one listed expiration, with the spot price."""
+        """The cleaned puts of one listed expiration, with the spot price and its session.
+
+        Raises ``UnusableAnswer`` for an answer without contracts or a not-live chain.
+        """
         listed = self._listing()
         if expiration not in listed:
             raise MarketDataError(
@@ -215,26 +295,38 @@ class YahooFeed:
             answer = self._nearest_answer
         else:
             answer = self._provider.fetch_options(self._yf_ticker, expiration.isoformat())
+        if answer.puts is None or (answer.puts.empty and answer.calls.empty):
+            raise UnusableAnswer(
+                f"Yahoo sent no contracts for {self._symbol} {expiration.isoformat()}"
+            )
         spot = _spot_price(answer.underlying) or self._listing_spot
         if spot is None:
             raise MarketDataError(f"Yahoo sent no price for {self._symbol}")
-        puts = () if answer.puts is None else _clean_puts(answer.puts, expiration)
-        return PutChain(ticker=self._symbol, expiration=expiration, spot=spot, puts=puts)
+        chain = PutChain(
+            ticker=self._symbol,
+            expiration=expiration,
+            spot=spot[0],
+            puts=_clean_puts(answer.puts, expiration),
+            spot_source=spot[1],
+        )
+        return require_live(chain)
 
     def _listing(self) -> list[date]:
+        """The listed expirations, fetched once with the nearest chain and the quote."""
         with self._lock:
             if self._listed is None:
                 ticker = self._ticker()
                 answer = self._provider.fetch_options(ticker, None)
                 listed = _listed_expirations(ticker)
-                if not listed:
-                    raise UnknownTicker(f"Yahoo lists no options for {self._symbol}")
+                if not listed or answer.puts is None:
+                    raise UnknownTicker(_no_options(self._symbol))
                 self._nearest_answer = answer
                 self._listing_spot = _spot_price(answer.underlying)
                 self._listed = listed
             return self._listed
 
     def _ticker(self) -> yf.Ticker:
+        """This feed's ``yf.Ticker``, made on first use; refuses a malformed symbol."""
         if self._yf_ticker is None:
             if not _SYMBOL.fullmatch(self._symbol) or is_isin(self._symbol):
                 raise UnknownTicker(f"{self._symbol!r} is not a Yahoo ticker symbol")
@@ -251,55 +343,33 @@ def _listed_expirations(ticker: yf.Ticker) -> list[date]:
     return sorted(date.fromisoformat(day) for day in ticker._expirations)
 
 
-def _number(value: Any) -> float | None:
-    """``value`` as a finite float, or None (NaN, None, text, booleans)."""
-    if isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
+def _no_options(symbol: str) -> str:
+    """The message for a symbol without options."""
+    return f"Yahoo: no options listed for {symbol}"
 
 
-def _positive(value: Any) -> float | None:
-    number = _number(value)
-    return number if number is not None and number > 0 else None
-
-
-def _non_negative(value: Any) -> float | None:
-    number = _number(value)
-    return number if number is not None and number >= 0 else None
-
-
-def _count(value: Any) -> int | None:
-    number = _non_negative(value)
-    return None if number is None else int(number)
-
-
-def _spot_price(quote: Any) -> float | None:
-    """The underlying's price: last trade, else the bid/ask midpoint, else the previous close."""
+def _spot_price(quote: Any) -> tuple[float, SpotSource] | None:
+    """The underlying's price and its session: the newest of the regular, pre- and
+    post-market prices, else the bid/ask midpoint, else the previous close (both regular)."""
     if not isinstance(quote, Mapping):
         return None
-    last = _positive(quote.get("regularMarketPrice"))
-    if last is not None:
-        return last
-    bid, ask = _positive(quote.get("bid")), _positive(quote.get("ask"))
+    prices = [
+        (finite(quote.get(f"{prefix}Time")) or 0.0, price, source)
+        for source, prefix in _SESSIONS
+        if (price := positive(quote.get(f"{prefix}Price"))) is not None
+    ]
+    if prices:
+        _, price, source = max(prices, key=lambda entry: entry[0])
+        return price, source
+    bid, ask = positive(quote.get("bid")), positive(quote.get("ask"))
     if bid is not None and ask is not None:
-        return (bid + ask) / 2
-    return _positive(quote.get("regularMarketPreviousClose"))
-
-
-def _plausible_iv(contract: str, value: Any) -> float | None:
-    iv = _number(value)
-    low, high = PLAUSIBLE_IV
-    if iv is not None and not low <= iv <= high:
-        logger.debug("%s: implied volatility %r is implausible, treated as unknown", contract, iv)
-        return None
-    return iv
+        return (bid + ask) / 2, "regular"
+    close = positive(quote.get("regularMarketPreviousClose"))
+    return None if close is None else (close, "regular")
 
 
 def _utc_time(value: Any) -> datetime | None:
+    """A pandas timestamp as an aware UTC datetime, or None."""
     if value is None or pd.isna(value):
         return None
     return pd.Timestamp(value).to_pydatetime().astimezone(UTC)
@@ -308,23 +378,24 @@ def _utc_time(value: Any) -> datetime | None:
 def _quote(row: Mapping[str, Any], expiration: date) -> OptionQuote | None:
     """One row of yfinance's puts frame as an ``OptionQuote``; None without contract or strike."""
     contract = row.get("contractSymbol")
-    strike = _positive(row.get("strike"))
+    strike = positive(row.get("strike"))
     if not isinstance(contract, str) or not contract.strip() or strike is None:
         return None
     return OptionQuote(
         contract_symbol=contract.strip(),
         expiration=expiration,
         strike=strike,
-        bid=_non_negative(row.get("bid")),
-        ask=_non_negative(row.get("ask")),
-        last=_non_negative(row.get("lastPrice")),
-        volume=_count(row.get("volume")),
-        open_interest=_count(row.get("openInterest")),
-        implied_volatility=_plausible_iv(contract, row.get("impliedVolatility")),
+        bid=non_negative(row.get("bid")),
+        ask=non_negative(row.get("ask")),
+        last=non_negative(row.get("lastPrice")),
+        volume=count(row.get("volume")),
+        open_interest=count(row.get("openInterest")),
+        implied_volatility=implied_volatility(contract, row.get("impliedVolatility")),
         last_trade=_utc_time(row.get("lastTradeDate")),
     )
 
 
 def _clean_puts(frame: pd.DataFrame, expiration: date) -> tuple[OptionQuote, ...]:
+    """Every usable row of yfinance's puts frame."""
     quotes = (_quote(row, expiration) for row in frame.to_dict("records"))
     return tuple(quote for quote in quotes if quote is not None)

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from ..market import pricing
-from ..market.models import OptionQuote, PutChain, ScreenedPut
+from ..market.models import OptionQuote, PutChain, ScreenedPut, SpotSource
 
 MAX_USABLE_IV = 5.0
 
@@ -43,10 +43,25 @@ def _usable(value: float | None, upper: float = math.inf) -> bool:
     return value is not None and math.isfinite(value) and 0 < value <= upper
 
 
+def _api_delta(quote: OptionQuote) -> float | None:
+    """The provider's delta of the put, when it sent a plausible one (-1 to 0)."""
+    delta = quote.delta
+    return delta if delta is not None and math.isfinite(delta) and -1.0 <= delta <= 0.0 else None
+
+
 def evaluate_put(
-    ticker: str, quote: OptionQuote, spot: float, today: date, rate: float
+    ticker: str,
+    quote: OptionQuote,
+    spot: float,
+    today: date,
+    rate: float,
+    spot_source: SpotSource = "regular",
 ) -> ScreenedPut | None:
-    """The put with every computed field, or None when its quote can't be priced."""
+    """The put with every computed field, or None when its quote can't be priced.
+
+    The delta is the provider's when it sent one, else Black-Scholes (``delta_source``).
+    An ask of 0 beside a positive bid is no quote: the ask is missing, the spread unknown.
+    """
     if not (
         _usable(quote.bid)
         and _usable(quote.implied_volatility, MAX_USABLE_IV)
@@ -56,13 +71,15 @@ def evaluate_put(
         return None
     dte = pricing.days_to_expiry(quote.expiration, today)
     model_inputs = (spot, quote.strike, dte / 365.0, rate, quote.implied_volatility)
+    ask = quote.ask if _usable(quote.ask) else None
+    api_delta = _api_delta(quote)
     return ScreenedPut(
         ticker=ticker,
         contract_symbol=quote.contract_symbol,
         expiration=quote.expiration.isoformat(),
         strike=quote.strike,
         bid=quote.bid,
-        ask=quote.ask,
+        ask=ask,
         last=quote.last,
         volume=quote.volume,
         open_interest=quote.open_interest,
@@ -71,12 +88,14 @@ def evaluate_put(
         dte=dte,
         annualized=pricing.annualized_return(quote.bid, quote.strike, dte),
         pct_otm=pricing.pct_otm(spot, quote.strike),
-        delta=pricing.bs_put_delta(*model_inputs),
+        delta=pricing.bs_put_delta(*model_inputs) if api_delta is None else api_delta,
         prob_otm=pricing.prob_expire_otm(*model_inputs),
         breakeven=quote.strike - quote.bid,
         premium=quote.bid * 100.0,
         collateral=quote.strike * 100.0,
-        spread_pct=pricing.spread_pct(quote.bid, quote.ask),
+        spread_pct=pricing.spread_pct(quote.bid, ask),
+        delta_source="black_scholes" if api_delta is None else "api",
+        spot_source=spot_source,
     )
 
 
@@ -106,5 +125,8 @@ def screen_chain(
     chain: PutChain, today: date, criteria: Criteria, rate: float
 ) -> list[ScreenedPut]:
     """The out-of-the-money puts of ``chain`` that meet ``criteria``, in display order."""
-    rows = (evaluate_put(chain.ticker, quote, chain.spot, today, rate) for quote in chain.puts)
+    rows = (
+        evaluate_put(chain.ticker, quote, chain.spot, today, rate, chain.spot_source)
+        for quote in chain.puts
+    )
     return sort_puts(row for row in rows if row is not None and _meets(row, criteria))

@@ -1,0 +1,388 @@
+"""Option chains from the Market Data API (marketdata.app) over plain httpx: throttled,
+retried, cleaned, with the credits each answer cost counted.
+
+Not the official SDK (``marketdata-sdk-py`` 1.3): its client calls the API as it is built,
+takes its settings from the process environment and a ``.env`` file when imported, and
+makes its own ``httpx.Client`` without a way to pass a transport, so it could neither run
+offline in tests nor take this app's settings. The one endpoint used here needs no SDK.
+
+One request per ticker and scan, ``GET {MARKETDATA_BASE_URL}/v1/options/chain/{symbol}/``
+with ``side=put``, ``range=otm`` (strikes below the underlying's price), ``minBid=0.01``
+(the screen needs a bid) and ``from``/``to`` (the scan's expiration window, both ends
+inclusive): the answer holds only contracts the screen can use, and its columns carry the
+API's own ``delta``. The API bills one credit per
+contract returned (one per request with ``mode=cached``); each answer says what it cost in
+its ``X-Api-Ratelimit-Consumed`` header, summed by ``credits_used()``.
+
+What a feed raises (all ``MarketDataError``, see ``errors``):
+
+- ``ProviderRefused``: HTTP 401 (token refused), 402 (not in the plan), or 429 with no
+  credits left (``X-Api-Ratelimit-Remaining`` at 0): every ticker would fail alike.
+- ``RateLimited``, ``MarketTimeout``, ``MarketDataError``: other 429s (too many requests at
+  once), timeouts, connection errors and 5xx answers that lasted through the retries.
+- ``UnknownTicker``: a malformed symbol, or ``{"s": "no_data"}``: no puts in the window.
+- ``MarketDataError``: ``{"s": "error", "errmsg": ...}`` or an unreadable answer.
+- ``UnusableAnswer``: an answer without one usable contract; from ``put_chain``, a chain
+  that is not live (no put has a bid).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+import httpx
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from .calendar import NY, expiration_window_end, market_today
+from .errors import (
+    MarketDataError,
+    MarketTimeout,
+    ProviderRefused,
+    RateLimited,
+    UnknownTicker,
+    UnusableAnswer,
+)
+from .models import (
+    OptionQuote,
+    PutChain,
+    count,
+    finite,
+    implied_volatility,
+    non_negative,
+    positive,
+)
+from .provider import require_live
+from .throttle import Throttle
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api.marketdata.app"
+#: The API answers 429 beyond this many requests at once, on every plan.
+MAX_CONCURRENT_REQUESTS = 50
+
+_SYMBOL = re.compile(r"[A-Z0-9][A-Z0-9.:-]{0,19}")
+
+
+class _RetryableAnswer(Exception):
+    """An HTTP 429 (too many requests at once) or 5xx answer, worth another attempt."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(f"HTTP {response.status_code}")
+        self.status_code = response.status_code
+
+
+_TRANSIENT = (_RetryableAnswer, httpx.TransportError)
+
+
+class MarketDataProvider:
+    """Market Data option chains for the next ``weeks`` weekly expirations.
+
+    At most ``max_concurrent`` requests at once, started no faster than
+    ``requests_per_second``, each retried up to ``retries`` times with exponential backoff
+    and jitter (``wait``, a tenacity wait strategy) on 429, 5xx, timeouts and connection
+    errors. ``mode`` is the API's data mode (``live``, ``cached``, ``delayed``; None: the
+    plan's default). ``transport`` replaces httpx's network transport (tests).
+    """
+
+    name = "marketdata"
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        base_url: str = DEFAULT_BASE_URL,
+        weeks: int = 4,
+        mode: str | None = None,
+        max_concurrent: int = 4,
+        requests_per_second: float = 10.0,
+        timeout: float = 15.0,
+        retries: int = 4,
+        transport: httpx.BaseTransport | None = None,
+        today: Callable[[], date] | None = None,
+        wait: Callable[[RetryCallState], float] | None = None,
+    ) -> None:
+        if not token:
+            raise ValueError("Market Data needs an API token")
+        if retries < 0:
+            raise ValueError(f"retries must be 0 or more, not {retries!r}")
+        self.weeks = weeks
+        self.mode = mode
+        self.retries = retries
+        self.today = today if today is not None else market_today
+        self._client = httpx.Client(
+            base_url=base_url,
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            timeout=timeout,
+            transport=transport,
+        )
+        self._throttle = Throttle(max_concurrent, requests_per_second)
+        self._wait = wait if wait is not None else wait_exponential_jitter(initial=1.0, max=30.0)
+        self._count_lock = threading.Lock()
+        self._request_count = 0
+        self._credits = 0
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> MarketDataProvider:
+        """A provider configured by the ``MARKETDATA_*`` settings, ``WEEKS`` and, for its
+        concurrency, ``SCAN_CONCURRENCY``."""
+        return cls(
+            token=settings["MARKETDATA_TOKEN"],
+            base_url=settings["MARKETDATA_BASE_URL"],
+            weeks=settings["WEEKS"],
+            mode=settings["MARKETDATA_MODE"],
+            max_concurrent=min(settings["SCAN_CONCURRENCY"], MAX_CONCURRENT_REQUESTS),
+            requests_per_second=settings["MARKETDATA_REQUESTS_PER_SECOND"],
+            timeout=settings["MARKETDATA_TIMEOUT"],
+            retries=settings["MARKETDATA_RETRIES"],
+        )
+
+    @property
+    def request_count(self) -> int:
+        """Chain requests made so far, retries included."""
+        with self._count_lock:
+            return self._request_count
+
+    def credits_used(self) -> int:
+        """API credits the answers so far cost, by their ``X-Api-Ratelimit-Consumed``
+        header; a running total, so a scan's cost is the difference across it."""
+        with self._count_lock:
+            return self._credits
+
+    def open(self, ticker: str) -> MarketDataFeed:
+        """A feed for ``ticker``; makes no request."""
+        return MarketDataFeed(self, ticker)
+
+    def fetch_chain(self, symbol: str, first: date, last: date) -> Mapping[str, Any]:
+        """The ``ok`` answer for the puts of ``symbol`` out of the money expiring from
+        ``first`` to ``last``, throttled and retried; every failure a ``MarketDataError``."""
+        params = {
+            "side": "put",
+            "range": "otm",
+            "minBid": "0.01",
+            "from": first.isoformat(),
+            "to": last.isoformat(),
+        }
+        if self.mode is not None:
+            params["mode"] = self.mode
+        attempts = self.retries + 1
+        retrying = Retrying(
+            stop=stop_after_attempt(attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type(_TRANSIENT),
+            reraise=True,
+        )
+        try:
+            response = retrying(self._request_once, symbol, params)
+        except _RetryableAnswer as error:
+            if error.status_code == 429:
+                raise RateLimited(
+                    f"Market Data refused {symbol} as too many requests, "
+                    f"{attempts} attempts in a row"
+                ) from error
+            raise MarketDataError(
+                f"Market Data failed to answer for {symbol}, {attempts} attempts in a row: {error}"
+            ) from error
+        except httpx.TimeoutException as error:
+            raise MarketTimeout(
+                f"Market Data did not answer for {symbol} in time, {attempts} attempts in a row"
+            ) from error
+        except httpx.TransportError as error:
+            raise MarketDataError(
+                f"Market Data could not be reached for {symbol}, {attempts} attempts in a row: "
+                f"{error}"
+            ) from error
+        return _ok_answer(symbol, response)
+
+    def _request_once(self, symbol: str, params: Mapping[str, str]) -> httpx.Response:
+        """One throttled, counted request; raises on what is retried or stops the scan."""
+        with self._throttle.slot():
+            with self._count_lock:
+                self._request_count += 1
+            response = self._client.get(f"v1/options/chain/{symbol}/", params=params)
+        self._count_credits(symbol, response)
+        _refuse_account(response)
+        if response.status_code == 429 or response.status_code >= 500:
+            raise _RetryableAnswer(response)
+        return response
+
+    def _count_credits(self, symbol: str, response: httpx.Response) -> None:
+        """Add what ``response`` cost to the running total, and log it."""
+        spent = count(response.headers.get("X-Api-Ratelimit-Consumed")) or 0
+        with self._count_lock:
+            self._credits += spent
+            total = self._credits
+        logger.debug(
+            "Market Data %s: HTTP %d, %d credits (%d so far)",
+            symbol,
+            response.status_code,
+            spent,
+            total,
+        )
+
+
+class MarketDataFeed:
+    """One ticker's puts for one scan: a single request brings every expiration."""
+
+    def __init__(self, provider: MarketDataProvider, ticker: str) -> None:
+        self._provider = provider
+        self._symbol = ticker.strip().upper()
+        self._lock = threading.Lock()
+        self._chains: dict[date, PutChain] | None = None
+
+    def expirations(self) -> list[date]:
+        """The expirations of the window that have puts out of the money, ascending."""
+        return sorted(self._load())
+
+    def put_chain(self, expiration: date) -> PutChain:
+        """The cleaned puts of one expiration; ``UnusableAnswer`` when it is not live."""
+        chains = self._load()
+        if expiration not in chains:
+            raise MarketDataError(
+                f"Market Data sent no {expiration.isoformat()} puts for {self._symbol}; "
+                f"sent: {', '.join(day.isoformat() for day in sorted(chains))}"
+            )
+        return require_live(chains[expiration])
+
+    def _load(self) -> dict[date, PutChain]:
+        """The chains by expiration, fetched on first use."""
+        with self._lock:
+            if self._chains is None:
+                if not _SYMBOL.fullmatch(self._symbol):
+                    raise UnknownTicker(f"{self._symbol!r} is not a Market Data ticker symbol")
+                today = self._provider.today()
+                last = expiration_window_end(today, self._provider.weeks)
+                answer = self._provider.fetch_chain(self._symbol, today, last)
+                self._chains = _chains(self._symbol, _rows(self._symbol, answer))
+            return self._chains
+
+
+def _message(response: httpx.Response) -> str:
+    """The ``errmsg`` of an answer, else its HTTP status."""
+    try:
+        errmsg = response.json().get("errmsg")
+    except (ValueError, AttributeError):
+        errmsg = None
+    return str(errmsg) if errmsg else f"HTTP {response.status_code}"
+
+
+def _refuse_account(response: httpx.Response) -> None:
+    """Raise ``ProviderRefused`` when ``response`` refuses the account itself."""
+    status = response.status_code
+    if status == 401:
+        raise ProviderRefused(
+            f"Market Data refused the token (HTTP 401: {_message(response)}); "
+            "check MARKETDATA_TOKEN"
+        )
+    if status == 402:
+        raise ProviderRefused(
+            f"Market Data refused the request as not in the plan (HTTP 402: {_message(response)})"
+        )
+    remaining = finite(response.headers.get("X-Api-Ratelimit-Remaining"))
+    if status == 429 and remaining is not None and remaining <= 0:
+        reset = finite(response.headers.get("X-Api-Ratelimit-Reset"))
+        until = (
+            ""
+            if reset is None
+            else f" until {datetime.fromtimestamp(reset, UTC):%Y-%m-%d %H:%M} UTC"
+        )
+        raise ProviderRefused(
+            f"Market Data has no API credits left{until} (HTTP 429: {_message(response)})"
+        )
+
+
+def _ok_answer(symbol: str, response: httpx.Response) -> Mapping[str, Any]:
+    """The JSON of an ``ok`` answer; the API's ``no_data`` and ``error`` as errors."""
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = None
+    status = answer.get("s") if isinstance(answer, dict) else None
+    if status == "ok":
+        return answer
+    if status == "no_data":
+        raise UnknownTicker(f"Market Data lists no puts for {symbol} in the scan's weeks")
+    if status == "error":
+        raise MarketDataError(f"Market Data refused {symbol}: {_message(response)}")
+    raise MarketDataError(
+        f"Market Data's answer for {symbol} (HTTP {response.status_code}) could not be read"
+    )
+
+
+def _rows(symbol: str, answer: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The columnar answer as one dict per contract; every column must be as long as
+    ``optionSymbol``."""
+    contracts = answer.get("optionSymbol")
+    if not isinstance(contracts, list):
+        raise MarketDataError(f"Market Data's answer for {symbol} has no optionSymbol column")
+    columns = {name: values for name, values in answer.items() if isinstance(values, list)}
+    uneven = sorted(name for name, values in columns.items() if len(values) != len(contracts))
+    if uneven:
+        raise MarketDataError(
+            f"Market Data's answer for {symbol} could not be read: columns {', '.join(uneven)} "
+            f"are not {len(contracts)} long"
+        )
+    return [{name: values[i] for name, values in columns.items()} for i in range(len(contracts))]
+
+
+def _expiration(value: Any) -> date | None:
+    """An expiration time in Unix seconds as its New York date, or None."""
+    seconds = finite(value)
+    return None if seconds is None else datetime.fromtimestamp(seconds, NY).date()
+
+
+def _quote(row: Mapping[str, Any]) -> OptionQuote | None:
+    """One contract as an ``OptionQuote``; None for a call or without symbol, strike or date."""
+    contract = row.get("optionSymbol")
+    strike = positive(row.get("strike"))
+    expiration = _expiration(row.get("expiration"))
+    if (
+        row.get("side", "put") != "put"
+        or not isinstance(contract, str)
+        or not contract.strip()
+        or strike is None
+        or expiration is None
+    ):
+        return None
+    return OptionQuote(
+        contract_symbol=contract.strip(),
+        expiration=expiration,
+        strike=strike,
+        bid=non_negative(row.get("bid")),
+        ask=non_negative(row.get("ask")),
+        last=non_negative(row.get("last")),
+        volume=count(row.get("volume")),
+        open_interest=count(row.get("openInterest")),
+        implied_volatility=implied_volatility(contract, row.get("iv")),
+        last_trade=None,
+        delta=finite(row.get("delta")),
+    )
+
+
+def _chains(symbol: str, rows: list[dict[str, Any]]) -> dict[date, PutChain]:
+    """The usable puts grouped into one chain per expiration, at the underlying's price."""
+    quotes = [(quote, row) for row in rows if (quote := _quote(row)) is not None]
+    if not quotes:
+        raise UnusableAnswer(f"Market Data sent no usable puts for {symbol}")
+    spot = next(
+        (price for _, row in quotes if (price := positive(row.get("underlyingPrice")))), None
+    )
+    if spot is None:
+        raise MarketDataError(f"Market Data sent no price for {symbol}")
+    grouped: dict[date, list[OptionQuote]] = {}
+    for quote, _ in quotes:
+        grouped.setdefault(quote.expiration, []).append(quote)
+    return {
+        expiration: PutChain(ticker=symbol, expiration=expiration, spot=spot, puts=tuple(puts))
+        for expiration, puts in grouped.items()
+    }

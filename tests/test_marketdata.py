@@ -1,0 +1,350 @@
+"""The Market Data provider, offline: httpx's mock transport answers in the API's
+documented columnar shape (``fixtures/marketdata``), ``no_data`` and ``error`` bodies,
+and the HTTP statuses the API uses for refusals."""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tenacity import wait_none
+
+from scanner_app.config import ConfigError, load_settings
+from scanner_app.market.errors import (
+    MarketDataError,
+    MarketTimeout,
+    ProviderRefused,
+    RateLimited,
+    UnknownTicker,
+    UnusableAnswer,
+)
+from scanner_app.market.marketdata import MarketDataProvider
+from scanner_app.market.models import OptionQuote
+from scanner_app.market.provider import create_provider
+from scanner_app.scan.screen import Criteria, screen_chain
+
+FIXTURES = Path(__file__).parent / "fixtures" / "marketdata"
+TODAY = date(2026, 11, 18)
+NOV_20, NOV_27 = date(2026, 11, 20), date(2026, 11, 27)
+TOKEN = "md-test-token"
+RETRIES = 2
+KEEP_ALL = Criteria(min_annualized=0.0, min_delta=-1.0)
+
+#: An answer the fake gives: (status, JSON body, headers), or an exception to raise.
+Answer = tuple[int, Any, dict[str, str]] | Exception
+
+
+def chain_answer() -> dict[str, Any]:
+    """The fixture chain of AAPL puts: two expirations, five contracts."""
+    return json.loads((FIXTURES / "AAPL.json").read_text())
+
+
+def ok(body: dict[str, Any] | None = None, credits: int = 5) -> Answer:
+    """A 200 answer that cost ``credits``."""
+    headers = {"X-Api-Ratelimit-Consumed": str(credits), "X-Api-Ratelimit-Remaining": "9000"}
+    return (200, chain_answer() if body is None else body, headers)
+
+
+class FakeMarketData:
+    """Answers chain requests with the queued answers, then with ``ok()``; records requests."""
+
+    def __init__(self) -> None:
+        self.answers: deque[Answer] = deque()
+        self.requests: list[httpx.Request] = []
+        self.lasting: Answer | None = None
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        """The mock transport's handler."""
+        self.requests.append(request)
+        answer = self.answers.popleft() if self.answers else self.lasting or ok()
+        if isinstance(answer, Exception):
+            raise answer
+        status, body, headers = answer
+        return httpx.Response(status, json=body, headers=headers)
+
+
+@pytest.fixture
+def fake() -> FakeMarketData:
+    """A fake Market Data API."""
+    return FakeMarketData()
+
+
+def make_provider(fake: FakeMarketData, **overrides: Any) -> MarketDataProvider:
+    """A provider on the fake API: no backoff sleeps, fast rate, frozen on TODAY."""
+    options: dict[str, Any] = {
+        "token": TOKEN,
+        "transport": httpx.MockTransport(fake),
+        "today": lambda: TODAY,
+        "wait": wait_none(),
+        "retries": RETRIES,
+        "requests_per_second": 1000.0,
+    }
+    return MarketDataProvider(**(options | overrides))
+
+
+def test_opening_a_feed_makes_no_request(fake: FakeMarketData) -> None:
+    make_provider(fake).open("AAPL")
+    assert fake.requests == []
+
+
+def test_one_request_asks_only_for_the_puts_the_screen_can_use(fake: FakeMarketData) -> None:
+    feed = make_provider(fake).open(" aapl")
+
+    assert feed.expirations() == [NOV_20, NOV_27]
+    assert [len(feed.put_chain(day).puts) for day in (NOV_20, NOV_27)] == [3, 2]
+
+    [request] = fake.requests  # every expiration came with the one request
+    assert request.url.path == "/v1/options/chain/AAPL/"
+    assert request.url.host == "api.marketdata.app"
+    assert dict(request.url.params) == {
+        "side": "put",
+        "range": "otm",
+        "minBid": "0.01",
+        "from": "2026-11-18",
+        "to": "2026-12-11",  # the fourth weekly expiration from TODAY; the API's `to` is inclusive
+    }
+    assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+def test_the_base_url_and_the_mode_are_honoured(fake: FakeMarketData) -> None:
+    provider = make_provider(fake, base_url="http://127.0.0.1:8099/marketdata", mode="cached")
+    provider.open("AAPL").expirations()
+
+    [request] = fake.requests
+    assert str(request.url).startswith("http://127.0.0.1:8099/marketdata/v1/options/chain/AAPL/?")
+    assert request.url.params["mode"] == "cached"
+
+
+def test_columns_become_cleaned_quotes_with_the_apis_delta(fake: FakeMarketData) -> None:
+    chain = make_provider(fake).open("AAPL").put_chain(NOV_20)
+
+    assert (chain.ticker, chain.expiration, chain.spot, chain.spot_source) == (
+        "AAPL",
+        NOV_20,
+        230.5,
+        "regular",
+    )
+    assert [put.strike for put in chain.puts] == [200.0, 210.0, 220.0]
+    assert chain.puts[0] == OptionQuote(
+        contract_symbol="AAPL261120P00200000",
+        expiration=NOV_20,
+        strike=200.0,
+        bid=0.45,
+        ask=0.5,
+        last=0.48,
+        volume=1520,
+        open_interest=8800,
+        implied_volatility=0.3125,
+        last_trade=None,
+        delta=-0.0482,
+    )
+    assert chain.puts[2].delta is None  # the API sent null
+
+
+def test_rows_say_where_their_delta_came_from(fake: FakeMarketData) -> None:
+    chain = make_provider(fake).open("AAPL").put_chain(NOV_20)
+
+    rows = {row.strike: row.to_dict() for row in screen_chain(chain, TODAY, KEEP_ALL, 0.04)}
+
+    assert (rows[200.0]["delta"], rows[200.0]["delta_source"]) == (-0.0482, "api")
+    assert rows[220.0]["delta_source"] == "black_scholes"
+    assert -1 < rows[220.0]["delta"] < 0
+
+
+def test_calls_and_rows_without_a_strike_are_left_out(fake: FakeMarketData) -> None:
+    body = chain_answer()
+    body["side"][1] = "call"
+    body["strike"][2] = None
+    fake.answers.append(ok(body))
+
+    chain = make_provider(fake).open("AAPL").put_chain(NOV_20)
+
+    assert [put.contract_symbol for put in chain.puts] == ["AAPL261120P00200000"]
+
+
+def test_credits_are_summed_from_the_consumed_header(fake: FakeMarketData) -> None:
+    provider = make_provider(fake)
+    fake.answers.extend([ok(credits=5), (429, {"s": "error", "errmsg": "busy"}, {}), ok(credits=3)])
+
+    provider.open("AAPL").expirations()
+    provider.open("MSFT").expirations()
+
+    assert provider.credits_used() == 8
+    assert provider.request_count == 3
+
+
+def test_no_data_is_an_unknown_ticker_and_not_retried(fake: FakeMarketData) -> None:
+    provider = make_provider(fake)
+    fake.answers.append((404, {"s": "no_data"}, {}))
+
+    with pytest.raises(UnknownTicker, match="no puts for ZZZZ"):
+        provider.open("ZZZZ").expirations()
+    assert provider.request_count == 1
+
+
+def test_an_error_answer_fails_the_ticker_with_its_message(fake: FakeMarketData) -> None:
+    provider = make_provider(fake)
+    fake.answers.append((400, {"s": "error", "errmsg": "Invalid parameter: from."}, {}))
+
+    with pytest.raises(MarketDataError, match="AAPL: Invalid parameter: from.") as error:
+        provider.open("AAPL").expirations()
+    assert not isinstance(error.value, ProviderRefused | UnknownTicker)
+    assert provider.request_count == 1
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (
+            (401, {"s": "error", "errmsg": "Invalid token."}, {}),
+            "refused the token.*MARKETDATA_TOKEN",
+        ),
+        ((402, {"s": "error", "errmsg": "Upgrade required."}, {}), "not in the plan.*Upgrade"),
+        (
+            (
+                429,
+                {"s": "error", "errmsg": "API credit limit reached for current window."},
+                {
+                    "X-Api-Ratelimit-Remaining": "0",
+                    "X-Api-Ratelimit-Reset": "1795098600",
+                },  # 9:30 New York,
+            ),
+            "no API credits left until 2026-11-19 14:30 UTC",
+        ),
+    ],
+    ids=["bad-token", "payment-required", "out-of-credits"],
+)
+def test_an_account_refusal_stops_at_once(
+    fake: FakeMarketData, answer: Answer, message: str
+) -> None:
+    provider = make_provider(fake)
+    fake.lasting = answer
+
+    with pytest.raises(ProviderRefused, match=message):
+        provider.open("AAPL").expirations()
+    assert provider.request_count == 1
+
+
+TRANSIENT: list[tuple[Callable[[], Answer], type[MarketDataError]]] = [
+    (lambda: (429, {"s": "error", "errmsg": "Too many concurrent requests."}, {}), RateLimited),
+    (lambda: httpx.ReadTimeout("timed out"), MarketTimeout),
+    (lambda: httpx.ConnectError("connection refused"), MarketDataError),
+    (lambda: (503, {"s": "error", "errmsg": "Service unavailable"}, {}), MarketDataError),
+]
+TRANSIENT_IDS = ["rate-limited", "timeout", "connection", "server-error"]
+
+
+@pytest.mark.parametrize(("make_answer", "error_type"), TRANSIENT, ids=TRANSIENT_IDS)
+def test_a_transient_failure_is_retried(
+    fake: FakeMarketData, make_answer: Callable[[], Answer], error_type: type
+) -> None:
+    provider = make_provider(fake)
+    fake.answers.append(make_answer())
+
+    assert provider.open("AAPL").expirations() == [NOV_20, NOV_27]
+    assert provider.request_count == 2
+
+
+@pytest.mark.parametrize(("make_answer", "error_type"), TRANSIENT, ids=TRANSIENT_IDS)
+def test_a_lasting_failure_gives_up_after_the_retries(
+    fake: FakeMarketData, make_answer: Callable[[], Answer], error_type: type
+) -> None:
+    provider = make_provider(fake)
+    fake.lasting = make_answer()
+
+    with pytest.raises(MarketDataError, match=f"AAPL.*{RETRIES + 1} attempts") as error:
+        provider.open("AAPL").expirations()
+    assert type(error.value) is error_type
+    assert provider.request_count == RETRIES + 1
+
+
+def test_a_chain_without_bids_is_not_live(fake: FakeMarketData) -> None:
+    body = chain_answer()
+    body["bid"] = [0.0, 0.0, 0.0, 0.92, 2.55]
+    fake.answers.append(ok(body))
+    feed = make_provider(fake).open("AAPL")
+
+    with pytest.raises(UnusableAnswer, match="not live"):
+        feed.put_chain(NOV_20)
+    assert feed.put_chain(NOV_27).puts[0].bid == 0.92  # the other expiration stands
+
+
+def test_an_answer_without_usable_puts_is_unusable(fake: FakeMarketData) -> None:
+    body = chain_answer()
+    body["side"] = ["call"] * len(body["side"])
+    fake.answers.append(ok(body))
+
+    with pytest.raises(UnusableAnswer, match="no usable puts for AAPL"):
+        make_provider(fake).open("AAPL").expirations()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda body: body["bid"].pop(), "columns bid are not 5 long"),
+        (lambda body: body.pop("optionSymbol"), "no optionSymbol column"),
+        (lambda body: body.update(underlyingPrice=[None] * 5), "no price for AAPL"),
+    ],
+    ids=["uneven-columns", "no-symbols", "no-price"],
+)
+def test_an_unreadable_answer_is_a_market_data_error(
+    fake: FakeMarketData, change: Callable[[dict], Any], message: str
+) -> None:
+    body = chain_answer()
+    change(body)
+    fake.answers.append(ok(body))
+
+    with pytest.raises(MarketDataError, match=message):
+        make_provider(fake).open("AAPL").expirations()
+
+
+def test_an_expiration_the_answer_lacks_is_a_clear_error(fake: FakeMarketData) -> None:
+    with pytest.raises(MarketDataError, match="no 2026-12-04 puts for AAPL; sent: 2026-11-20"):
+        make_provider(fake).open("AAPL").put_chain(date(2026, 12, 4))
+
+
+@pytest.mark.parametrize("symbol", ["", "AA PL", "AAPL/../../user", "$$$"])
+def test_a_malformed_symbol_is_refused_without_a_request(fake: FakeMarketData, symbol: str) -> None:
+    with pytest.raises(UnknownTicker, match="not a Market Data ticker symbol"):
+        make_provider(fake).open(symbol).expirations()
+    assert fake.requests == []
+
+
+def test_settings_make_a_market_data_provider() -> None:
+    settings = load_settings(
+        {
+            "MARKET_DATA": "marketdata",
+            "MARKETDATA_TOKEN": TOKEN,
+            "MARKETDATA_MODE": "cached",
+            "MARKETDATA_RETRIES": "1",
+            "WEEKS": "2",
+        }
+    )
+    provider = create_provider(settings)
+
+    assert isinstance(provider, MarketDataProvider)
+    assert (provider.name, provider.mode, provider.retries, provider.weeks) == (
+        "marketdata",
+        "cached",
+        1,
+        2,
+    )
+    assert settings["MARKETDATA_BASE_URL"] == "https://api.marketdata.app"
+
+
+def test_start_up_refuses_market_data_without_a_token() -> None:
+    with pytest.raises(ConfigError, match="MARKET_DATA=marketdata needs MARKETDATA_TOKEN"):
+        load_settings({"MARKET_DATA": "marketdata"})
+
+
+def test_a_bad_mode_is_refused_at_start_up() -> None:
+    with pytest.raises(ConfigError, match="MARKETDATA_MODE='fast' is not valid"):
+        load_settings(
+            {"MARKET_DATA": "marketdata", "MARKETDATA_TOKEN": TOKEN, "MARKETDATA_MODE": "fast"}
+        )
