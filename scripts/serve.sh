@@ -14,5 +14,5 @@ if [ -z "${REDIS_URL:-}" ] && command -v redis-server >/dev/null 2>&1; then
     echo "Started a private redis-server for this run on port ${redis_port}."
 fi
 echo "Put Scanner on http://127.0.0.1:${port}  (Ctrl-C to stop)"
-gunicorn --bind "127.0.0.1:${port}" --workers 1 --threads 8 --no-control-socket \
-    --access-logfile - wsgi:app
+# Threads, timeouts and the rest come from gunicorn.conf.py, which gunicorn reads from here.
+gunicorn --bind "127.0.0.1:${port}" --workers 1 --access-logfile - wsgi:app

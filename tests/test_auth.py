@@ -9,13 +9,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import request, url_for
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from scanner_app import create_app
 from scanner_app.web.auth import CSRF_MESSAGE, safe_next
+from tests.production import PASSWORD, PRODUCTION
 
-PASSWORD = "pw"
-PASSWORD_HASH = generate_password_hash(PASSWORD)
 PUBLIC_ENDPOINTS = {"auth.login", "api.healthz", "static"}
 TOKEN_PATTERNS = (
     re.compile(r'name="csrf_token" value="([^"]+)"'),
@@ -26,7 +25,7 @@ TOKEN_PATTERNS = (
 @pytest.fixture
 def production_config(app_config) -> dict:
     """The test config in production mode, with the password "pw"."""
-    return {**app_config, "SCANNER_ENV": "production", "SCANNER_PASSWORD_HASH": PASSWORD_HASH}
+    return {**app_config, **PRODUCTION}
 
 
 @pytest.fixture
@@ -352,15 +351,18 @@ def test_local_mode_cookies_are_httponly_and_lax_but_not_secure(app_config, redi
     assert local.config["SESSION_COOKIE_SECURE"] is False
 
 
-def test_local_mode_without_a_secret_key_makes_one_per_process(app_config, redis_client, caplog):
-    config = {**app_config, "SECRET_KEY": None}
+def test_local_mode_without_a_secret_key_shares_one_from_the_instance_folder(
+    app_config, redis_client, tmp_path, caplog
+):
+    config = {**app_config, "SECRET_KEY": None, "INSTANCE_PATH": str(tmp_path / "instance")}
 
-    with caplog.at_level(logging.WARNING, logger="scanner_app.web.auth"):
+    with caplog.at_level(logging.INFO, logger="scanner_app.web.auth"):
         first, second = create_app(config), create_app(config)
 
     assert re.fullmatch(r"[0-9a-f]{64}", first.secret_key)
-    assert first.secret_key != second.secret_key
-    assert "sessions reset on restart" in caplog.text
+    assert first.secret_key == second.secret_key
+    assert (tmp_path / "instance" / "secret_key").read_text() == first.secret_key
+    assert "shared by every worker" in caplog.text
 
 
 def seen_client_address(app, headers: dict) -> tuple[str, str]:

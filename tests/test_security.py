@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from flask import Response
-from werkzeug.security import generate_password_hash
 
 from scanner_app import create_app
 from scanner_app.web.security import add_security_headers
+from tests.production import PRODUCTION, log_in
 
 #: The policy asked for: everything from this site only, no inline script or style, no framing.
 EXPECTED_CSP = (
@@ -60,16 +60,22 @@ def test_a_csrf_failure_carries_the_headers(app_config, redis_client):
 
 
 def test_redirects_to_login_carry_the_headers(app_config, redis_client):
-    config = {
-        **app_config,
-        "SCANNER_ENV": "production",
-        "SCANNER_PASSWORD_HASH": generate_password_hash("pw"),
-    }
-    client = create_app(config).test_client()
+    client = create_app({**app_config, **PRODUCTION}).test_client()
 
     assert_security_headers(client.get("/"))
     assert_security_headers(client.get("/api/scan"))
     assert_security_headers(client.get("/login"))
+
+
+def test_a_throttled_login_carries_the_headers_and_is_not_cached(app_config, redis_client):
+    client = create_app({**app_config, **PRODUCTION, "LOGIN_RATE_LIMIT": "1/minute"}).test_client()
+    log_in(client, "guess")
+
+    response = log_in(client, "guess")
+
+    assert response.status_code == 429
+    assert_security_headers(response)
+    assert response.headers["Cache-Control"] == "no-store"
 
 
 def test_healthz_answers_are_not_cached(client):

@@ -1,38 +1,32 @@
 """Login for production, CSRF protection, session cookie settings and ``flask hash-password``.
 
 Local mode needs no login. In production every route but the login page, the health
-check and static files needs ``session["user"]``.
+check and static files needs a live session (see ``sessions``); wrong passwords are
+throttled (see ``throttle``).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import secrets
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import click
-from flask import (
-    Blueprint,
-    Flask,
-    Response,
-    current_app,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint, Flask, Response, current_app, redirect, request, url_for
 from flask_wtf.csrf import CSRFError
+from redis import RedisError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import csrf
+from ..secret_key import shared_secret_key
 from ..services import current_scanner
-from .api import is_api_request, json_error, json_routing_error
-from .pages import error_response
+from .errors import error_response
+from .gate import LOGIN_UNAVAILABLE_MESSAGE, login_page, safe_next
+from .json_errors import is_api_request, json_error, json_routing_error
 from .security import init_security_headers
+from .sessions import end_session, has_live_session, start_session, verify_session
+from .throttle import init_login_throttle
 
 log = logging.getLogger(__name__)
 
@@ -41,77 +35,31 @@ bp = Blueprint("auth", __name__)
 USER = "owner"
 SESSION_LIFETIME = timedelta(hours=12)
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "api.healthz", "static"})
-MAX_NEXT_LENGTH = 2000
 MIN_PASSWORD_LENGTH = 8
 
 WRONG_PASSWORD_MESSAGE = "Wrong password."
-LOGIN_REQUIRED_MESSAGE = "Login required."
 CSRF_TITLE = "Security check failed"
 CSRF_MESSAGE = "The form expired or is missing its security token. Reload the page and try again."
-LOCAL_SECRET_WARNING = (
-    "SECRET_KEY is not set: using a random key for this process, so sessions reset on restart."
-)
-
-
-def safe_next(target: str | None) -> str | None:
-    """``target`` if it is a path on this site (``/...``), else None: no open redirects.
-
-    Refused: absolute and scheme-relative URLs (``//host``), backslashes and control
-    characters (browsers turn ``/\\host`` and ``/<tab>/host`` into ``//host``).
-    """
-    if not target or len(target) > MAX_NEXT_LENGTH or not target.startswith("/"):
-        return None
-    if target.startswith("//") or "\\" in target or any(ord(ch) < 0x20 for ch in target):
-        return None
-    parts = urlsplit(target)
-    return None if parts.scheme or parts.netloc else target
+LOCAL_SECRET_NOTE = "SECRET_KEY is not set: using the key in %s, shared by every worker."
 
 
 def _local_mode() -> bool:
+    """Whether the app runs in local mode (no login)."""
     return current_scanner().local_mode
 
 
-def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def _requested_path() -> str:
-    """The current path with its query string."""
-    query = request.query_string.decode("latin-1")
-    return f"{request.path}?{query}" if query else request.path
-
-
-def _htmx_page_path() -> str | None:
-    """The path of the page an htmx request came from, when it is on this site."""
-    current = urlsplit(request.headers.get("HX-Current-URL", ""))
-    if current.netloc and current.netloc != request.host:
-        return None
-    page = f"{current.path}?{current.query}" if current.query else current.path
-    return safe_next(page)
-
-
-def _login_url(next_path: str | None) -> str:
-    return url_for("auth.login", next=next_path) if next_path else url_for("auth.login")
-
-
 def require_login() -> Response | None:
-    """A ``before_request`` hook: turn away a request without a session in production.
+    """A ``before_request`` hook: turn away a request without a live session in production.
 
     Browsers are redirected to the login page, htmx gets 401 with ``HX-Redirect``, the
-    API gets a JSON 401.
+    API gets a JSON 401 (see ``sessions.verify_session`` for when Redis is down).
     """
-    if _local_mode() or session.get("user"):
-        return None
     endpoint = request.endpoint or ""
-    if endpoint in PUBLIC_ENDPOINTS or endpoint.endswith(".static"):
+    if _local_mode() or endpoint in PUBLIC_ENDPOINTS or endpoint.endswith(".static"):
         return None
-    if is_api_request():
-        return json_error(LOGIN_REQUIRED_MESSAGE, 401)
-    if _is_htmx():
-        response = Response(LOGIN_REQUIRED_MESSAGE, status=401, mimetype="text/plain")
-        response.headers["HX-Redirect"] = _login_url(_htmx_page_path())
-        return response
-    return redirect(_login_url(safe_next(_requested_path())))
+    if endpoint == "scan.status":
+        return None  # the poll checks the session in its own version read: one round trip
+    return verify_session()
 
 
 def _password_matches(password: str) -> bool:
@@ -125,30 +73,39 @@ def _password_matches(password: str) -> bool:
 
 
 def _after_login(next_path: str | None) -> Response:
+    """Where a logged-in user goes: ``next`` when it is on this site, else the dashboard."""
     return redirect(safe_next(next_path) or url_for("pages.index"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> Response | tuple[str, int] | str:
-    """The login form (production only; local mode goes straight to the dashboard)."""
+def login() -> Response | tuple[str, int]:
+    """The login form (production only; local mode goes straight to the dashboard).
+
+    A wrong password answers 401, which the login throttle counts (see ``throttle``).
+    """
     next_path = safe_next(request.values.get("next"))
-    if _local_mode() or session.get("user"):
+    if _local_mode() or has_live_session():
         return _after_login(next_path)
     if request.method == "GET":
-        return render_template("login.html", next_path=next_path, error=None)
+        return login_page()
     if not _password_matches(request.form.get("password", "")):
         log.warning("failed login from %s", request.remote_addr)
-        return render_template("login.html", next_path=next_path, error=WRONG_PASSWORD_MESSAGE), 401
-    session.clear()
-    session["user"] = USER
-    session.permanent = True
+        return login_page(WRONG_PASSWORD_MESSAGE, 401)
+    try:
+        start_session(USER)
+    except RedisError as error:
+        log.warning("login not completed, Redis unavailable: %s", error)
+        return login_page(LOGIN_UNAVAILABLE_MESSAGE, 503)
     return _after_login(next_path)
 
 
 @bp.post("/logout")
 def logout() -> Response:
-    """End the session."""
-    session.clear()
+    """End the session, here and for every copy of its cookie."""
+    try:
+        end_session()
+    except RedisError as error:
+        log.error("session record not deleted, it expires with the session: %s", error)
     return redirect(url_for("pages.index") if _local_mode() else url_for("auth.login"))
 
 
@@ -173,17 +130,21 @@ def hash_password_command() -> None:
 
 
 def _long_enough(password: str) -> str:
+    """``password`` when it has at least MIN_PASSWORD_LENGTH characters."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise click.UsageError(f"Use at least {MIN_PASSWORD_LENGTH} characters.")
     return password
 
 
 def _configure_session(app: Flask) -> None:
-    """Cookie flags, lifetime, and a per-process secret key in local mode when none is set."""
+    """Cookie flags, lifetime, and in local mode with no SECRET_KEY the instance folder's key.
+
+    (Production refuses to start without SECRET_KEY.)
+    """
     production = app.config["SCANNER_ENV"] == "production"
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = secrets.token_hex(32)
-        log.warning(LOCAL_SECRET_WARNING)
+        app.config["SECRET_KEY"] = shared_secret_key(app.instance_path)
+        log.info(LOCAL_SECRET_NOTE, app.instance_path)
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     if production and "FLASK_SESSION_COOKIE_SECURE" not in os.environ:
@@ -197,7 +158,7 @@ def _configure_session(app: Flask) -> None:
 
 
 def init_auth(app: Flask) -> None:
-    """Wire login, CSRF, security headers, cookie settings and proxy headers into ``app``.
+    """Wire login, its throttle, CSRF, security headers, cookies and proxy headers into ``app``.
 
     Call after the blueprints are registered. The login check runs before the CSRF
     check, so an expired session leads to the login page rather than a token error.
@@ -210,5 +171,6 @@ def init_auth(app: Flask) -> None:
     app.before_request(json_routing_error)
     csrf.init_app(app)
     app.register_error_handler(CSRFError, csrf_error)
+    init_login_throttle(app, "auth.login")
     init_security_headers(app)
     app.cli.add_command(hash_password_command)

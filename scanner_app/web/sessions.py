@@ -1,0 +1,158 @@
+"""Server-side session records, so that logout and a new password hash end sessions for good.
+
+A login puts a random session id in the signed cookie and a record under
+``<CACHE_KEY_PREFIX>session:<id>`` in Redis, expiring with the session (12 hours from the
+login). The record holds a fingerprint of ``SCANNER_PASSWORD_HASH``. A session is live while
+its record exists and matches the current hash: logout deletes the record, so a saved copy
+of the cookie is refused, and a new hash matches no record, so every session ends.
+
+The check comes in two steps, so that a view can read the record in its own MGET:
+``session_keys()`` names the keys to read, ``check_session(values)`` judges what was read.
+Local mode has no login: no keys, and every request may go on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+from collections.abc import Sequence
+
+from flask import Response, current_app, request, session
+from redis import Redis, RedisError
+
+from ..extensions import cache
+from ..services import current_scanner
+from .errors import error_response
+from .gate import login_required
+from .json_errors import is_api_request, json_error
+
+log = logging.getLogger(__name__)
+
+SESSION_ID = "sid"
+USER_KEY = "user"
+#: Requests that may go on, unchecked, while Redis cannot be read: pages render their
+#: "unavailable" banner (their data is in Redis too), and logout still clears the cookie.
+UNCHECKED_WHEN_DOWN_METHODS = frozenset({"GET", "HEAD"})
+UNCHECKED_WHEN_DOWN_ENDPOINTS = frozenset({"auth.logout"})
+UNAVAILABLE_TITLE = "Service unavailable"
+UNAVAILABLE_MESSAGE = "Your session cannot be checked while Redis is unavailable. Try again soon."
+
+
+def start_session(user: str) -> None:
+    """Log ``user`` in: a new session id with its record in Redis, and a fresh cookie.
+
+    Raises RedisError when the record cannot be written (the cookie is then left as it was).
+    """
+    session_id = secrets.token_urlsafe(32)
+    lifetime = current_app.permanent_session_lifetime
+    _client().set(_record_key(session_id), _record_value(), ex=lifetime)
+    session.clear()
+    session[USER_KEY] = user
+    session[SESSION_ID] = session_id
+    session.permanent = True
+
+
+def end_session() -> None:
+    """Log out: clear the cookie, then delete the session's record so no copy of it works.
+
+    Raises RedisError when the record cannot be deleted; it then expires with the session.
+    """
+    keys = session_keys()
+    session.clear()
+    if keys:
+        _client().delete(*keys)
+
+
+def session_keys() -> list[str]:
+    """The Redis keys whose values ``check_session`` needs, in order.
+
+    ``[f"{CACHE_KEY_PREFIX}session:{id}"]`` for a cookie with a session id; ``[]`` in local
+    mode or without one (nothing to read: such a request is judged on the cookie alone).
+    """
+    session_id = session.get(SESSION_ID)
+    if current_scanner().local_mode or not isinstance(session_id, str):
+        return []
+    return [_record_key(session_id)]
+
+
+def check_session(values: Sequence[bytes | None]) -> Response | None:
+    """None when the request may go on, else the answer that sends it to the login page.
+
+    ``values`` are the raw Redis values of ``session_keys()``, in the same order. A
+    session that has ended (logged out, expired, or from an old password hash) is also
+    dropped from the cookie.
+    """
+    if current_scanner().local_mode or _is_live(values):
+        return None
+    if SESSION_ID in session:
+        session.clear()
+    return login_required()
+
+
+def has_live_session() -> bool:
+    """Whether the request carries a live session (False when Redis cannot tell)."""
+    try:
+        return not current_scanner().local_mode and _is_live(_read(session_keys()))
+    except RedisError as error:
+        log.warning("session not checked, Redis unavailable: %s", error)
+        return False
+
+
+def verify_session() -> Response | None:
+    """``check_session`` with its own read: for requests that read nothing else first.
+
+    Redis down: pages and logout go on (see UNCHECKED_WHEN_DOWN_*), everything else (the
+    API, the CSV, the Scan button) gets a 503 saying why, so a revoked cookie can change
+    nothing and read no data while the check cannot be made.
+    """
+    try:
+        values = _read(session_keys())
+    except RedisError as error:
+        log.warning("session not checked, Redis unavailable: %s", error)
+        return _unverifiable()
+    return check_session(values)
+
+
+def _unverifiable() -> Response | None:
+    """The answer to a request whose session cannot be checked."""
+    if not is_api_request() and (
+        request.method in UNCHECKED_WHEN_DOWN_METHODS
+        or request.endpoint in UNCHECKED_WHEN_DOWN_ENDPOINTS
+    ):
+        return None
+    if is_api_request():
+        return json_error(UNAVAILABLE_MESSAGE, 503)
+    return error_response(503, UNAVAILABLE_TITLE, UNAVAILABLE_MESSAGE)
+
+
+def _is_live(values: Sequence[bytes | None]) -> bool:
+    """Whether the values read for ``session_keys()`` show a live session."""
+    if len(values) != 1 or not isinstance(values[0], bytes):
+        return False
+    return hmac.compare_digest(values[0], _record_value())
+
+
+def _read(keys: list[str]) -> list[bytes | None]:
+    """The raw values of ``keys``: one round trip, none for no keys."""
+    return _client().mget(keys) if keys else []
+
+
+def _record_key(session_id: str) -> str:
+    """The Redis key of a session's record."""
+    return f"{current_app.config['CACHE_KEY_PREFIX']}session:{session_id}"
+
+
+def _record_value() -> bytes:
+    """A record's value: a keyed fingerprint of the password hash, as a JSON string."""
+    secret = str(current_app.secret_key).encode()
+    password_hash = str(current_app.config.get("SCANNER_PASSWORD_HASH") or "").encode()
+    fingerprint = hmac.new(secret, password_hash, hashlib.sha256).hexdigest()
+    return json.dumps(fingerprint).encode()
+
+
+def _client() -> Redis:
+    """The Redis client of the app's cache (the primary, so a new record reads back at once)."""
+    return current_app.extensions["cache"][cache]._write_client

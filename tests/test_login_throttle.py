@@ -1,0 +1,119 @@
+"""Login throttling: wrong passwords per client address, counted in Redis, then 429."""
+
+from __future__ import annotations
+
+import pytest
+
+from scanner_app import create_app
+from scanner_app.config import ConfigError
+from tests.production import PASSWORD, PRODUCTION, log_in
+
+ATTACKER = "198.51.100.7"
+OWNER = "203.0.113.20"
+THROTTLED = "Too many wrong passwords from your address"
+
+
+@pytest.fixture
+def client(make_app):
+    """A client of a production app with the default limits (5/minute;50/day)."""
+    return make_app(**PRODUCTION).test_client()
+
+
+def guess(client, times: int, address: str = ATTACKER) -> list[int]:
+    """The statuses of ``times`` wrong passwords from ``address``."""
+    return [log_in(client, "guess", address).status_code for _ in range(times)]
+
+
+def test_the_sixth_wrong_password_in_a_minute_gets_429_with_retry_after(client):
+    assert guess(client, 5) == [401] * 5
+
+    response = log_in(client, "guess", ATTACKER)
+
+    assert response.status_code == 429
+    assert 1 <= int(response.headers["Retry-After"]) <= 61
+    html = response.get_data(as_text=True)
+    assert THROTTLED in html and 'type="password"' in html
+    assert log_in(client, PASSWORD, ATTACKER).status_code == 429
+
+
+def test_a_right_password_from_another_address_still_works(client):
+    guess(client, 6)
+
+    response = log_in(client, PASSWORD, OWNER)
+
+    assert response.status_code == 302
+    assert client.get("/api/scan").status_code == 200
+
+
+def test_right_passwords_are_not_counted(client):
+    for _ in range(8):
+        assert log_in(client, PASSWORD, ATTACKER).status_code == 302
+        client.post("/logout")
+
+    assert guess(client, 5) == [401] * 5
+
+
+def test_login_rate_limit_sets_the_limits(make_app):
+    client = make_app(**PRODUCTION, LOGIN_RATE_LIMIT="100/minute;3/day").test_client()
+
+    assert guess(client, 4) == [401, 401, 401, 429]
+    response = log_in(client, "guess", ATTACKER)
+    assert int(response.headers["Retry-After"]) > 23 * 3600
+    assert "Try again in 24 hours" in response.get_data(as_text=True)
+
+
+def test_a_bad_login_rate_limit_stops_the_app(app_config, monkeypatch):
+    monkeypatch.setenv("LOGIN_RATE_LIMIT", "5 per fortnight")
+
+    with pytest.raises(ConfigError, match="LOGIN_RATE_LIMIT='5 per fortnight' is not valid"):
+        create_app(app_config)
+
+
+def forwarded_guess(client, forwarded_for: str) -> int:
+    """The status of a wrong password relayed by a proxy for ``forwarded_for``."""
+    response = client.post(
+        "/login", data={"password": "guess"}, headers={"X-Forwarded-For": forwarded_for}
+    )
+    return response.status_code
+
+
+def test_behind_a_proxy_each_forwarded_address_has_its_own_count(make_app):
+    client = make_app(**PRODUCTION, TRUSTED_PROXY_COUNT=1).test_client()
+
+    assert [forwarded_guess(client, ATTACKER) for _ in range(6)] == [401] * 5 + [429]
+    assert forwarded_guess(client, OWNER) == 401
+
+
+def test_without_a_trusted_proxy_forwarded_addresses_are_ignored(make_app):
+    client = make_app(**PRODUCTION).test_client()
+    statuses = [forwarded_guess(client, f"198.51.100.{n}") for n in range(6)]
+
+    assert statuses == [401] * 5 + [429]
+
+
+def test_counts_live_under_the_key_prefix_so_apps_do_not_share_them(
+    make_app, redis_client, key_prefix
+):
+    client = make_app(**PRODUCTION).test_client()
+    other = make_app(**PRODUCTION, CACHE_KEY_PREFIX=f"{key_prefix}other:").test_client()
+
+    guess(client, 6)
+
+    assert list(redis_client.scan_iter(match=f"{key_prefix}limits:*"))
+    assert log_in(other, "guess", ATTACKER).status_code == 401
+
+
+def test_redis_down_refuses_logins_without_judging_the_password(make_app):
+    client = make_app(**PRODUCTION, REDIS_URL="redis://127.0.0.1:1/0").test_client()
+
+    for password in ("guess", PASSWORD):
+        response = log_in(client, password, OWNER)
+        assert response.status_code == 503
+        assert "Login is unavailable" in response.get_data(as_text=True)
+    assert client.get("/login").status_code == 200
+
+
+def test_the_in_process_cache_counts_in_memory(make_app):
+    client = make_app(**PRODUCTION, CACHE_BACKEND="memory").test_client()
+
+    assert guess(client, 6) == [401] * 5 + [429]
