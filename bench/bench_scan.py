@@ -12,7 +12,7 @@ import tracemalloc
 
 from scanner_app.market.calendar import expiration_window_end, market_today
 from scanner_app.market.demo import DemoProvider
-from scanner_app.scan.store import Progress
+from scanner_app.scan.store import TickerResult
 
 from .support import bench_app, clear_prefix, redis_url
 
@@ -58,17 +58,19 @@ def ticker_read_cost(url: str) -> None:
     medians = {}
     for size in (10, 500):
         app = bench_app(url, size, MARKET_PROVIDER=DemoProvider(latency_ms=0))
-        store = app.extensions["put_scanner"].store
+        scanner = app.extensions["put_scanner"]
         rows = [{"strike": 100.0 - i, "bid": 1.0, "delta": -0.1} | _padding() for i in range(12)]
-        options = {f"B{index:03d}": rows for index in range(size)}
-        times = dict.fromkeys(options, "2026-11-18T16:00:00+00:00")
+        results = [
+            TickerResult(f"B{index:03d}", "2026-11-18T16:00:00+00:00", rows)
+            for index in range(size)
+        ]
         try:
-            assert store.acquire_lock("bench")
-            store.publish(Progress("bench", size, "t"), options, times, {}, list(options))
+            assert scanner.store.acquire_lock("bench")
+            scanner.store.publish("bench", results, None)
             samples = []
             for _ in range(300):
                 started = time.perf_counter()
-                store.read_ticker("B005")
+                scanner.reader.read_ticker("B005")
                 samples.append(time.perf_counter() - started)
             medians[size] = statistics.median(samples)
         finally:

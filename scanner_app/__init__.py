@@ -24,13 +24,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app from the environment, with ``config`` overriding any setting.
 
     Besides the settings, ``config`` may inject parts for embedding and tests:
-    ``MARKET_PROVIDER`` (a provider object), ``SCAN_EXECUTOR`` (where scans run) and
-    ``CLOCK`` (a function returning the current aware datetime).
+    ``MARKET_PROVIDER`` (a provider object), ``SCAN_RUNNER`` (an executor object: where
+    scans run) and ``CLOCK`` (a function returning the current aware datetime).
     """
-    app = Flask(__name__)
     settings = load_settings()
     settings.update(config or {})
     _check_production(settings)
+    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
     app.config.update(settings)
     app.config.from_prefixed_env()
     _configure_cache(app)

@@ -9,7 +9,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
-from .scan.launch import launch_scan
+from .scan.launch import Outcome, launch_scan
 from .scan.store import CacheUnavailable, LockLost, Progress
 from .services import current_scanner
 from .watchlist import WatchlistError, load_watchlist
@@ -58,10 +58,10 @@ def scan_command(force: bool) -> None:
     except Exception as error:
         click.echo(f"Error: the scan failed: {error}", err=True)
         sys.exit(EXIT_ERROR)
-    if launch.outcome == "market_closed":
+    if launch.outcome is Outcome.MARKET_CLOSED:
         click.echo(launch.message)
         sys.exit(EXIT_MARKET_CLOSED)
-    if launch.outcome == "joined":
+    if launch.outcome is Outcome.JOINED:
         click.echo(f"Another scan is running ({launch.scan_id}); not starting a second one.")
         sys.exit(EXIT_BUSY)
     click.echo(launch.message)

@@ -8,6 +8,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from limits import parse_many
+
 BUNDLED_WATCHLIST = Path(__file__).with_name("watchlist.toml")
 
 CACHE_BACKENDS = {
@@ -65,6 +67,26 @@ def _text(raw: str) -> str:
     return value
 
 
+def _rate_limits(raw: str) -> str:
+    """One or more rate limits in Flask-Limiter's syntax, each allowing at least one hit."""
+    value = raw.strip()
+    try:
+        items = parse_many(value)
+    except ValueError:
+        items = []
+    if not items or any(item.amount < 1 for item in items):
+        raise ValueError('rate limits such as "5/minute;50/day" (Flask-Limiter syntax)')
+    return value
+
+
+def _absolute_directory(raw: str) -> str:
+    """An absolute path that is a directory or does not exist yet."""
+    path = Path(raw.strip()).expanduser()
+    if not path.is_absolute() or path.exists() and not path.is_dir():
+        raise ValueError("the absolute path of a directory")
+    return str(path)
+
+
 def _existing_file(raw: str) -> Path:
     path = Path(raw.strip()).expanduser()
     if not path.is_file():
@@ -75,7 +97,7 @@ def _existing_file(raw: str) -> Path:
 #: name -> (parser, default as it would be written in the environment, or None for no default)
 SETTINGS: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "SCANNER_ENV": (_choice("local", "production"), "local"),
-    "MARKET_DATA": (_choice("demo", "yahoo"), None),
+    "MARKET_DATA": (_choice("demo", "yahoo", "marketdata"), None),
     "REDIS_URL": (_text, None),
     "CACHE_BACKEND": (_choice(*CACHE_BACKENDS), None),
     "CACHE_KEY_PREFIX": (_text, "scanner:"),
@@ -96,10 +118,18 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "YAHOO_REQUESTS_PER_SECOND": (_number(0.1, 50), "2"),
     "YAHOO_TIMEOUT": (_number(1, 120), "15"),
     "YAHOO_RETRIES": (_integer(0, 10), "4"),
+    "MARKETDATA_TOKEN": (_text, None),
+    "MARKETDATA_BASE_URL": (_text, "https://api.marketdata.app"),
+    "MARKETDATA_MODE": (_choice("live", "cached", "delayed"), None),
+    "MARKETDATA_REQUESTS_PER_SECOND": (_number(0.1, 100), "10"),
+    "MARKETDATA_TIMEOUT": (_number(1, 120), "15"),
+    "MARKETDATA_RETRIES": (_integer(0, 10), "4"),
     "POLL_INTERVAL_SECONDS": (_integer(1, 60), "2"),
     "TRUSTED_PROXY_COUNT": (_integer(0, 5), "0"),
     "SECRET_KEY": (_text, None),
     "SCANNER_PASSWORD_HASH": (_text, None),
+    "LOGIN_RATE_LIMIT": (_rate_limits, "5/minute;50/day"),
+    "INSTANCE_PATH": (_absolute_directory, None),
 }
 
 
@@ -121,4 +151,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
             raise ConfigError(f"{name}={raw!r} is not valid: expected {accepted}.") from None
     if settings["MARKET_DATA"] is None:
         settings["MARKET_DATA"] = "yahoo" if settings["SCANNER_ENV"] == "production" else "demo"
+    if settings["MARKET_DATA"] == "marketdata" and settings["MARKETDATA_TOKEN"] is None:
+        raise ConfigError(
+            "MARKET_DATA=marketdata needs MARKETDATA_TOKEN: the API token of your "
+            "Market Data account (dashboard at marketdata.app)."
+        )
     return settings

@@ -13,6 +13,7 @@ from .extensions import cache
 from .market.provider import MarketProvider, create_provider
 from .scan.engine import ScanEngine
 from .scan.executors import Executor, ThreadExecutor
+from .scan.reads import ResultReader
 from .scan.screen import Criteria
 from .scan.store import ScanStore
 from .watchlist import Watchlist, load_watchlist
@@ -25,12 +26,13 @@ def utc_now() -> datetime:
 
 @dataclass
 class Scanner:
-    """Watchlist, market, store, criteria and executor: what a scan and a page need."""
+    """Watchlist, market, store, reader, criteria and executor: what a scan and a page need."""
 
     settings: Mapping[str, Any]
     watchlist: Watchlist
     provider: MarketProvider
     store: ScanStore
+    reader: ResultReader
     criteria: Criteria
     executor: Executor
     clock: Callable[[], datetime]
@@ -39,18 +41,20 @@ class Scanner:
     def from_app(cls, app: Flask) -> Scanner:
         """Build the scanner from ``app.config`` (the cache must be initialised)."""
         config = app.config
+        backend = app.extensions["cache"][cache]
         return cls(
             settings=config,
             watchlist=load_watchlist(config["WATCHLIST_FILE"]),
             provider=config.get("MARKET_PROVIDER") or create_provider(config),
             store=ScanStore(
-                app.extensions["cache"][cache],
+                backend,
                 prefix=config["CACHE_KEY_PREFIX"],
                 ttl=config["CACHE_TTL_OPTIONS"],
                 lock_ttl=config["SCAN_LOCK_TTL"],
             ),
+            reader=ResultReader(backend, config["CACHE_KEY_PREFIX"]),
             criteria=Criteria.from_settings(config),
-            executor=config.get("SCAN_EXECUTOR") or ThreadExecutor(),
+            executor=config.get("SCAN_RUNNER") or ThreadExecutor(),
             clock=config.get("CLOCK") or utc_now,
         )
 

@@ -6,6 +6,7 @@ import math
 import re
 import tomllib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +38,17 @@ class Watchlist:
         """The ticker symbols, in file order."""
         return [entry.symbol for entry in self.entries]
 
+    @cached_property
+    def _by_symbol(self) -> dict[str, WatchlistEntry]:
+        return {entry.symbol: entry for entry in self.entries}
+
     def fair_value(self, symbol: str) -> float | None:
         """The fair value set for ``symbol`` (any case), or None if unset or not listed."""
-        wanted = symbol.upper()
-        return next((e.fair_value for e in self.entries if e.symbol == wanted), None)
+        entry = self._by_symbol.get(symbol.upper())
+        return entry.fair_value if entry else None
 
     def __contains__(self, symbol: object) -> bool:
-        return isinstance(symbol, str) and symbol.upper() in self.symbols()
+        return isinstance(symbol, str) and symbol.upper() in self._by_symbol
 
     def __len__(self) -> int:
         return len(self.entries)

@@ -126,7 +126,7 @@ def app_config(redis_url: str, key_prefix: str, demo_provider: DemoProvider) -> 
         "CACHE_BACKEND": "redis",
         "CACHE_KEY_PREFIX": key_prefix,
         "MARKET_PROVIDER": demo_provider,
-        "SCAN_EXECUTOR": SynchronousExecutor(),
+        "SCAN_RUNNER": SynchronousExecutor(),
         "CLOCK": lambda: FROZEN_NOW,
         "SECRET_KEY": "test-secret",
         "WTF_CSRF_ENABLED": False,

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from dataclasses import fields
 from datetime import datetime
 
 import pytest
 
 from scanner_app import create_app
+from scanner_app.extensions import cache
 from scanner_app.market.models import ScreenedPut
-from scanner_app.scan.store import Progress
+from scanner_app.scan.store import CacheUnavailable, Progress, TickerResult
 from scanner_app.web.api import csv_safe
+
+from .scan_results import publish_scan
 
 SCREENED_PUT_FIELDS = [field.name for field in fields(ScreenedPut)]
 DOWN_REDIS_URL = "redis://127.0.0.1:1/0"
@@ -74,13 +78,7 @@ def sample_row(**overrides) -> dict:
 
 def publish_rows(app, rows_by_ticker: dict[str, list[dict]]) -> None:
     """Publish ``rows_by_ticker`` as a finished scan would, under a lock of its own."""
-    store = store_of(app)
-    progress = Progress(scan_id="fixture", total=1, started_at="2026-11-18T16:00:00+00:00")
-    assert store.acquire_lock("fixture")
-    store.begin(progress)
-    times = {ticker: "2026-11-18T16:00:01+00:00" for ticker in rows_by_ticker}
-    store.publish(progress, rows_by_ticker, times, {}, [])
-    store.release_lock("fixture")
+    publish_scan(store_of(app), rows_by_ticker)
 
 
 def csv_rows(response) -> list[list[str]]:
@@ -100,7 +98,7 @@ def test_scan_status_before_any_scan_is_idle_with_nothing_to_report(client):
     assert body["state"] == "idle"
     assert body["scan_id"] is None and body["progress"] is None
     assert body["started_at"] is None and body["finished_at"] is None
-    assert body["last_run"] == "Never"
+    assert body["last_run"] == "Never" and body["last_run_facts"] is None
     assert body["version"] == 0
     assert body["cache_available"] is True
 
@@ -118,7 +116,17 @@ def test_scan_status_after_a_finished_scan_reports_every_ticker_done(scanned):
     finished = datetime.fromisoformat(body["finished_at"])
     assert started.tzinfo is not None and finished >= started
     assert body["version"] > 0
-    assert body["last_run"] != "Never"
+    assert body["last_run"].startswith("Scan completed successfully at ")
+    puts = len(all_rows(scanned.get("/api/options").get_json()["options"]))
+    assert body["last_run_facts"] == {
+        "scan_id": body["scan_id"],
+        "outcome": "completed",
+        "finished_at": body["finished_at"],
+        "tickers": total,
+        "puts": puts,
+        "failed": 0,
+        "reason": None,
+    }
 
 
 def test_scan_status_while_a_scan_runs_shows_its_progress(app, client):
@@ -127,11 +135,12 @@ def test_scan_status_while_a_scan_runs_shows_its_progress(app, client):
     assert store.acquire_lock("scan-1")
     store.begin(Progress(scan_id="scan-1", total=5, started_at=started))
     store.publish(
-        Progress(scan_id="scan-1", total=5, started_at=started, done=2, current="TSLA", failed=1),
-        {},
-        {},
-        {"KO": "Timed out"},
-        [],
+        "scan-1",
+        [
+            TickerResult("AAPL", started, [sample_row()]),
+            TickerResult("KO", started, [], error="Timed out"),
+        ],
+        "TSLA",
     )
 
     body = client.get("/api/scan").get_json()
@@ -146,6 +155,7 @@ def test_scan_status_while_a_scan_runs_shows_its_progress(app, client):
         "failed": 1,
     }
     assert body["started_at"] == started and body["finished_at"] is None
+    assert body["last_run_facts"] is None
 
 
 def test_scan_status_hides_the_previous_scans_progress_while_a_new_one_starts(app, client):
@@ -164,8 +174,10 @@ def test_scan_status_hides_the_previous_scans_progress_while_a_new_one_starts(ap
 # -- /api/options --------------------------------------------------------------------------
 
 
-def test_options_after_a_scan_lists_complete_rows_for_watched_tickers(scanned):
-    body = scanned.get("/api/options").get_json()
+def test_options_after_a_scan_lists_complete_rows_for_watched_tickers(app, scanned):
+    response = scanned.get("/api/options")
+    assert response.is_streamed and response.mimetype == "application/json"
+    body = response.get_json()
 
     rows = all_rows(body["options"])
     assert rows, "the demo market should offer qualifying puts"
@@ -176,6 +188,10 @@ def test_options_after_a_scan_lists_complete_rows_for_watched_tickers(scanned):
     assert body["errors"] == {} and body["messages"] == []
     assert body["last_run"] != "Never" and body["cache_available"] is True
     assert body["filters"]["min_annualized"] is None
+    # every row of every ticker, as the contract key assembled at the end of the scan
+    with app.app_context():
+        assert body["options"] == cache.get("ticker_options")
+        assert body["scan_times"] == cache.get("ticker_scan_times")
 
 
 def test_options_honour_the_dashboard_filters(scanned):
@@ -200,6 +216,37 @@ def test_options_report_a_bad_filter_and_ignore_it(scanned):
     assert body["options"] == unfiltered
     assert any("min_delta" in message for message in body["messages"])
     assert body["filters"]["min_delta"] is None
+
+
+def test_options_report_each_failed_tickers_error(app, client):
+    publish_rows(app, {"AAPL": [sample_row()]})
+    publish_scan(store_of(app), {}, {"KO": "KO: timed out"}, scan_id="second")
+
+    body = client.get("/api/options").get_json()
+
+    assert body["options"] == {"AAPL": [sample_row()]}
+    assert body["errors"] == {"KO": "KO: timed out"}
+
+
+def test_options_cut_short_by_redis_are_never_valid_json(app, client, monkeypatch):
+    publish_rows(app, {"AAPL": [sample_row()], "KO": [sample_row(ticker="KO")]})
+    reader = app.extensions["put_scanner"].reader
+    real_read_hash, calls = reader.read_hash, []
+
+    def failing_later(name):
+        calls.append(name)
+        if len(calls) > 1:
+            raise CacheUnavailable("connection reset")
+        return real_read_hash(name)
+
+    monkeypatch.setattr(reader, "read_hash", failing_later)
+    response = client.get("/api/options")
+
+    assert response.status_code == 200  # the headers went out before Redis failed
+    text = response.get_data(as_text=True)
+    assert text.startswith('{"options":{"AAPL":')
+    with pytest.raises(ValueError):
+        json.loads(text)
 
 
 # -- /api/options/<symbol> -----------------------------------------------------------------
@@ -267,7 +314,7 @@ def test_a_failure_inside_an_api_view_is_a_json_500(app, client, monkeypatch):
         raise RuntimeError("boom")
 
     app.config["PROPAGATE_EXCEPTIONS"] = False
-    monkeypatch.setattr(store_of(app), "read_snapshot", broken_read)
+    monkeypatch.setattr(store_of(app), "read_status", broken_read)
 
     response = client.get("/api/scan")
 
@@ -282,7 +329,7 @@ def test_a_failure_inside_an_api_view_is_a_json_500(app, client, monkeypatch):
 def test_csv_download_has_its_type_name_and_every_field(scanned):
     response = scanned.get("/options.csv")
 
-    assert response.status_code == 200
+    assert response.status_code == 200 and response.is_streamed
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"] == (
         "attachment; filename=put-scanner-options.csv"
@@ -386,14 +433,18 @@ def test_healthz_is_503_when_redis_is_down(down_client):
 
 
 def test_the_api_still_answers_when_redis_is_down(down_client):
+    # each body is read before the next request: a streamed response holds its context
     status = down_client.get("/api/scan")
-    options = down_client.get("/api/options")
-    ticker = down_client.get("/api/options/AAPL")
-    download = down_client.get("/options.csv")
-
     assert status.status_code == 200 and status.get_json()["cache_available"] is False
     assert status.get_json()["state"] == "idle"
+    assert status.get_json()["last_run_facts"] is None
+
+    options = down_client.get("/api/options")
     assert options.status_code == 200 and options.get_json()["options"] == {}
     assert options.get_json()["cache_available"] is False
+
+    ticker = down_client.get("/api/options/AAPL")
     assert ticker.status_code == 200 and ticker.get_json()["cache_available"] is False
+
+    download = down_client.get("/options.csv")
     assert csv_rows(download) == [SCREENED_PUT_FIELDS]

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import threading
+import time
 from dataclasses import replace
 
 import pytest
 
 from scanner_app.market.demo import DemoProvider
-from scanner_app.scan.store import LockLost, Progress
+from scanner_app.scan.store import LockLost, Progress, TickerResult
 
 from .conftest import FROZEN_NOW
+from .scan_results import read_results
 
 
 class GatedMarket:
@@ -26,6 +29,20 @@ class GatedMarket:
         """Open the ticker's feed, waiting at the gate first for a gated ticker."""
         if ticker in self.gated:
             assert self.gate.wait(10), "the test never opened the gate"
+        return self.market.open(ticker)
+
+
+class RecordingMarket:
+    """The demo market, recording the order in which tickers are opened."""
+
+    def __init__(self, market: DemoProvider) -> None:
+        self.market = market
+        self.name = market.name
+        self.opened: list[str] = []
+
+    def open(self, ticker: str):
+        """Record, then open the ticker's feed."""
+        self.opened.append(ticker)
         return self.market.open(ticker)
 
 
@@ -50,25 +67,41 @@ def _run(scanner, scan_id="scan-1", listener=None):
     return scanner.engine().run(scan_id, listener)
 
 
-def test_a_scan_publishes_every_ticker_and_frees_the_lock(make_scanner):
+def test_a_scan_publishes_every_ticker_and_frees_the_lock(make_scanner, redis_client, key_prefix):
     scanner = make_scanner()
     seen: list[Progress] = []
 
     summary = _run(scanner, listener=seen.append)
 
-    snapshot = scanner.store.read_snapshot()
-    assert snapshot.state == "idle" and scanner.store.lock_owner() is None
-    assert set(snapshot.scan_times) == {"AAPL", "TSLA", "KO"}
-    assert summary.puts == sum(len(rows) for rows in snapshot.options.values()) > 0
-    assert snapshot.last_run.startswith("Scan completed successfully at ")
-    assert f"3 tickers, {summary.puts} puts" in snapshot.last_run
+    status = scanner.store.read_status()
+    results = read_results(scanner)
+    assert status.state == "idle" and scanner.store.lock_owner() is None
+    assert set(results.scan_times) == {"AAPL", "TSLA", "KO"}
+    assert summary.puts == sum(len(rows) for rows in results.options.values()) > 0
+    assert status.last_run.startswith("Scan completed successfully at ")
+    assert f"3 tickers, {summary.puts} puts" in status.last_run
+    facts = status.facts
+    assert (facts.scan_id, facts.outcome) == ("scan-1", "completed")
+    assert (facts.tickers, facts.puts, facts.failed) == (3, summary.puts, 0)
+    assert facts.finished_at == FROZEN_NOW.isoformat(timespec="seconds")
     assert [p.done for p in seen] == sorted(p.done for p in seen)
     assert seen[-1].finished_at and seen[-1].done == 3
-    for rows in snapshot.options.values():
+    assert status.progress == seen[-1]
+    for rows in results.options.values():
         assert all(row["annualized"] >= 30 and row["delta"] >= -0.2 for row in rows)
+    # the contract keys are assembled from the working set at the end
+    assert json.loads(redis_client.get(f"{key_prefix}ticker_options")) == results.options
+    assert json.loads(redis_client.get(f"{key_prefix}ticker_scan_times")) == results.scan_times
 
 
-def test_results_appear_while_the_scan_runs(make_scanner, demo_provider):
+def test_tickers_are_scanned_in_symbol_order(make_scanner, demo_provider):
+    market = RecordingMarket(demo_provider)
+    scanner = make_scanner(MARKET_PROVIDER=market, SCAN_CONCURRENCY=1)
+    _run(scanner)
+    assert market.opened == ["AAPL", "KO", "TSLA"]
+
+
+def test_results_appear_while_the_scan_runs(make_scanner, demo_provider, redis_client, key_prefix):
     market = GatedMarket(demo_provider, gated={"KO"})
     scanner = make_scanner(MARKET_PROVIDER=market)
     assert scanner.store.acquire_lock("scan-1")
@@ -77,24 +110,33 @@ def test_results_appear_while_the_scan_runs(make_scanner, demo_provider):
     try:
         deadline = threading.Event()
         for _ in range(100):
-            snapshot = scanner.store.read_snapshot()
-            if snapshot.progress and snapshot.progress.done == 2:
+            status = scanner.store.read_status()
+            if status.progress and status.progress.done == 2:
                 break
             deadline.wait(0.05)
-        assert snapshot.state == "running"
-        assert snapshot.progress.done == 2 and snapshot.progress.total == 3
-        assert set(snapshot.scan_times) == {"AAPL", "TSLA"}
-        assert scanner.store.read_ticker("AAPL").scanned_at is not None
+        assert status.state == "running"
+        assert status.progress.done == 2 and status.progress.total == 3
+        assert set(read_results(scanner).scan_times) == {"AAPL", "TSLA"}
+        assert scanner.reader.read_ticker("AAPL").scanned_at is not None
+        page = scanner.reader.read_page(None, 0, 50, descending=False)
+        assert set(page.symbols) <= {"AAPL", "TSLA"} and page.listed == len(page.symbols)
+        # the contract keys are only assembled when the scan ends
+        assert redis_client.get(f"{key_prefix}ticker_options") is None
     finally:
         market.gate.set()
         worker.join(10)
-    assert set(scanner.store.read_snapshot().scan_times) == {"AAPL", "TSLA", "KO"}
+    assert set(read_results(scanner).scan_times) == {"AAPL", "TSLA", "KO"}
+    assert set(json.loads(redis_client.get(f"{key_prefix}ticker_scan_times"))) == {
+        "AAPL",
+        "TSLA",
+        "KO",
+    }
 
 
 def test_a_failing_ticker_is_recorded_and_keeps_its_earlier_results(make_scanner):
     scanner = make_scanner()
     _run(scanner, "first")
-    earlier = scanner.store.read_snapshot()
+    earlier = read_results(scanner)
     assert "TSLA" in earlier.options
 
     failing = make_scanner(
@@ -104,27 +146,85 @@ def test_a_failing_ticker_is_recorded_and_keeps_its_earlier_results(make_scanner
     )
     summary = _run(failing, "second")
 
-    snapshot = failing.store.read_snapshot()
-    assert summary.failed == 1 and "1 failed ticker" in snapshot.last_run
-    assert "TSLA" in snapshot.errors and snapshot.errors["TSLA"]
-    assert snapshot.options["TSLA"] == earlier.options["TSLA"]
-    assert snapshot.scan_times["TSLA"] == earlier.scan_times["TSLA"]
-    view = failing.store.read_ticker("TSLA")
-    assert view.error == snapshot.errors["TSLA"] and view.options == earlier.options["TSLA"]
-    assert set(snapshot.options) >= {"AAPL", "KO"}
+    results = read_results(failing)
+    status = failing.store.read_status()
+    assert summary.failed == 1 and "1 failed ticker" in status.last_run
+    assert status.facts.failed == 1 and status.progress.failed == 1
+    assert set(results.errors) == {"TSLA"} and results.errors["TSLA"]
+    assert results.options["TSLA"] == earlier.options["TSLA"]
+    assert results.scan_times["TSLA"] == earlier.scan_times["TSLA"]
+    view = failing.reader.read_ticker("TSLA")
+    assert view.error == results.errors["TSLA"] and view.options == earlier.options["TSLA"]
+    assert set(results.options) >= {"AAPL", "KO"}
 
 
-def test_tickers_with_no_qualifying_puts_disappear(make_scanner):
+def test_a_tickers_error_lasts_until_the_ticker_is_fetched_again(make_scanner, demo_provider):
+    failing = make_scanner(
+        MARKET_PROVIDER=DemoProvider(
+            latency_ms=0, failures={"TSLA": "rate_limit"}, today=lambda: FROZEN_NOW.date()
+        )
+    )
+    _run(failing, "first")
+    error = read_results(failing).errors["TSLA"]
+
+    # a new scan no longer clears every error when it begins: TSLA's stays while it waits
+    market = GatedMarket(demo_provider, gated={"TSLA"})
+    healthy = make_scanner(MARKET_PROVIDER=market)
+    assert healthy.store.acquire_lock("second")
+    worker = threading.Thread(target=healthy.engine().run, args=("second",))
+    worker.start()
+    try:
+        for _ in range(100):
+            progress = healthy.store.read_status().progress
+            if progress and progress.scan_id == "second" and progress.done == 2:
+                break
+            threading.Event().wait(0.05)
+        assert progress.done == 2
+        assert read_results(healthy).errors == {"TSLA": error}
+    finally:
+        market.gate.set()
+        worker.join(10)
+    assert read_results(healthy).errors == {}
+    assert healthy.reader.read_ticker("TSLA").error is None
+
+
+def test_tickers_with_no_qualifying_puts_disappear(make_scanner, redis_client, key_prefix):
     scanner = make_scanner()
     _run(scanner, "first")
-    assert scanner.store.read_snapshot().options
+    assert read_results(scanner).options
 
     strict = make_scanner(MIN_ANNUALIZED=10_000)
     summary = _run(strict, "second")
 
-    snapshot = strict.store.read_snapshot()
-    assert summary.puts == 0 and snapshot.options == {}
-    assert set(snapshot.scan_times) == {"AAPL", "TSLA", "KO"}
+    results = read_results(strict)
+    assert summary.puts == 0 and results.options == {}
+    assert set(results.scan_times) == {"AAPL", "TSLA", "KO"}
+    assert strict.reader.read_page(None, 0, 50, descending=False).listed == 0
+    assert json.loads(redis_client.get(f"{key_prefix}ticker_options")) == {}
+
+
+def test_tickers_that_left_the_watchlist_are_forgotten(make_scanner, redis_client, key_prefix):
+    scanner = make_scanner()
+    store = scanner.store
+    assert store.acquire_lock("before")
+    store.begin(Progress(scan_id="before", total=2, started_at=FROZEN_NOW.isoformat()))
+    store.publish(
+        "before",
+        [
+            TickerResult("MSFT", FROZEN_NOW.isoformat(), [{"strike": 1.0, "annualized": 40.0}]),
+            TickerResult("NFLX", FROZEN_NOW.isoformat(), [], error="timed out"),
+        ],
+        None,
+    )
+    assert store.release_lock("before")
+
+    _run(scanner)
+
+    results = read_results(scanner)
+    assert set(results.scan_times) == {"AAPL", "TSLA", "KO"}
+    assert not {"MSFT", "NFLX"} & (set(results.options) | set(results.errors))
+    assert store.listed_symbols() <= {"AAPL", "TSLA", "KO"}
+    assert "MSFT" not in json.loads(redis_client.get(f"{key_prefix}ticker_options"))
 
 
 def test_the_lock_is_released_when_the_whole_scan_fails(make_scanner, monkeypatch):
@@ -137,7 +237,10 @@ def test_the_lock_is_released_when_the_whole_scan_fails(make_scanner, monkeypatc
         engine.run("scan-1")
 
     assert scanner.store.lock_owner() is None
-    assert scanner.store.read_snapshot().last_run.startswith("Scan failed at ")
+    status = scanner.store.read_status()
+    assert status.last_run.startswith("Scan failed at ")
+    assert status.last_run.endswith(": disk on fire")
+    assert status.facts.outcome == "failed" and status.facts.reason == "disk on fire"
 
 
 def _raise_runtime_error(*args, **kwargs):
@@ -147,9 +250,9 @@ def _raise_runtime_error(*args, **kwargs):
 def test_a_provider_bug_fails_tickers_not_the_scan(make_scanner):
     scanner = make_scanner(MARKET_PROVIDER=BrokenMarket())
     summary = _run(scanner)
-    snapshot = scanner.store.read_snapshot()
-    assert summary.failed == 3
-    assert all("bug in the provider" in error for error in snapshot.errors.values())
+    errors = read_results(scanner).errors
+    assert summary.failed == 3 and set(errors) == {"AAPL", "TSLA", "KO"}
+    assert all("bug in the provider" in error for error in errors.values())
     assert scanner.store.lock_owner() is None
 
 
@@ -174,7 +277,8 @@ def test_a_scan_that_loses_its_lock_stops(make_scanner, demo_provider, redis_cli
 
     assert errors, "the old scan kept going without its lock"
     assert scanner.store.lock_owner() == "new"
-    assert scanner.store.read_snapshot().scan_times == {}
+    assert read_results(scanner).scan_times == {}
+    assert scanner.store.read_status().last_run == "Never"
 
 
 def test_readers_always_see_consistent_results(make_scanner):
@@ -183,18 +287,22 @@ def test_readers_always_see_consistent_results(make_scanner):
     stop = threading.Event()
     problems: list[str] = []
     versions: list[int] = []
+    listed: list[int] = []
 
     def read():
         while not stop.is_set():
-            snapshot = scanner.store.read_snapshot()
-            versions.append(snapshot.version)
-            if not set(snapshot.options) <= set(snapshot.scan_times):
-                problems.append(f"options without scan times: {snapshot.options.keys()}")
-            for symbol, rows in snapshot.options.items():
-                view = scanner.store.read_ticker(symbol)
-                if view.scanned_at < snapshot.scan_times[symbol]:
-                    problems.append(f"{symbol}: ticker key older than the dict")
-                assert rows
+            versions.append(scanner.store.read_status().version)
+            page = scanner.reader.read_page(None, 0, 50, descending=False)
+            listed.append(page.listed)
+            if page.symbols != sorted(page.symbols) or len(page.symbols) != page.listed:
+                problems.append(f"page out of order or short: {page.symbols}")
+            for symbol in page.symbols:
+                summary = page.summaries.get(symbol, {})
+                view = scanner.reader.read_ticker(symbol)
+                if not summary.get("puts") or len(view.options) != summary["puts"]:
+                    problems.append(f"{symbol}: summary and rows disagree")
+                if not view.scanned_at or view.scanned_at < summary.get("scanned_at", ""):
+                    problems.append(f"{symbol}: scan time older than the summary")
 
     reader = threading.Thread(target=read)
     reader.start()
@@ -205,6 +313,7 @@ def test_readers_always_see_consistent_results(make_scanner):
         reader.join(10)
     assert not problems
     assert versions == sorted(versions) and len(versions) > 1
+    assert listed == sorted(listed)
 
 
 def test_progress_percent():
@@ -227,4 +336,39 @@ def test_a_slow_ticker_does_not_cost_the_scan_its_lock(make_scanner, demo_provid
         market.gate.set()
         worker.join(10)
     assert summaries and summaries[0].failed == 0
+    assert scanner.store.lock_owner() is None
+
+
+class RefusingMarket:
+    """A market that refuses the account itself (a bad token), counting the requests."""
+
+    name = "refusing"
+
+    def __init__(self) -> None:
+        self.opened = 0
+
+    def open(self, ticker: str):
+        """Refuse, as a provider does for a bad token."""
+        from scanner_app.market.errors import ProviderRefused
+
+        self.opened += 1
+        time.sleep(0.02)  # a request's round trip
+        raise ProviderRefused("Market Data refused the token (HTTP 401)")
+
+
+def test_a_refused_provider_stops_the_whole_scan_with_one_message(make_app, tmp_path):
+    path = tmp_path / "many.toml"
+    path.write_text("".join(f'[[tickers]]\nsymbol = "R{i:03d}"\n' for i in range(200)))
+    market = RefusingMarket()
+    scanner = make_app(WATCHLIST_FILE=path, MARKET_PROVIDER=market, SCAN_CONCURRENCY=2)
+    scanner = scanner.extensions["put_scanner"]
+    assert scanner.store.acquire_lock("refused")
+
+    with pytest.raises(Exception, match="refused the token"):
+        scanner.engine().run("refused")
+
+    status = scanner.store.read_status()
+    assert status.facts.outcome == "failed" and "refused the token" in status.facts.reason
+    assert status.last_run.startswith("Scan failed at ")
+    assert market.opened < 50  # not one refusal for each of the 200 tickers
     assert scanner.store.lock_owner() is None

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from scanner_app.scan.executors import ThreadExecutor
-from scanner_app.scan.launch import launch_scan
+from scanner_app.scan.launch import Outcome, launch_scan
 from scanner_app.scan.store import CacheUnavailable
 
 SATURDAY_NOON = datetime(2026, 11, 21, 17, 0, tzinfo=UTC)
@@ -43,28 +43,30 @@ def scanner_with(make_app):
 
 def test_many_threads_start_exactly_one_scan(scanner_with):
     executor = RecordingExecutor()
-    scanner = scanner_with(SCAN_EXECUTOR=executor)
+    scanner = scanner_with(SCAN_RUNNER=executor)
 
     with ThreadPoolExecutor(16) as pool:
         launches = list(pool.map(lambda _: launch_scan(scanner), range(64)))
 
-    started = [launch for launch in launches if launch.outcome == "started"]
-    joined = [launch for launch in launches if launch.outcome == "joined"]
+    started = [launch for launch in launches if launch.outcome is Outcome.STARTED]
+    joined = [launch for launch in launches if launch.outcome is Outcome.JOINED]
     assert len(started) == 1 and executor.jobs == 1
     assert len(joined) == 63
     assert {launch.scan_id for launch in joined} == {started[0].scan_id}
 
 
 def test_background_scan_returns_at_once_and_finishes(scanner_with):
-    scanner = scanner_with(SCAN_EXECUTOR=ThreadExecutor())
+    scanner = scanner_with(SCAN_RUNNER=ThreadExecutor())
     launch = launch_scan(scanner)
-    assert launch.outcome == "started"
+    assert launch.outcome is Outcome.STARTED
     deadline = time.monotonic() + 20
     while scanner.store.lock_owner() and time.monotonic() < deadline:
         time.sleep(0.05)
-    snapshot = scanner.store.read_snapshot()
-    assert snapshot.state == "idle"
-    assert snapshot.progress.scan_id == launch.scan_id and snapshot.progress.done == 3
+    status = scanner.store.read_status()
+    assert status.state == "idle"
+    assert status.progress.scan_id == launch.scan_id and status.progress.done == 3
+    assert status.progress.finished_at is not None
+    assert status.facts.scan_id == launch.scan_id and status.facts.tickers == 3
 
 
 def test_production_refuses_to_scan_while_the_market_is_closed(scanner_with):
@@ -73,13 +75,13 @@ def test_production_refuses_to_scan_while_the_market_is_closed(scanner_with):
         SCANNER_ENV="production",
         SCANNER_PASSWORD_HASH="x",
         CLOCK=lambda: SATURDAY_NOON,
-        SCAN_EXECUTOR=executor,
+        SCAN_RUNNER=executor,
     )
     launch = launch_scan(scanner)
 
-    assert launch.outcome == "market_closed" and executor.jobs == 0
+    assert launch.outcome is Outcome.MARKET_CLOSED and executor.jobs == 0
     assert scanner.store.lock_owner() is None
-    last_run = scanner.store.read_snapshot().last_run
+    last_run = scanner.store.read_status().last_run
     assert last_run.startswith(
         "Market is closed. Scans only run during market hours (9:30 AM - 4:00 PM ET)."
     )
@@ -90,14 +92,14 @@ def test_force_and_local_mode_scan_while_the_market_is_closed(scanner_with):
     production = scanner_with(
         SCANNER_ENV="production", SCANNER_PASSWORD_HASH="x", CLOCK=lambda: SATURDAY_NOON
     )
-    assert launch_scan(production, force=True).outcome == "started"
+    assert launch_scan(production, force=True).outcome is Outcome.STARTED
     local = scanner_with(CLOCK=lambda: SATURDAY_NOON)
-    assert launch_scan(local).outcome == "started"
+    assert launch_scan(local).outcome is Outcome.STARTED
 
 
 def test_redis_down_starts_nothing(scanner_with):
     executor = RecordingExecutor()
-    scanner = scanner_with(REDIS_URL="redis://127.0.0.1:1/0", SCAN_EXECUTOR=executor)
+    scanner = scanner_with(REDIS_URL="redis://127.0.0.1:1/0", SCAN_RUNNER=executor)
     with pytest.raises(CacheUnavailable):
         launch_scan(scanner)
     assert executor.jobs == 0

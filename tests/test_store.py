@@ -9,25 +9,45 @@ import pytest
 import redis
 
 from scanner_app import create_app
+from scanner_app.extensions import cache
 from scanner_app.scan.store import (
+    NEVER_RUN_MESSAGE,
     UNAVAILABLE_MESSAGE,
     CacheUnavailable,
     LockLost,
     Progress,
+    RunFacts,
     ScanStore,
+    TickerResult,
 )
+from scanner_app.web.summaries import TickerSummary
+
+from .scan_results import SCANNED_AT, STARTED_AT
 
 
 @pytest.fixture
-def store(app) -> ScanStore:
-    """The app's store, on the test Redis with the test's own prefix."""
-    return app.extensions["put_scanner"].store
+def scanner(app):
+    """The app's scanner, on the test Redis with the test's own prefix."""
+    return app.extensions["put_scanner"]
 
 
-def _publish_one(store: ScanStore, scan_id: str, symbol: str = "AAPL") -> None:
+@pytest.fixture
+def store(scanner) -> ScanStore:
+    """The app's store."""
+    return scanner.store
+
+
+def _begin(store: ScanStore, scan_id: str, total: int = 1) -> None:
+    store.begin(Progress(scan_id=scan_id, total=total, started_at=STARTED_AT))
+
+
+def _publish_one(store: ScanStore, scan_id: str, symbol: str = "AAPL") -> int:
     rows = [{"ticker": symbol, "strike": 100.0}]
-    progress = Progress(scan_id=scan_id, total=1, started_at="2026-11-18T16:00:00+00:00", done=1)
-    store.publish(progress, {symbol: rows}, {symbol: "2026-11-18T16:00:05+00:00"}, {}, [symbol])
+    return store.publish(scan_id, [TickerResult(symbol, SCANNED_AT, rows)], None)
+
+
+def _facts(scan_id: str, puts: int = 1) -> RunFacts:
+    return RunFacts(scan_id, "completed", SCANNED_AT, tickers=1, puts=puts, failed=0)
 
 
 class CountingClient:
@@ -35,26 +55,48 @@ class CountingClient:
 
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
-        self.calls = 0
+        self.calls: list[str] = []
 
     def __getattr__(self, name):
-        self.calls += 1
+        self.calls.append(name)
         return getattr(self.client, name)
 
 
-def test_keys_are_json_under_the_configured_prefix(store, redis_client, key_prefix):
+def test_keys_are_json_under_the_configured_prefix(app, store, redis_client, key_prefix):
     assert store.acquire_lock("scan-1")
+    _begin(store, "scan-1")
     _publish_one(store, "scan-1")
-    store.finish("scan-1", "Scan completed")
+    assert store.assemble("scan-1") == (1, 1)
+    store.finish("scan-1", "Scan completed", _facts("scan-1"))
 
     assert json.loads(redis_client.get(f"{key_prefix}ticker_options")) == {
         "AAPL": [{"ticker": "AAPL", "strike": 100.0}]
     }
-    assert json.loads(redis_client.get(f"{key_prefix}ticker_scan_times")) == {
-        "AAPL": "2026-11-18T16:00:05+00:00"
-    }
+    assert json.loads(redis_client.get(f"{key_prefix}ticker_scan_times")) == {"AAPL": SCANNED_AT}
     assert json.loads(redis_client.get(f"{key_prefix}last_run")) == "Scan completed"
     assert json.loads(redis_client.get(f"{key_prefix}scan_in_progress")) == "scan-1"
+    assert json.loads(redis_client.get(f"{key_prefix}last_run_facts")) == _facts("scan-1").__dict__
+    # the contract keys stay readable with Flask-Caching itself
+    with app.app_context():
+        assert cache.get("ticker_options") == {"AAPL": [{"ticker": "AAPL", "strike": 100.0}]}
+        assert cache.get("ticker_scan_times") == {"AAPL": SCANNED_AT}
+        assert cache.get("last_run") == "Scan completed"
+
+
+def test_the_working_set_is_a_fixed_set_of_keys(store, redis_client, key_prefix):
+    assert store.acquire_lock("scan-1")
+    _begin(store, "scan-1", total=50)
+    results = [TickerResult(f"T{i}", SCANNED_AT, [{"strike": float(i)}]) for i in range(50)]
+    store.publish("scan-1", results, None)
+    store.assemble("scan-1")
+    store.finish("scan-1", "done", _facts("scan-1", puts=50))
+
+    names = {key.decode()[len(key_prefix) :] for key in redis_client.scan_iter(f"{key_prefix}*")}
+    assert not any(name.startswith("ticker:") for name in names)
+    assert "ticker_errors" not in names
+    assert len(names) < 50
+    assert redis_client.hlen(f"{key_prefix}puts") == 50
+    assert redis_client.zcard(f"{key_prefix}listed") == 50
 
 
 def test_default_prefix_is_scanner(app_config):
@@ -66,11 +108,16 @@ def test_default_prefix_is_scanner(app_config):
 
 def test_every_key_has_a_ttl(store, redis_client, key_prefix):
     assert store.acquire_lock("scan-1")
+    _begin(store, "scan-1")
     _publish_one(store, "scan-1")
-    store.finish("scan-1", "done")
+    store.publish("scan-1", [TickerResult("KO", SCANNED_AT, [], error="timed out")], None)
+    store.assemble("scan-1")
+    store.finish("scan-1", "done", _facts("scan-1"))
 
     keys = list(redis_client.scan_iter(match=f"{key_prefix}*"))
-    assert len(keys) >= 7
+    assert len(keys) >= 12
+    known = {*store.keys.results(), store.key("scan_in_progress")}
+    assert {key.decode() for key in keys} <= known
     for key in keys:
         ttl = redis_client.ttl(key)
         limit = store.lock_ttl if key.endswith(b"scan_in_progress") else 2700
@@ -97,74 +144,203 @@ def test_refresh_extends_only_the_owners_lock(store, redis_client, key_prefix):
     assert redis_client.ttl(f"{key_prefix}scan_in_progress") > 5
 
 
-def test_a_scan_that_lost_its_lock_cannot_publish(store, redis_client, key_prefix):
+def test_a_scan_that_lost_its_lock_cannot_write(scanner, store, redis_client, key_prefix):
     assert store.acquire_lock("old")
     redis_client.delete(f"{key_prefix}scan_in_progress")
     assert store.acquire_lock("new")
+    _begin(store, "new")
     _publish_one(store, "new", "MSFT")
 
     with pytest.raises(LockLost):
         _publish_one(store, "old", "AAPL")
-    assert set(store.read_snapshot().options) == {"MSFT"}
+    with pytest.raises(LockLost):
+        _begin(store, "old")
+    with pytest.raises(LockLost):
+        store.assemble("old")
+    with pytest.raises(LockLost):
+        store.finish("old", "old scan done", _facts("old"))
+    puts, _times, _errors = scanner.reader.read_everything()
+    assert set(puts) == {"MSFT"}
+    assert store.read_status().progress.scan_id == "new"
+    assert store.read_status().last_run == NEVER_RUN_MESSAGE
 
 
-def test_snapshot_is_one_round_trip(store):
+def test_status_is_one_round_trip(store):
     assert store.acquire_lock("scan-1")
+    _begin(store, "scan-1", total=2)
+    version = _publish_one(store, "scan-1")
+    counting = CountingClient(store.read_client)
+    store.read_client = counting
+
+    status = store.read_status()
+
+    assert counting.calls == ["mget"]
+    assert status.available and status.state == "running"
+    assert status.running_scan == "scan-1"
+    assert status.progress.done == 1 and status.progress.total == 2
+    assert status.version == version == 2  # begin, then one publish
+
+
+def test_publish_counts_its_tickers_in_the_stored_progress(store):
+    assert store.acquire_lock("scan-1")
+    _begin(store, "scan-1", total=5)
+    store.publish(
+        "scan-1",
+        [
+            TickerResult("AAPL", SCANNED_AT, [{"strike": 1.0}]),
+            TickerResult("KO", SCANNED_AT, [], error="timed out"),
+        ],
+        "TSLA",
+    )
+    store.publish("scan-1", [TickerResult("MSFT", SCANNED_AT, [])], None)
+
+    progress = store.read_status().progress
+    assert (progress.done, progress.failed, progress.current) == (3, 1, None)
+    assert (progress.scan_id, progress.total, progress.started_at) == ("scan-1", 5, STARTED_AT)
+
+
+def test_a_page_is_one_round_trip(scanner, store):
+    assert store.acquire_lock("scan-1")
+    _begin(store, "scan-1")
     _publish_one(store, "scan-1")
-    counting = CountingClient(store._read)
-    store._read = counting
+    scanner.reader.read_page(None, 0, 50, descending=False)  # Redis now caches the script
+    counting = CountingClient(scanner.reader.client)
+    scanner.reader.client = counting
+    scanner.reader._page.registered_client = counting
 
-    snapshot = store.read_snapshot()
+    listing = scanner.reader.read_page(None, 0, 50, descending=False)
 
-    assert counting.calls == 1
-    assert snapshot.available and snapshot.state == "running"
-    assert snapshot.options["AAPL"][0]["strike"] == 100.0
-    assert snapshot.progress.done == 1 and snapshot.version == 1
+    assert len(counting.calls) == 1
+    assert listing.available and listing.symbols == ["AAPL"] and listing.listed == 1
+    assert listing.summaries["AAPL"]["lowest_strike"] == 100.0
 
 
-def test_ticker_read_does_not_grow_with_the_watchlist(store):
+def test_ticker_read_does_not_grow_with_the_watchlist(scanner, store):
     assert store.acquire_lock("scan-1")
-    many = {f"T{i}": [{"strike": float(i)}] for i in range(500)}
-    progress = Progress(scan_id="scan-1", total=500, started_at="2026-11-18T16:00:00+00:00")
-    times = dict.fromkeys(many, "2026-11-18T16:00:01+00:00")
-    store.publish(progress, many, times, {}, ["T7"])
-    counting = CountingClient(store._read)
-    store._read = counting
+    _begin(store, "scan-1", total=500)
+    many = [
+        TickerResult(f"T{i}", "2026-11-18T16:00:01+00:00", [{"strike": float(i)}])
+        for i in range(500)
+    ]
+    store.publish("scan-1", many, None)
+    counting = CountingClient(scanner.reader.client)
+    scanner.reader.client = counting
 
-    view = store.read_ticker("T7")
+    view = scanner.reader.read_ticker("T7")
 
-    assert counting.calls == 1
+    assert counting.calls == ["pipeline"]
     assert view.options == [{"strike": 7.0}]
     assert view.scanned_at == "2026-11-18T16:00:01+00:00"
+    assert view.available and view.error is None
 
 
-@pytest.mark.parametrize(
-    "garbage",
-    [b"\x80\x81 not json", pickle.dumps({"AAPL": []}), b'["a", "list"]', b'{"AAPL": "x"}'],
-)
-def test_garbage_in_a_key_gives_safe_defaults(store, redis_client, key_prefix, garbage):
-    redis_client.set(f"{key_prefix}ticker_options", garbage)
-    snapshot = store.read_snapshot()
-    assert snapshot.options == {} and snapshot.scan_times == {}
-    assert snapshot.last_run == UNAVAILABLE_MESSAGE
-    assert not snapshot.available
+GARBAGE = [b"\x80\x81 not json", pickle.dumps({"AAPL": []}), b'["a", "list"]', b'{"AAPL": "x"}']
+
+
+@pytest.mark.parametrize("garbage", GARBAGE)
+def test_garbage_in_a_status_key_gives_safe_defaults(store, redis_client, key_prefix, garbage):
+    for name in ("scan_progress", "last_run", "last_run_facts", "version", "scan_in_progress"):
+        redis_client.set(f"{key_prefix}{name}", garbage)
+
+    status = store.read_status()
+
+    # a malformed value reads as missing, never as an exception (Redis itself did answer)
+    assert status.available
+    assert status.last_run == NEVER_RUN_MESSAGE
+    assert status.facts is None and status.progress is None
+    assert status.running_scan is None and status.state == "idle"
+    assert status.version == 0
+
+
+@pytest.mark.parametrize("garbage", GARBAGE)
+def test_garbage_in_a_tickers_fields_reads_as_missing(scanner, redis_client, key_prefix, garbage):
+    redis_client.hset(f"{key_prefix}puts", "AAPL", garbage)
+    redis_client.hset(f"{key_prefix}summaries", "AAPL", garbage)
+    redis_client.zadd(f"{key_prefix}listed", {"AAPL": 0})
+
+    view = scanner.reader.read_ticker("AAPL")
+    listing = scanner.reader.read_page(None, 0, 50, descending=False)
+
+    assert view.available and view.options == []
+    assert listing.available and listing.symbols == ["AAPL"]
+    row = TickerSummary.of("AAPL", listing.summaries["AAPL"], None, fair_value=100.0)
+    assert (row.puts, row.spot, row.best_annualized, row.lowest_strike) == (0, None, None, None)
+    assert row.scanned_at is None and row.badge == "n/a"
+    assert list(scanner.reader.stream_rows()) == []
 
 
 def test_redis_down_gives_defaults_and_refuses_the_lock(app_config):
     app_config["REDIS_URL"] = "redis://127.0.0.1:1/0"
-    store = create_app(app_config).extensions["put_scanner"].store
+    scanner = create_app(app_config).extensions["put_scanner"]
+    store, reader = scanner.store, scanner.reader
 
-    snapshot = store.read_snapshot()
-    assert snapshot.last_run == UNAVAILABLE_MESSAGE and snapshot.options == {}
+    status = store.read_status()
+    assert status.last_run == UNAVAILABLE_MESSAGE and not status.available
+    assert status.progress is None and status.state == "idle"
     assert store.read_version() is None
-    assert not store.read_ticker("AAPL").available
+    assert not reader.read_ticker("AAPL").available
+    assert not reader.read_page(None, 0, 50, descending=False).available
+    assert reader.read_everything() is None
+    assert reader.lowest_strikes() is None
     assert not store.ping()
     with pytest.raises(CacheUnavailable):
         store.acquire_lock("scan-1")
+    with pytest.raises(CacheUnavailable):
+        store.listed_symbols()
+    with pytest.raises(CacheUnavailable):
+        list(reader.stream_rows())
 
 
-def test_set_last_run_bumps_the_version(store):
-    before = store.read_version()
+def test_set_last_run_bumps_the_version_and_drops_the_stale_facts(store):
+    assert store.acquire_lock("scan-1")
+    _begin(store, "scan-1")
+    store.finish("scan-1", "Scan completed", _facts("scan-1"))
+    assert store.release_lock("scan-1")
+    before = store.read_status()
+    assert before.facts == _facts("scan-1")
+
     store.set_last_run("Market is closed.")
-    assert store.read_version() == before + 1
-    assert store.read_snapshot().last_run == "Market is closed."
+
+    status = store.read_status()
+    assert status.version == before.version + 1
+    assert status.last_run == "Market is closed."
+    assert status.facts is None  # the facts were those of a message that is gone
+
+
+def test_a_failed_ticker_keeps_its_rows_until_it_is_fetched_again(scanner, store):
+    assert store.acquire_lock("first")
+    _begin(store, "first")
+    _publish_one(store, "first")
+    store.publish(
+        "first", [TickerResult("AAPL", "2026-11-18T17:00:00+00:00", [], "timed out")], None
+    )
+
+    puts, times, errors = scanner.reader.read_everything()
+    assert puts == {"AAPL": [{"ticker": "AAPL", "strike": 100.0}]}
+    assert times == {"AAPL": SCANNED_AT} and errors == {"AAPL": "timed out"}
+    assert store.release_lock("first")
+
+    # a new scan does not clear the errors when it begins: only fetching the ticker does
+    assert store.acquire_lock("second")
+    _begin(store, "second")
+    assert scanner.reader.read_everything()[2] == {"AAPL": "timed out"}
+    _publish_one(store, "second")
+    assert scanner.reader.read_everything()[2] == {}
+    assert scanner.reader.read_ticker("AAPL").error is None
+
+
+def test_begin_forgets_the_tickers_it_is_told_to(scanner, store):
+    assert store.acquire_lock("first")
+    _begin(store, "first", total=2)
+    _publish_one(store, "first", "AAPL")
+    store.publish("first", [TickerResult("GONE", SCANNED_AT, [], "timed out")], None)
+    assert store.listed_symbols() == {"AAPL", "GONE"}
+    assert store.release_lock("first")
+
+    assert store.acquire_lock("second")
+    store.begin(Progress(scan_id="second", total=1, started_at=STARTED_AT), forget=["GONE"])
+
+    assert store.listed_symbols() == {"AAPL"}
+    puts, times, errors = scanner.reader.read_everything()
+    assert set(puts) == set(times) == {"AAPL"} and errors == {}
+    assert scanner.reader.read_page(None, 0, 50, descending=False).failed == 0

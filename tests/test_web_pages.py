@@ -14,6 +14,7 @@ from scanner_app import create_app
 from scanner_app.market.demo import DemoProvider
 
 from .conftest import FROZEN_NOW
+from .scan_results import read_results
 
 HX = {"HX-Request": "true"}
 STATIC = Path(__file__).resolve().parents[1] / "scanner_app" / "static"
@@ -43,7 +44,7 @@ def app_config(app_config, tmp_path):
 def scanned(app, client):
     """The client after one whole scan; returns the published rows per ticker."""
     assert client.post("/scan", headers=HX).status_code == 200
-    options = app.extensions["put_scanner"].store.read_snapshot().options
+    options = read_results(app.extensions["put_scanner"]).options
     # the frozen demo market has qualifying puts for all three, so every badge shows up
     assert set(options) == {"KO", "AAPL", "TSLA"}
     return options
@@ -63,7 +64,13 @@ def _ticker_group(page: str, symbol: str) -> str:
 
 
 def _row_symbols(page: str) -> list[str]:
-    return re.findall(r'<tbody class="ticker-group" id="ticker-([A-Z.\-]+)">', page)
+    """The symbols of the table's rows, in order (from their drilldown links)."""
+    groups = re.findall(
+        r'<tbody class="ticker-group" id="ticker-[A-Z0-9_\-]+">.*?</tbody>', page, re.S
+    )
+    return [
+        re.search(r'<th scope="row"><a href="/ticker/([^"]+)">', group).group(1) for group in groups
+    ]
 
 
 def _cells(group: str) -> list[str]:
@@ -82,7 +89,7 @@ def test_the_dashboard_before_any_scan(client):
     page = response.text
     assert "Last scan: Never" in page
     assert "No qualifying puts yet — press Scan." in page
-    scan_form = re.search(r'<form class="scan-form".*?</form>', page, re.S).group(0)
+    scan_form = re.search(r'<form id="scan-form" class="scan-form".*?</form>', page, re.S).group(0)
     assert 'hx-post="/scan"' in scan_form and '<button type="submit"' in scan_form
     region = re.search(
         r'<div class="status-region" aria-live="polite">\s*<div id="scan-status"', page
@@ -98,9 +105,11 @@ def test_a_scan_that_finds_nothing_invites_another(app_config, redis_client):
     client = create_app({**app_config, "MIN_ANNUALIZED": 10_000}).test_client()
     client.post("/scan", headers=HX)
     page = client.get("/").text
-    assert "Last scan: Scan completed successfully" in page and "0 puts" in page
+    # worded by the web layer from the stored facts, in the page's time format
+    assert f"Last scan: Scan completed successfully at {SCAN_TIME_ET} — 3 tickers, 0 puts" in page
     assert "No qualifying puts yet — press Scan." in page
     assert "<table" not in page
+    assert "of 0 tickers" not in page
 
 
 def test_every_page_shows_the_local_mode_and_demo_data_banners(client):
@@ -112,7 +121,9 @@ def test_every_page_shows_the_local_mode_and_demo_data_banners(client):
 
 def test_after_a_scan_each_ticker_has_one_summary_row(client, scanned):
     page = client.get("/").text
-    assert sorted(_row_symbols(page)) == sorted(scanned)
+    assert _row_symbols(page) == sorted(scanned)  # the default view: by symbol, ascending
+    assert '<p class="results-count">1–3 of 3 tickers</p>' in page
+    assert 'class="pager"' not in page  # one page only
     for symbol, rows in scanned.items():
         cells = _cells(_ticker_group(page, symbol))
         assert cells[1] == symbol
@@ -200,9 +211,10 @@ def test_garbage_query_parameters_never_break_the_dashboard(client, scanned, que
         assert "<script>alert" not in response.text
 
 
-def test_the_csv_link_carries_the_same_query(client, scanned):
-    page = client.get("/?min_annualized=35&sort=spot").text
-    assert 'href="/options.csv?min_annualized=35&amp;sort=spot"' in page
+def test_the_csv_link_carries_the_same_filters(client, scanned):
+    # the download has every ticker's rows: the filters apply, the sort and the page do not
+    page = client.get("/?min_annualized=35&max_dte=20&sort=spot&per_page=25").text
+    assert 'href="/options.csv?min_annualized=35&amp;max_dte=20"' in page
 
 
 def test_sorting_by_a_column_orders_the_rows(client, scanned):
@@ -228,6 +240,46 @@ def test_tickers_that_failed_show_their_error(app_config, redis_client):
     group = _ticker_group(page, "TSLA")
     assert "Last scan failed for TSLA: demo failure injected (rate_limit)" in group
     assert "demo failure injected" in client.get("/ticker/TSLA").text
+
+
+def test_the_failed_banner_names_ten_tickers_and_counts_the_rest(app_config, tmp_path):
+    symbols = [f"F{number:02d}" for number in range(12)]
+    watchlist = _watchlist(tmp_path / "failing.toml", dict.fromkeys(symbols))
+    provider = DemoProvider(
+        latency_ms=0, failures=dict.fromkeys(symbols, "timeout"), today=lambda: FROZEN_NOW.date()
+    )
+    client = create_app(
+        {**app_config, "WATCHLIST_FILE": watchlist, "MARKET_PROVIDER": provider}
+    ).test_client()
+    client.post("/scan", headers=HX)
+    page = client.get("/").text
+    banner = re.search(r'<div class="banner banner-warning">.*?</div>', page, re.S).group(0)
+    assert "The last scan could not fetch 12 tickers:" in banner
+    named = re.findall(r"<li>(F\d\d): ", banner)
+    assert named == symbols[:10]
+    assert "<li>… and 2 more.</li>" in banner
+
+
+def test_a_dotted_symbol_gets_a_row_id_without_dots(app_config, tmp_path):
+    watchlist = _watchlist(tmp_path / "dotted.toml", {"BRK.B": None, "KO": None})
+    client = create_app({**app_config, "WATCHLIST_FILE": watchlist}).test_client()
+    client.post("/scan", headers=HX)
+    page = client.get("/").text
+    group = _ticker_group(page, "BRK_B")
+    assert 'href="/ticker/BRK.B"' in group and 'value="BRK.B"' in group
+    assert 'id="ticker-BRK.B"' not in page
+    assert _row_symbols(page) == ["BRK.B", "KO"]
+
+
+def test_the_badge_follows_the_fair_value_without_a_new_scan(app_config, client, scanned):
+    # the store keeps facts (the lowest strike); the badge is judged when the page renders
+    lowest = {symbol: min(row["strike"] for row in rows) for symbol, rows in scanned.items()}
+    flipped = {"KO": 0.01, "AAPL": 1_000_000, "TSLA": lowest["TSLA"]}
+    path = _watchlist(Path(app_config["WATCHLIST_FILE"]).with_name("flip.toml"), flipped)
+    page = create_app({**app_config, "WATCHLIST_FILE": path}).test_client().get("/").text
+    expected = {"KO": "badge-high", "AAPL": "badge-good", "TSLA": "badge-good"}
+    for symbol, badge in expected.items():
+        assert badge in _ticker_group(page, symbol)
 
 
 # -- the drilldown -------------------------------------------------------------------------

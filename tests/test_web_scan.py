@@ -7,12 +7,15 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+import redis
 from werkzeug.security import generate_password_hash
 
 from scanner_app import create_app
-from scanner_app.scan.store import CacheUnavailable, Progress
+from scanner_app.scan.store import CacheUnavailable, Progress, TickerResult
 
 from .conftest import FROZEN_NOW
+from .production import log_in
+from .scan_results import read_results
 
 HX = {"HX-Request": "true"}
 #: A Saturday: NYSE is closed; the next open is Monday 2026-11-23 09:30 ET.
@@ -79,15 +82,46 @@ def _now_seconds() -> int:
 
 
 def _simulate_running_scan(app, scan_id: str = "scan-live") -> Progress:
-    """Take the lock and publish one finished ticker of three, as a running scan would."""
-    store = _store(app)
-    options, times = store.read_results()
+    """Take the lock and publish one finished ticker of three, as a running scan would.
+
+    AAPL is published with the rows it has from an earlier scan (or one sample row).
+    """
+    scanner = app.extensions["put_scanner"]
+    rows = scanner.reader.read_ticker("AAPL").options or [SAMPLE_ROW]
+    store = scanner.store
     assert store.acquire_lock(scan_id)
     progress = Progress(scan_id=scan_id, total=3, started_at=FROZEN_NOW.isoformat())
     store.begin(progress)
-    progress = replace(progress, done=1, current="TSLA")
-    store.publish(progress, options, times, {}, [])
-    return progress
+    store.publish(scan_id, [TickerResult("AAPL", FROZEN_NOW.isoformat(), rows)], "TSLA")
+    return replace(progress, done=1, current="TSLA")
+
+
+SAMPLE_ROW = {"ticker": "AAPL", "strike": 140.0, "spot": 150.0, "annualized": 45.0, "delta": -0.1}
+
+
+class CommandLog:
+    """Wraps a redis client and records the commands sent through it (a pipeline is one)."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+        self.commands: list[str] = []
+
+    def __getattr__(self, name):
+        self.commands.append(name)
+        return getattr(self.client, name)
+
+
+def _log_commands(app) -> CommandLog:
+    """Route every read and write of the app's store and reader through one CommandLog."""
+    scanner = app.extensions["put_scanner"]
+    log = CommandLog(scanner.store.read_client)
+    scanner.store.read_client = log
+    scanner.store.write_client = log
+    scanner.reader.client = log
+    scanner.reader._page.registered_client = log
+    for script in scanner.store._scripts.values():
+        script.registered_client = log
+    return log
 
 
 # -- starting ------------------------------------------------------------------------------
@@ -111,9 +145,18 @@ def test_post_scan_runs_the_scan_and_answers_the_polling_fragment(app, client):
     assert poll_url.startswith("/scan/status?")
     assert "v=" not in poll_url  # the first poll must render, whatever the version is
     assert _attribute(response.text, "scan-status", "hx-trigger") == "every 2s"
-    snapshot = _store(app).read_snapshot()
-    assert snapshot.last_run.startswith("Scan completed successfully")
-    assert set(snapshot.options) <= {"AAPL", "TSLA", "KO"} and snapshot.options
+    assert _store(app).read_status().last_run.startswith("Scan completed successfully")
+    options = read_results(app.extensions["put_scanner"]).options
+    assert set(options) <= {"AAPL", "TSLA", "KO"} and options
+
+
+def test_post_scan_polls_from_the_version_the_page_shows(app, client):
+    response = client.post("/scan", data={"v": "7"}, headers=HX)
+    assert response.status_code == 200
+    poll_url = _attribute(response.text, "scan-status", "hx-get")
+    assert "v=7" in poll_url
+    assert _attribute(response.text, "scan-status", "data-version") == "7"
+    assert '<input type="hidden" name="v" value="7" form="scan-form">' in response.text
 
 
 def test_without_htmx_post_scan_redirects_to_the_dashboard(client):
@@ -142,14 +185,14 @@ def test_the_lock_is_released_when_every_ticker_raises(app_config, redis_client)
     assert sorted(provider.opened) == ["AAPL", "KO", "TSLA"]
     store = _store(app)
     assert store.lock_owner() is None
-    errors = store.read_snapshot().errors
+    errors = read_results(app.extensions["put_scanner"]).errors
     assert set(errors) == {"AAPL", "KO", "TSLA"}
     assert all("provider bug" in error for error in errors.values())
 
 
 def test_the_lock_is_released_when_the_store_fails_mid_scan(app_config, redis_client):
     executor = RecordingExecutor()
-    app = create_app({**app_config, "SCAN_EXECUTOR": executor})
+    app = create_app({**app_config, "SCAN_RUNNER": executor})
     store = _store(app)
 
     def failing_publish(*args, **kwargs):
@@ -160,7 +203,10 @@ def test_the_lock_is_released_when_the_store_fails_mid_scan(app_config, redis_cl
     assert response.status_code == 200
     assert [type(error) for error in executor.errors] == [CacheUnavailable]
     assert store.lock_owner() is None
-    assert store.read_snapshot().last_run.startswith("Scan failed")
+    status = store.read_status()
+    assert status.last_run.startswith("Scan failed")
+    assert status.facts.outcome == "failed"
+    assert status.facts.reason == "connection reset while publishing"
 
 
 # -- market hours --------------------------------------------------------------------------
@@ -169,17 +215,17 @@ def test_the_lock_is_released_when_the_store_fails_mid_scan(app_config, redis_cl
 @pytest.fixture
 def production_client(app_config, redis_client):
     """A logged-in client of a production app on a Saturday."""
+    password = "a long test password"
     app = create_app(
         {
             **app_config,
             "SCANNER_ENV": "production",
-            "SCANNER_PASSWORD_HASH": generate_password_hash("a long test password"),
+            "SCANNER_PASSWORD_HASH": generate_password_hash(password),
             "CLOCK": lambda: SATURDAY,
         }
     )
     client = app.test_client()
-    with client.session_transaction() as session:
-        session["user"] = "owner"
+    assert log_in(client, password).status_code == 302
     return client
 
 
@@ -202,13 +248,22 @@ def test_production_pages_say_the_market_is_closed_and_when_it_opens(production_
     assert '<form class="logout" method="post" action="/logout">' in page.text
 
 
+def test_after_a_refused_scan_the_page_says_the_market_is_closed(app_config, production_client):
+    assert create_app(app_config).test_client().post("/scan", headers=HX).status_code == 200
+    assert production_client.post("/scan", headers=HX).status_code == 200
+    page = production_client.get("/").text
+    api = production_client.get("/api/scan").get_json()
+    assert api["last_run"].startswith("Market is closed")
+    assert "Last scan: Market is closed" in page
+
+
 def test_local_mode_scans_outside_market_hours(app_config, redis_client, demo_provider):
     app = create_app({**app_config, "CLOCK": lambda: SATURDAY})
     response = app.test_client().post("/scan", headers=HX)
     assert response.status_code == 200
     assert "Market is closed" not in response.text
     assert demo_provider.request_count > 0
-    assert _store(app).read_snapshot().last_run.startswith("Scan completed")
+    assert _store(app).read_status().last_run.startswith("Scan completed")
 
 
 # -- polling -------------------------------------------------------------------------------
@@ -238,7 +293,7 @@ def test_after_the_scan_the_poll_returns_the_final_fragment_without_a_trigger(cl
 def test_while_a_scan_runs_the_poll_shows_progress_and_keeps_polling(app, client):
     client.post("/scan", headers=HX)
     _simulate_running_scan(app)
-    version = _store(app).read_version()
+    version = _store(app).read_status().version
     response = client.get("/scan/status", headers=HX)
     assert response.status_code == 200
     html = response.text
@@ -246,7 +301,7 @@ def test_while_a_scan_runs_the_poll_shows_progress_and_keeps_polling(app, client
     assert "1 of 3 tickers (33%), now TSLA" in html
     assert _attribute(html, "scan-status", "hx-trigger") == "every 2s"
     assert _attribute(html, "scan-status", "hx-swap") == "outerHTML"
-    assert _attribute(html, "scan-status", "hx-include") == "#filters"
+    assert _attribute(html, "scan-status", "hx-include") == "#filters, #results .view-state"
     assert _attribute(html, "scan-status", "data-version") == str(version)
     poll_url = _attribute(html, "scan-status", "hx-get")
     assert f"v={version}" in poll_url and f"at={_now_seconds()}" in poll_url
@@ -255,7 +310,7 @@ def test_while_a_scan_runs_the_poll_shows_progress_and_keeps_polling(app, client
 
 def test_the_dashboard_of_a_running_scan_starts_polling_at_the_current_version(app, client):
     _simulate_running_scan(app)
-    version = _store(app).read_version()
+    version = _store(app).read_status().version
     page = client.get("/").text
     assert _attribute(page, "scan-status", "hx-trigger") == "every 2s"
     assert f"v={version}" in _attribute(page, "scan-status", "hx-get")
@@ -269,37 +324,60 @@ def test_the_poll_interval_follows_the_setting(app_config, redis_client):
     assert _attribute(response.text, "scan-status", "hx-trigger") == "every 5s"
 
 
-def test_an_unchanged_version_gets_204_from_one_version_read(app, client, monkeypatch):
+def test_an_unchanged_version_gets_204_from_one_version_read(app, client):
     _simulate_running_scan(app)
-    store = _store(app)
-    version = store.read_version()
+    version = _store(app).read_status().version
+    log = _log_commands(app)
 
-    def no_snapshot():
-        raise AssertionError("an unchanged version must not read the snapshot")
+    response = client.get(f"/scan/status?v={version}&at={_now_seconds()}&s=AAPL&n=1", headers=HX)
 
-    monkeypatch.setattr(store, "read_snapshot", no_snapshot)
-    response = client.get(f"/scan/status?v={version}&at={_now_seconds()}", headers=HX)
     assert response.status_code == 204
     assert response.data == b""
+    assert len(log.commands) == 1 and log.commands[0] in ("get", "mget")  # one round trip
 
 
 def test_a_new_version_gets_fresh_progress(app, client):
-    progress = _simulate_running_scan(app)
+    _simulate_running_scan(app)
     store = _store(app)
-    old_version = store.read_version()
-    store.publish(replace(progress, done=2, current="KO"), {}, {}, {}, [])
-    response = client.get(f"/scan/status?v={old_version}&at={_now_seconds()}", headers=HX)
+    old_version = store.read_status().version
+    store.publish("scan-live", [TickerResult("KO", FROZEN_NOW.isoformat(), [SAMPLE_ROW])], "KO")
+    response = client.get(
+        f"/scan/status?v={old_version}&at={_now_seconds()}&s=AAPL&n=1", headers=HX
+    )
     assert response.status_code == 200
     assert "2 of 3 tickers (67%), now KO" in response.text
     assert _attribute(response.text, "scan-status", "data-version") == str(old_version + 1)
+    # only what changed on the shown page comes along: KO's new row, not the whole table
+    assert '<section id="results"' not in response.text
+    assert re.search(
+        r'<table hx-swap-oob="afterend:#ticker-AAPL">\s*<tbody[^>]*id="ticker-KO"', response.text
+    )
+    assert 'id="ticker-AAPL"' not in response.text
 
 
-def test_an_old_fragment_is_rendered_again_even_if_nothing_changed(app, client):
+def test_an_old_fragment_of_a_running_scan_rechecks_the_status_in_one_read(app, client):
     _simulate_running_scan(app)
-    version = _store(app).read_version()
-    response = client.get(f"/scan/status?v={version}&at=0", headers=HX)
+    version = _store(app).read_status().version
+    log = _log_commands(app)
+
+    response = client.get(f"/scan/status?v={version}&at=0&s=AAPL&n=1", headers=HX)
+
+    # still running and nothing changed: no re-render (it used to render again)
+    assert response.status_code == 204
+    assert log.commands == ["mget"]
+
+
+def test_an_old_fragment_renders_again_once_the_scan_is_gone(app, client, redis_client, key_prefix):
+    _simulate_running_scan(app)
+    version = _store(app).read_status().version
+    redis_client.delete(f"{key_prefix}scan_in_progress")  # its worker died, the lock expired
+
+    response = client.get(f"/scan/status?v={version}&at=0&s=AAPL&n=1", headers=HX)
+
     assert response.status_code == 200
-    assert "1 of 3 tickers" in response.text
+    assert "hx-trigger" not in _status_tag(response.text)
+    recent = client.get(f"/scan/status?v={version}&at={_now_seconds()}", headers=HX)
+    assert recent.status_code == 204  # a recent fragment trusts the version alone
 
 
 @pytest.mark.parametrize("query", ["v=abc&at=x", "v=-1", "v=" + "9" * 40, "v=1.5&at=1e9"])
@@ -324,7 +402,7 @@ def test_the_poll_applies_the_filters_it_carries(app, client):
 @pytest.fixture
 def down_config(app_config):
     """Config of an app whose Redis does not answer."""
-    return {**app_config, "REDIS_URL": DEAD_REDIS, "SCAN_EXECUTOR": RecordingExecutor()}
+    return {**app_config, "REDIS_URL": DEAD_REDIS, "SCAN_RUNNER": RecordingExecutor()}
 
 
 def test_post_scan_with_redis_down_is_503_and_starts_nothing(down_config):
@@ -334,7 +412,7 @@ def test_post_scan_with_redis_down_is_503_and_starts_nothing(down_config):
     assert 'id="scan-status"' in response.text
     assert "The scan was not started" in response.text
     assert "hx-trigger" not in _status_tag(response.text)
-    assert down_config["SCAN_EXECUTOR"].jobs == 0
+    assert down_config["SCAN_RUNNER"].jobs == 0
 
 
 def test_post_scan_without_htmx_and_redis_down_is_a_503_page(down_config):
@@ -361,7 +439,7 @@ def test_post_scan_needs_the_csrf_token_when_protection_is_on(app_config, redis_
     client = app.test_client()
     refused = client.post("/scan", headers=HX)
     assert refused.status_code == 400
-    assert _store(app).read_snapshot().last_run == "Never"
+    assert _store(app).read_status().last_run == "Never"
     page = client.get("/").text
     token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
     accepted = client.post("/scan", headers={**HX, "X-CSRFToken": token})

@@ -5,15 +5,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from ..market.calendar import NY, expiration_window_end, market_today
-from ..market.errors import MarketDataError
+from ..market.errors import MarketDataError, ProviderRefused
 from ..market.provider import MarketProvider
 from .screen import Criteria, screen_chain, sort_puts
-from .store import LockLost, Progress, ScanStore, TickerResult
+from .store import LockLost, Progress, RunFacts, ScanStore, TickerResult
 
 log = logging.getLogger(__name__)
 
@@ -78,43 +78,64 @@ class ScanEngine:
         return summary
 
     def _run_locked(self, scan_id: str, listener: ProgressListener) -> ScanSummary:
-        options, scan_times = self.store.read_results()
-        watched = set(self.symbols)
-        options = {t: rows for t, rows in options.items() if t in watched}
-        scan_times = {t: at for t, at in scan_times.items() if t in watched}
-        errors: dict[str, str] = {}
-        progress = Progress(scan_id=scan_id, total=len(self.symbols), started_at=self._now())
-        self.store.begin(progress)
+        # Symbol order: the dashboard's default view fills from its top, page by page.
+        symbols = sorted(self.symbols)
+        progress = Progress(scan_id=scan_id, total=len(symbols), started_at=self._now())
+        self.store.begin(progress, forget=self.store.listed_symbols() - set(symbols))
         listener(progress)
         current = _CurrentTicker()
         today = market_today(self.clock())
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="scan") as pool:
             pending: set[Future[TickerResult]] = {
-                pool.submit(self._scan_ticker, symbol, today, current) for symbol in self.symbols
+                pool.submit(self._scan_ticker, symbol, today, current) for symbol in symbols
             }
-            while pending:
-                finished, pending = self._next_batch(pending)
-                self._keep_lock(scan_id)
-                if not finished:
-                    continue
-                for result in finished:
-                    _merge(result, options, scan_times, errors)
-                progress = replace(
-                    progress,
-                    done=progress.done + len(finished),
-                    failed=len(errors),
-                    current=current.symbol if pending else None,
-                )
-                self.store.publish(
-                    progress, options, scan_times, errors, [r.symbol for r in finished]
-                )
-                listener(progress)
-        puts = sum(len(rows) for rows in options.values())
-        message = _completion_message(self.clock(), len(self.symbols), puts, len(errors))
-        progress = replace(progress, finished_at=self._now(), current=None)
-        self.store.finish(scan_id, message, progress)
+            # A refusal of the whole provider (bad token, no credits) ends the scan at once:
+            # the tickers not started yet are cancelled, not each refused in turn.
+            try:
+                progress = self._drain(scan_id, pending, progress, current, listener)
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+        _with_puts, puts = self.store.assemble(scan_id)
+        finished_at = self.clock()
+        facts = RunFacts(
+            scan_id=scan_id,
+            outcome="completed",
+            finished_at=finished_at.isoformat(timespec="seconds"),
+            tickers=len(symbols),
+            puts=puts,
+            failed=progress.failed,
+        )
+        message = _completion_message(finished_at, len(symbols), puts, progress.failed)
+        progress = replace(progress, finished_at=facts.finished_at, current=None)
+        self.store.finish(scan_id, message, facts, progress)
         listener(progress)
-        return ScanSummary(scan_id, len(self.symbols), puts, len(errors), message)
+        return ScanSummary(scan_id, len(symbols), puts, progress.failed, message)
+
+    def _drain(
+        self,
+        scan_id: str,
+        pending: set[Future[TickerResult]],
+        progress: Progress,
+        current: _CurrentTicker,
+        listener: ProgressListener,
+    ) -> Progress:
+        """Publish tickers as they finish, keeping the lock alive; the progress at the end."""
+        while pending:
+            finished, pending = self._next_batch(pending)
+            self._keep_lock(scan_id)
+            if not finished:
+                continue
+            now_current = current.symbol if pending else None
+            self.store.publish(scan_id, finished, now_current)
+            progress = replace(
+                progress,
+                done=progress.done + len(finished),
+                failed=progress.failed + sum(1 for result in finished if result.error),
+                current=now_current,
+            )
+            listener(progress)
+        return progress
 
     def _next_batch(
         self, pending: set[Future[TickerResult]]
@@ -125,8 +146,8 @@ class ScanEngine:
         the caller can keep the lock alive while slow tickers (retries, back-off) run.
         """
         done, pending = wait(pending, timeout=self.store.lock_ttl / 3, return_when=FIRST_COMPLETED)
-        if done and pending:
-            more, pending = wait(pending, timeout=self.flush_interval)
+        if done and pending and not any(future.exception() for future in done):
+            more, pending = wait(pending, timeout=self.flush_interval, return_when=FIRST_EXCEPTION)
             done |= more
         return [future.result() for future in done], pending
 
@@ -140,6 +161,8 @@ class ScanEngine:
         current.symbol = symbol
         try:
             rows = self._screen_ticker(symbol, today)
+        except ProviderRefused:
+            raise
         except MarketDataError as error:
             return TickerResult(symbol, self._now(), [], error=str(error) or type(error).__name__)
         except Exception as error:  # a bug or an unexpected reply must not stop the scan
@@ -158,9 +181,21 @@ class ScanEngine:
         return sort_puts(rows)
 
     def _publish_failure(self, scan_id: str, error: Exception) -> None:
-        message = f"Scan failed at {_display_time(self.clock())}: {error}"
+        """Say that the scan failed, with the contract keys rebuilt from what it published."""
+        moment = self.clock()
         try:
-            self.store.finish(scan_id, message)
+            _with_puts, puts = self.store.assemble(scan_id)
+            progress = self.store.read_status().current_progress
+            facts = RunFacts(
+                scan_id=scan_id,
+                outcome="failed",
+                finished_at=moment.isoformat(timespec="seconds"),
+                tickers=len(self.symbols),
+                puts=puts,
+                failed=progress.failed if progress else 0,
+                reason=str(error),
+            )
+            self.store.finish(scan_id, f"Scan failed at {_display_time(moment)}: {error}", facts)
         except Exception:  # Redis itself may be what failed; the lock still gets released
             log.warning("could not publish the failure of scan %s", scan_id)
 
@@ -190,26 +225,6 @@ class _CurrentTicker:
     def symbol(self, value: str) -> None:
         with self._lock:
             self._symbol = value
-
-
-def _merge(
-    result: TickerResult,
-    options: dict[str, list],
-    scan_times: dict[str, str],
-    errors: dict[str, str],
-) -> None:
-    """Fold one ticker's result into the published dicts.
-
-    A failed ticker keeps what an earlier scan published for it and gets an error entry.
-    """
-    if result.error:
-        errors[result.symbol] = result.error
-        return
-    scan_times[result.symbol] = result.scanned_at
-    if result.rows:
-        options[result.symbol] = result.rows
-    else:
-        options.pop(result.symbol, None)
 
 
 def _display_time(moment: datetime) -> str:

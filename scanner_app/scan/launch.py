@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,11 +19,19 @@ MARKET_CLOSED_MESSAGE = (
 )
 
 
+class Outcome(enum.Enum):
+    """What a scan request did."""
+
+    STARTED = "started"
+    JOINED = "joined"
+    MARKET_CLOSED = "market_closed"
+
+
 @dataclass(frozen=True)
 class Launch:
-    """What a scan request did: ``started``, ``joined`` or ``market_closed``."""
+    """What a scan request did, and the scan it started or joined."""
 
-    outcome: str
+    outcome: Outcome
     scan_id: str | None = None
     message: str = ""
     summary: ScanSummary | None = None
@@ -48,13 +57,13 @@ def launch_scan(
     if scanner.enforces_market_hours and not force and not is_market_open(now):
         message = market_closed_message(now)
         scanner.store.set_last_run(message)
-        return Launch("market_closed", message=message)
+        return Launch(Outcome.MARKET_CLOSED, message=message)
     scan_id = uuid.uuid4().hex
     if not scanner.store.acquire_lock(scan_id):
-        return Launch("joined", scan_id=scanner.store.lock_owner())
+        return Launch(Outcome.JOINED, scan_id=scanner.store.lock_owner())
     engine = scanner.engine()
     if foreground is not None:
         summary = engine.run(scan_id, foreground)
-        return Launch("started", scan_id, summary.message, summary)
+        return Launch(Outcome.STARTED, scan_id, summary.message, summary)
     scanner.executor.submit(lambda: engine.run(scan_id), name=f"scan-{scan_id[:8]}")
-    return Launch("started", scan_id)
+    return Launch(Outcome.STARTED, scan_id)

@@ -1,60 +1,29 @@
-"""The cache key layout: the scan lock, fenced publishing, and one-round-trip reads.
+"""The scan's side of Redis: the lock, fenced publishing per ticker, and the O(1) status.
 
-Keys (under the configurable prefix, ``scanner:`` by default), all JSON:
-
-- ``ticker_options``    dict ticker -> list of qualifying put rows
-- ``ticker_scan_times`` dict ticker -> ISO-8601 time of that ticker's last scan
-- ``last_run``          the "Last scan: ..." message
-- ``scan_in_progress``  the lock: the running scan's id (short TTL, refreshed as it progresses)
-- ``scan_progress``     dict: scan_id, done, total, current, started_at, finished_at, failed
-- ``ticker_errors``     dict ticker -> error of the last scan
-- ``version``           integer bumped by every write, so a poll can tell "nothing changed"
-- ``ticker:<SYMBOL>``   one ticker's rows, scan time and error: the drilldown reads only this
+The key layout is in ``layout.py`` and the scripts in ``scripts.py``. Every write is one
+atomic script that checks the lock first (fencing), so a scan that lost its lock can
+never overwrite a newer one's results, and several writers of one scan (threads here,
+workers elsewhere) each touch only their own tickers' fields.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import redis
 
+from . import scripts
+from .layout import LOCK, Keys
+from .summary import SCORED_SORTS, sort_scores, summarize_rows
+
 UNAVAILABLE_MESSAGE = "Data temporarily unavailable. Please refresh the page."
 NEVER_RUN_MESSAGE = "Never"
 
-# Write each (key, value) pair with the TTL, or delete the key for an empty value, and bump
-# the version -- only while the lock still holds this scan's token (fencing).
-_FENCED_WRITE = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-local ttl = tonumber(ARGV[2])
-for i = 3, #KEYS do
-  local value = ARGV[i]
-  if value == '' then
-    redis.call('DEL', KEYS[i])
-  else
-    redis.call('SET', KEYS[i], value, 'EX', ttl)
-  end
-end
-redis.call('INCR', KEYS[2])
-redis.call('EXPIRE', KEYS[2], ttl)
-return 1
-"""
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-_REFRESH = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) end
-return 0
-"""
-_UNFENCED_WRITE = """
-local ttl = tonumber(ARGV[1])
-for i = 2, #KEYS do redis.call('SET', KEYS[i], ARGV[i], 'EX', ttl) end
-redis.call('INCR', KEYS[1])
-redis.call('EXPIRE', KEYS[1], ttl)
-return 1
-"""
+#: Errors that mean Redis could not be used (down, timed out, answered with an error).
+REDIS_ERRORS = (redis.RedisError, OSError)
 
 
 class CacheUnavailable(Exception):
@@ -87,19 +56,51 @@ class Progress:
         return dict(self.__dict__)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Progress:
-        """Inverse of ``to_dict``; raises TypeError/KeyError on a malformed value."""
-        return cls(**{key: data[key] for key in cls.__dataclass_fields__ if key in data})
+    def from_dict(cls, data: Any) -> Progress | None:
+        """Inverse of ``to_dict``; None for a value of the wrong shape."""
+        if not isinstance(data, Mapping):
+            return None
+        try:
+            progress = cls(**{key: data[key] for key in cls.__dataclass_fields__ if key in data})
+        except TypeError:
+            return None
+        numbers = (progress.total, progress.done, progress.failed)
+        if not all(type(number) is int for number in numbers) or not isinstance(
+            progress.scan_id, str
+        ):
+            return None
+        return progress
 
 
 @dataclass(frozen=True)
-class Snapshot:
-    """Everything the dashboard and the poll show, read in one round trip."""
+class RunFacts:
+    """How the last scan ended, as data: the web layer words and formats it."""
 
-    options: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    scan_times: dict[str, str] = field(default_factory=dict)
+    scan_id: str
+    outcome: str  # completed | failed
+    finished_at: str
+    tickers: int
+    puts: int
+    failed: int
+    reason: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: Any) -> RunFacts | None:
+        """The facts stored as ``data``; None for a value of the wrong shape."""
+        if not isinstance(data, Mapping):
+            return None
+        try:
+            return cls(**{key: data[key] for key in cls.__dataclass_fields__ if key in data})
+        except TypeError:
+            return None
+
+
+@dataclass(frozen=True)
+class Status:
+    """The scan's state, read in one round trip that never touches the results."""
+
     last_run: str = UNAVAILABLE_MESSAGE
-    errors: dict[str, str] = field(default_factory=dict)
+    facts: RunFacts | None = None
     progress: Progress | None = None
     running_scan: str | None = None
     version: int = 0
@@ -110,17 +111,13 @@ class Snapshot:
         """``running`` while a scan holds the lock, else ``idle``."""
         return "running" if self.running_scan else "idle"
 
-
-@dataclass(frozen=True)
-class TickerView:
-    """One ticker's cached results for the drilldown, read in one round trip."""
-
-    options: list[dict[str, Any]] = field(default_factory=list)
-    scanned_at: str | None = None
-    error: str | None = None
-    last_run: str = UNAVAILABLE_MESSAGE
-    running_scan: str | None = None
-    available: bool = False
+    @property
+    def current_progress(self) -> Progress | None:
+        """The progress to show: while a scan runs, only its own (not the previous one's)."""
+        progress = self.progress
+        if self.running_scan and progress and progress.scan_id != self.running_scan:
+            return None
+        return progress
 
 
 @dataclass(frozen=True)
@@ -129,128 +126,92 @@ class TickerResult:
 
     symbol: str
     scanned_at: str
-    rows: list[dict[str, Any]]
+    rows: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
 
 
-def _is_str_dict(value: Any, item_type: type) -> bool:
-    return isinstance(value, dict) and all(
-        isinstance(k, str) and isinstance(v, item_type) for k, v in value.items()
-    )
+def _encode(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), allow_nan=False)
+
+
+def _score(value: float | None) -> str:
+    return "" if value is None else repr(float(value))
+
+
+def _ticker_args(result: TickerResult) -> list[str]:
+    """The PUBLISH arguments of one finished ticker."""
+    if result.error:
+        return [result.symbol, "failed", result.error, "", "", *[""] * len(SCORED_SORTS)]
+    if not result.rows:
+        return [result.symbol, "ok", "", "", result.scanned_at, *[""] * len(SCORED_SORTS)]
+    summary = summarize_rows(result.rows, result.scanned_at)
+    scores = sort_scores(summary)
+    return [
+        result.symbol,
+        "ok",
+        _encode(result.rows),
+        _encode(summary),
+        result.scanned_at,
+        *(_score(scores[sort]) for sort in SCORED_SORTS),
+    ]
+
+
+def _forget_args(symbol: str) -> list[str]:
+    return [symbol, "forget", "", "", "", *[""] * len(SCORED_SORTS)]
 
 
 class ScanStore:
-    """Reads and writes the scanner's keys through the Flask-Caching Redis backend's client."""
+    """Writes the scan's keys and reads its status, through the Flask-Caching backend's client."""
 
     def __init__(self, backend: Any, prefix: str, ttl: int, lock_ttl: int) -> None:
-        self._write = backend._write_client
-        self._read = backend._read_client
-        self._serializer = backend.serializer
-        self.prefix = prefix
+        self.read_client: redis.Redis = backend._read_client
+        self.write_client: redis.Redis = backend._write_client
+        self.keys = Keys(prefix)
         self.ttl = ttl
         self.lock_ttl = lock_ttl
+        self._scripts = {
+            name: self.write_client.register_script(getattr(scripts, name))
+            for name in ("PUBLISH", "ASSEMBLE", "SET_VALUES", "REFRESH", "RELEASE", "SET_LAST_RUN")
+        }
 
     def key(self, name: str) -> str:
         """The full Redis key for ``name``."""
-        return f"{self.prefix}{name}"
+        return self.keys(name)
 
-    def _dumps(self, value: Any) -> bytes:
-        return self._serializer.dumps(value)
+    # -- reading the status ----------------------------------------------------------------
 
-    def _loads(self, raw: bytes | None) -> Any:
-        """Decode a value; None for a missing key, ValueError for one that is not JSON."""
-        if raw is None:
+    def read_status(self) -> Status:
+        """Lock, progress, last run and version in one MGET; safe defaults on any failure."""
+        names = (LOCK, "scan_progress", "last_run", "last_run_facts", "version")
+        try:
+            raw = self.read_client.mget([self.key(name) for name in names])
+        except REDIS_ERRORS:
+            return Status()
+        lock, progress, last_run, facts, version = (load_json(value) for value in raw)
+        return Status(
+            last_run=last_run if isinstance(last_run, str) else NEVER_RUN_MESSAGE,
+            facts=RunFacts.from_dict(facts),
+            progress=Progress.from_dict(progress),
+            running_scan=lock if isinstance(lock, str) else None,
+            version=version if type(version) is int else 0,
+            available=True,
+        )
+
+    def read_version(self, *extra_keys: str) -> tuple[int, list[bytes | None]] | None:
+        """The write counter (0 before any write) and the raw values of ``extra_keys``, in
+        one MGET; None when Redis cannot be read."""
+        try:
+            value, *extra = self.read_client.mget([self.key("version"), *extra_keys])
+        except REDIS_ERRORS:
             return None
-        value = self._serializer.loads(raw)
-        if value is None:
-            raise ValueError("a cache value is not JSON")
-        return value
-
-    def _token(self, scan_id: str) -> bytes:
-        return self._dumps(scan_id)
-
-    # -- reading ---------------------------------------------------------------------------
-
-    def read_snapshot(self) -> Snapshot:
-        """Options, scan times, last run, errors, progress, lock and version in one MGET.
-
-        Never raises: on a Redis failure or a malformed value it returns safe defaults.
-        """
-        names = ("ticker_options", "ticker_scan_times", "last_run", "ticker_errors")
-        names += ("scan_progress", "scan_in_progress", "version")
-        try:
-            raw = self._read.mget([self.key(name) for name in names])
-            options, times, last_run, errors, progress, lock, version = map(self._loads, raw)
-            if not (
-                _is_str_dict(options or {}, list)
-                and _is_str_dict(times or {}, str)
-                and _is_str_dict(errors or {}, str)
-                and isinstance(last_run, str | None)
-                and isinstance(version, int | None)
-            ):
-                return Snapshot()
-            return Snapshot(
-                options=options or {},
-                scan_times=times or {},
-                last_run=last_run or NEVER_RUN_MESSAGE,
-                errors=errors or {},
-                progress=Progress.from_dict(progress) if progress else None,
-                running_scan=lock if isinstance(lock, str) else None,
-                version=version or 0,
-                available=True,
-            )
-        except (redis.RedisError, OSError, TypeError, KeyError, ValueError):
-            return Snapshot()
-
-    def read_version(self) -> int | None:
-        """The write counter (0 before any write); None when Redis cannot be read."""
-        try:
-            value = self._loads(self._read.get(self.key("version")))
-        except (redis.RedisError, OSError, ValueError):
-            return None
-        return value if isinstance(value, int) else 0
-
-    def read_ticker(self, symbol: str) -> TickerView:
-        """One ticker's rows, its scan time and error, last run and lock: one MGET, O(1)."""
-        names = (f"ticker:{symbol}", "last_run", "scan_in_progress")
-        try:
-            entry, last_run, lock = map(
-                self._loads, self._read.mget([self.key(name) for name in names])
-            )
-            entry = entry or {}
-            options = entry.get("options", [])
-            if not isinstance(options, list) or not isinstance(last_run, str | None):
-                return TickerView()
-            return TickerView(
-                options=options,
-                scanned_at=entry.get("scanned_at"),
-                error=entry.get("error"),
-                last_run=last_run or NEVER_RUN_MESSAGE,
-                running_scan=lock if isinstance(lock, str) else None,
-                available=True,
-            )
-        except (redis.RedisError, OSError, AttributeError, ValueError):
-            return TickerView()
-
-    def read_results(self) -> tuple[dict[str, list[dict[str, Any]]], dict[str, str]]:
-        """The published options and scan times, the base a new scan merges into.
-
-        Raises CacheUnavailable when Redis fails; malformed values count as empty.
-        """
-        try:
-            raw = self._read.mget([self.key("ticker_options"), self.key("ticker_scan_times")])
-        except (redis.RedisError, OSError) as error:
-            raise CacheUnavailable(str(error)) from error
-        options, times = (self._serializer.loads(value) for value in raw)
-        options = options if _is_str_dict(options, list) else {}
-        times = times if _is_str_dict(times, str) else {}
-        return options, times
+        version = load_json(value)
+        return (version if type(version) is int else 0), extra
 
     def ping(self) -> bool:
         """Whether Redis answers."""
         try:
-            return bool(self._write.ping())
-        except (redis.RedisError, OSError):
+            return bool(self.write_client.ping())
+        except REDIS_ERRORS:
             return False
 
     # -- the lock --------------------------------------------------------------------------
@@ -259,98 +220,111 @@ class ScanStore:
         """Take the lock for ``scan_id`` with one atomic SET NX EX; False if another scan has it."""
         try:
             return bool(
-                self._write.set(
-                    self.key("scan_in_progress"), self._token(scan_id), nx=True, ex=self.lock_ttl
-                )
+                self.write_client.set(self.key(LOCK), _encode(scan_id), nx=True, ex=self.lock_ttl)
             )
-        except (redis.RedisError, OSError) as error:
+        except REDIS_ERRORS as error:
             raise CacheUnavailable(str(error)) from error
 
     def lock_owner(self) -> str | None:
         """The id of the scan holding the lock, if any (raises CacheUnavailable)."""
         try:
-            owner = self._serializer.loads(self._read.get(self.key("scan_in_progress")))
-        except (redis.RedisError, OSError) as error:
+            owner = load_json(self.read_client.get(self.key(LOCK)))
+        except REDIS_ERRORS as error:
             raise CacheUnavailable(str(error)) from error
         return owner if isinstance(owner, str) else None
 
     def refresh_lock(self, scan_id: str) -> bool:
-        """Push the lock's expiry out again, only if ``scan_id`` still holds it."""
-        keys, args = [self.key("scan_in_progress")], [self._token(scan_id), self.lock_ttl]
-        return bool(self._write.eval(_REFRESH, 1, *keys, *args))
+        """Push the lock's and the results' expiry out, only if ``scan_id`` holds the lock."""
+        return self._fenced("REFRESH", scan_id, [self.lock_ttl], raise_lost=False) is not None
 
     def release_lock(self, scan_id: str) -> bool:
         """Delete the lock only if ``scan_id`` holds it (compare-and-delete)."""
-        return bool(
-            self._write.eval(_RELEASE, 1, self.key("scan_in_progress"), self._token(scan_id))
-        )
+        return bool(self._scripts["RELEASE"](keys=[self.key(LOCK)], args=[_encode(scan_id)]))
 
     # -- writing ---------------------------------------------------------------------------
 
-    def _fenced_write(self, scan_id: str, values: Mapping[str, Any]) -> None:
-        """Write ``values`` (None deletes) atomically, only while ``scan_id`` holds the lock."""
-        keys = [self.key("scan_in_progress"), self.key("version"), *map(self.key, values)]
-        encoded = [b"" if value is None else self._dumps(value) for value in values.values()]
-        try:
-            written = self._write.eval(
-                _FENCED_WRITE, len(keys), *keys, self._token(scan_id), self.ttl, *encoded
-            )
-        except (redis.RedisError, OSError) as error:
-            raise CacheUnavailable(str(error)) from error
-        if not written:
-            raise LockLost(f"scan {scan_id} no longer holds the lock")
-
-    def begin(self, progress: Progress) -> None:
-        """Publish a new scan's starting progress and clear the previous scan's errors."""
-        self._fenced_write(
-            progress.scan_id, {"scan_progress": progress.to_dict(), "ticker_errors": {}}
-        )
-
-    def publish(
+    def _fenced(
         self,
-        progress: Progress,
-        options: Mapping[str, list[dict[str, Any]]],
-        scan_times: Mapping[str, str],
-        errors: Mapping[str, str],
-        symbols: list[str],
-    ) -> None:
-        """Publish the merged results after ``symbols`` finished, all in one atomic write.
+        script: str,
+        scan_id: str,
+        args: Iterable[Any],
+        extra_keys: Iterable[str] = (),
+        *,
+        raise_lost: bool = True,
+    ) -> Any:
+        """Run a fenced script; None (or LockLost) when ``scan_id`` no longer holds the lock."""
+        keys = [self.key(LOCK), *self.keys.results(), *extra_keys]
+        try:
+            result = self._scripts[script](keys=keys, args=[_encode(scan_id), self.ttl, *args])
+        except REDIS_ERRORS as error:
+            raise CacheUnavailable(str(error)) from error
+        if result is None and raise_lost:
+            raise LockLost(f"scan {scan_id} no longer holds the lock")
+        return result
 
-        ``options``, ``scan_times`` and ``errors`` are the whole dicts as they are now (the
-        scan holds the lock, so it is the only writer); each finished ticker's own key is
-        cut from the same dicts in the same step, so no reader sees one without the other.
+    def begin(self, progress: Progress, forget: Iterable[str] = ()) -> None:
+        """Publish a new scan's starting progress; drop the tickers in ``forget``."""
+        args = [_encode(progress.to_dict()), 0, 0, ""]
+        for symbol in forget:
+            args += _forget_args(symbol)
+        self._fenced("PUBLISH", progress.scan_id, args)
+
+    def publish(self, scan_id: str, results: Iterable[TickerResult], current: str | None) -> int:
+        """Publish finished tickers and count them as done; returns the new version.
+
+        Costs what the tickers carry, however many tickers the store already holds.
         """
-        values: dict[str, Any] = {
-            "ticker_options": dict(options),
-            "ticker_scan_times": dict(scan_times),
-            "ticker_errors": dict(errors),
-            "scan_progress": progress.to_dict(),
-        }
-        for symbol in symbols:
-            values[f"ticker:{symbol}"] = {
-                "options": options.get(symbol, []),
-                "scanned_at": scan_times.get(symbol),
-                "error": errors.get(symbol),
-            }
-        self._fenced_write(progress.scan_id, values)
+        results = list(results)
+        failed = sum(1 for result in results if result.error)
+        args: list[Any] = ["", len(results), failed, current or ""]
+        for result in results:
+            args += _ticker_args(result)
+        return self._fenced("PUBLISH", scan_id, args)
 
-    def finish(self, scan_id: str, last_run: str, progress: Progress | None = None) -> None:
-        """Publish the "Last scan" message, and the final progress when there is one."""
-        values: dict[str, Any] = {"last_run": last_run}
+    def listed_symbols(self) -> set[str]:
+        """Every ticker the store has data for (raises CacheUnavailable)."""
+        try:
+            with self.read_client.pipeline(transaction=False) as pipe:
+                pipe.zrange(self.key("listed"), 0, -1)
+                pipe.hkeys(self.key("scan_times"))
+                listed, scanned = pipe.execute()
+        except REDIS_ERRORS as error:
+            raise CacheUnavailable(str(error)) from error
+        return {symbol.decode() for symbol in (*listed, *scanned)}
+
+    def finish(
+        self, scan_id: str, message: str, facts: RunFacts, progress: Progress | None = None
+    ) -> None:
+        """Publish how the scan ended: the "Last scan" message, its facts, the final progress."""
+        values = {"last_run": message, "last_run_facts": facts.__dict__}
         if progress is not None:
             values["scan_progress"] = progress.to_dict()
-        self._fenced_write(scan_id, values)
+        self._fenced(
+            "SET_VALUES",
+            scan_id,
+            [_encode(value) for value in values.values()],
+            [self.key(name) for name in values],
+        )
+
+    def assemble(self, scan_id: str) -> tuple[int, int]:
+        """Rebuild the contract keys from the working set; (tickers with puts, puts)."""
+        with_puts, puts = self._fenced("ASSEMBLE", scan_id, [])
+        return int(with_puts), int(puts)
 
     def set_last_run(self, message: str) -> None:
         """Set the "Last scan" message outside a scan (e.g. market closed)."""
+        keys = [self.key("last_run"), self.key("version"), self.key("last_run_facts")]
         try:
-            self._write.eval(
-                _UNFENCED_WRITE,
-                2,
-                self.key("version"),
-                self.key("last_run"),
-                self.ttl,
-                self._dumps(message),
-            )
-        except (redis.RedisError, OSError) as error:
+            self._scripts["SET_LAST_RUN"](keys=keys, args=[_encode(message), self.ttl])
+        except REDIS_ERRORS as error:
             raise CacheUnavailable(str(error)) from error
+
+
+def load_json(raw: bytes | None) -> Any:
+    """A stored JSON value; None for a missing key or one that is not JSON."""
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None

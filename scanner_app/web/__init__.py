@@ -7,8 +7,8 @@ from .api import bp as api_bp
 from .auth import bp as auth_bp
 from .auth import init_auth
 from .display import app_banners, register_template_filters
+from .errors import register_error_pages
 from .pages import bp as pages_bp
-from .pages import register_error_pages
 from .scan import bp as scan_bp
 
 

@@ -1,21 +1,34 @@
-"""The JSON API, the CSV download and the health check: read-only views of the cached scan."""
+"""The JSON API, the CSV download and the health check: read-only views of the cached scan.
+
+``/api/scan`` and ``/healthz`` read only the status keys: O(1), whatever the watchlist.
+``/api/options`` and ``/options.csv`` stream every row, a batch of tickers at a time, so
+their memory does not grow with the result.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-import math
+import json
+import logging
+from collections.abc import Iterator
 from dataclasses import asdict, fields
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from flask import Blueprint, Response, jsonify, request, stream_with_context
+from werkzeug.exceptions import HTTPException
 
 from ..market.models import ScreenedPut
-from ..scan.store import Progress, Snapshot
+from ..numbers import finite_number
+from ..scan.reads import ResultReader
+from ..scan.store import CacheUnavailable, Progress, Status
 from ..services import current_scanner
 from ..watchlist import normalize_symbol
-from .filters import ResultFilters, apply_filters, parse_filters
+from .json_errors import json_error, json_http_error
+from .query import ResultFilters, parse_filters
+from .row_filters import filter_rows
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("api", __name__)
 
@@ -25,41 +38,9 @@ CSV_COLUMNS = tuple(field.name for field in fields(ScreenedPut))
 #: A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
-
-def is_api_request() -> bool:
-    """Whether the current request is for the API (answered in JSON, never HTML)."""
-    return request.path.startswith("/api/") or request.path == "/options.csv"
-
-
-def json_error(message: str, status: int) -> Response:
-    """``{"error": message}`` with ``status``."""
-    response = jsonify(error=message)
-    response.status_code = status
-    return response
-
-
-def json_http_error(error: HTTPException) -> Response:
-    """Any HTTP error inside an API view (a 500 included) as JSON."""
-    response = json_error(error.description or error.name, error.code or 500)
-    if isinstance(error, MethodNotAllowed) and error.valid_methods:
-        response.headers["Allow"] = ", ".join(error.valid_methods)
-    return response
-
-
 # Per code as well: the app's per-code HTML error pages would otherwise take precedence.
 for _error in (400, 404, 405, 500, HTTPException):
     bp.register_error_handler(_error, json_http_error)
-
-
-def json_routing_error() -> Response | None:
-    """A ``before_request`` hook: an unknown API URL or method gets a JSON 404/405.
-
-    Routing errors never reach blueprint error handlers, so they are caught here.
-    """
-    error = request.routing_exception
-    if isinstance(error, HTTPException) and (error.code or 0) >= 400 and is_api_request():
-        return json_http_error(error)
-    return None
 
 
 def _progress_json(progress: Progress | None) -> dict[str, Any] | None:
@@ -74,65 +55,96 @@ def _progress_json(progress: Progress | None) -> dict[str, Any] | None:
     }
 
 
-def _current_progress(snapshot: Snapshot) -> Progress | None:
-    """The progress to report: while a scan runs, only its own (not the previous scan's)."""
-    progress = snapshot.progress
-    if snapshot.running_scan and progress and progress.scan_id != snapshot.running_scan:
-        return None
-    return progress
-
-
 @bp.get("/api/scan")
 def scan_status() -> Response:
     """The scan state: idle or running, its progress and times, and the data version."""
-    snapshot = current_scanner().store.read_snapshot()
-    progress = _current_progress(snapshot)
+    status: Status = current_scanner().store.read_status()
+    progress = status.current_progress
     return jsonify(
-        state=snapshot.state,
-        scan_id=snapshot.running_scan or (progress.scan_id if progress else None),
+        state=status.state,
+        scan_id=status.running_scan or (progress.scan_id if progress else None),
         progress=_progress_json(progress),
-        last_run=snapshot.last_run,
+        last_run=status.last_run,
+        last_run_facts=asdict(status.facts) if status.facts else None,
         started_at=progress.started_at if progress else None,
         finished_at=progress.finished_at if progress else None,
-        version=snapshot.version,
-        cache_available=snapshot.available,
+        version=status.version,
+        cache_available=status.available,
     )
 
 
-def _filtered_results() -> tuple[
-    Snapshot, dict[str, list[dict[str, Any]]], ResultFilters, list[str]
-]:
-    """The snapshot, its options after the query's filters, the filters and their messages."""
-    filters, messages = parse_filters(request.args)
-    snapshot = current_scanner().store.read_snapshot()
-    return snapshot, apply_filters(snapshot.options, filters), filters, messages
+def _filtered_stream(
+    reader: ResultReader, filters: ResultFilters
+) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """Every ticker's rows that pass ``filters``, in symbol order, a batch at a time."""
+    for symbol, rows in reader.stream_rows():
+        kept = filter_rows(rows, filters)
+        if kept:
+            yield symbol, kept
+
+
+def _json_chunks(filters: ResultFilters, messages: list[str]) -> Iterator[str]:
+    """``/api/options`` as JSON text, one ticker at a time; cut short if Redis fails."""
+    scanner = current_scanner()
+    reader = scanner.reader
+    try:
+        reader.read_hash("scan_times")  # fail before the first byte when Redis is down
+    except CacheUnavailable:
+        yield json.dumps(
+            {
+                "options": {},
+                "scan_times": {},
+                "errors": {},
+                "last_run": None,
+                "filters": asdict(filters),
+                "messages": messages,
+                "cache_available": False,
+            }
+        )
+        return
+    yield '{"options":{'
+    try:
+        for index, (symbol, rows) in enumerate(_filtered_stream(reader, filters)):
+            yield ("," if index else "") + json.dumps(symbol) + ":" + json.dumps(rows)
+        scan_times, errors = reader.read_hash("scan_times"), reader.read_hash("errors")
+    except CacheUnavailable as error:
+        log.warning("options stream cut short: %s", error)
+        return  # the client sees invalid JSON, never a silently partial answer
+    status = scanner.store.read_status()
+    yield (
+        "},"
+        + json.dumps(
+            {
+                "scan_times": scan_times,
+                "errors": errors,
+                "last_run": status.last_run,
+                "filters": asdict(filters),
+                "messages": messages,
+                "cache_available": True,
+            }
+        )[1:]
+    )
 
 
 @bp.get("/api/options")
 def options() -> Response:
     """Every ticker's qualifying puts, filtered like the dashboard, with scan times and errors."""
-    snapshot, filtered, filters, messages = _filtered_results()
-    return jsonify(
-        options=filtered,
-        scan_times=snapshot.scan_times,
-        errors=snapshot.errors,
-        last_run=snapshot.last_run,
-        filters=asdict(filters),
-        messages=messages,
-        cache_available=snapshot.available,
+    filters, messages = parse_filters(request.args)
+    return Response(
+        stream_with_context(_json_chunks(filters, messages)), mimetype="application/json"
     )
 
 
 @bp.get("/api/options/<symbol>")
 def ticker_options(symbol: str) -> Response:
-    """One watched ticker's puts, scan time and error, read from its own key."""
+    """One watched ticker's puts, scan time and error, read from its own fields."""
     scanner = current_scanner()
     normalized = normalize_symbol(symbol)
     if normalized is None:
         return json_error("Not a valid ticker symbol (1-10 of A-Z, 0-9, '.' or '-').", 404)
     if normalized not in scanner.watchlist:
         return json_error(f"{normalized} is not in the watchlist.", 404)
-    view = scanner.store.read_ticker(normalized)
+    view = scanner.reader.read_ticker(normalized)
     return jsonify(
         symbol=normalized,
         fair_value=scanner.watchlist.fair_value(normalized),
@@ -145,7 +157,7 @@ def ticker_options(symbol: str) -> Response:
 
 def _is_number(text: str) -> bool:
     try:
-        return math.isfinite(float(text))
+        return finite_number(float(text)) is not None
     except ValueError:
         return False
 
@@ -160,23 +172,38 @@ def csv_safe(value: Any) -> Any:
     return value
 
 
-def options_csv_text(options: dict[str, list[dict[str, Any]]]) -> str:
-    """``options`` as CSV: a header of every ScreenedPut field, then a row per put, by ticker."""
+def csv_lines(tickers: Iterator[tuple[str, list[dict[str, Any]]]]) -> Iterator[str]:
+    """A header of every ScreenedPut field, then a row per put, a ticker at a time."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
     writer.writeheader()
-    for _ticker, rows in sorted(options.items()):
+    yield flush()
+    for _symbol, rows in tickers:
         for row in rows:
             writer.writerow({column: csv_safe(row.get(column)) for column in CSV_COLUMNS})
-    return buffer.getvalue()
+        yield flush()
+
+
+def _csv_stream(filters: ResultFilters) -> Iterator[str]:
+    try:
+        yield from csv_lines(_filtered_stream(current_scanner().reader, filters))
+    except CacheUnavailable as error:
+        log.warning("CSV stream cut short: %s", error)
 
 
 @bp.get("/options.csv")
 def options_csv() -> Response:
-    """The current, filtered results as a CSV download."""
-    _snapshot, filtered, _filters, _messages = _filtered_results()
+    """The current, filtered results as a CSV download, streamed."""
+    filters, _messages = parse_filters(request.args)
     return Response(
-        options_csv_text(filtered),
+        stream_with_context(_csv_stream(filters)),
         mimetype="text/csv",
         headers={"Content-Disposition": f"attachment; filename={CSV_FILENAME}"},
     )

@@ -15,8 +15,9 @@ from typing import Any
 
 from markupsafe import Markup
 
+from ..numbers import finite_number
+from .badges import GOOD, strike_badge
 from .display import expiration_label, money
-from .filters import GOOD, strike_badge
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 
@@ -99,8 +100,7 @@ def _text(parent: ET.Element, x: float, y: float, content: str, **attributes: st
 
 def _usable(row: Any) -> bool:
     return isinstance(row, Mapping) and all(
-        isinstance(row.get(key), int | float) and math.isfinite(row[key])
-        for key in ("delta", "annualized", "strike")
+        finite_number(row.get(key)) is not None for key in ("delta", "annualized", "strike")
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -12,8 +11,9 @@ from flask import Flask
 
 from ..market.calendar import NY, is_market_open
 from ..market.demo import DemoProvider
+from ..numbers import finite_number
 from ..scan.launch import market_closed_message
-from ..scan.store import UNAVAILABLE_MESSAGE
+from ..scan.store import UNAVAILABLE_MESSAGE, RunFacts
 
 if TYPE_CHECKING:
     from ..services import Scanner
@@ -25,7 +25,7 @@ DEMO_DATA_BANNER = "Demo market data: synthetic prices, not real quotes."
 
 
 def _finite(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return finite_number(value) is not None
 
 
 def money(value: Any) -> str:
@@ -79,10 +79,15 @@ def ticker_error(error: str, symbol: str) -> str:
     return error[len(prefix) :] if error.startswith(prefix) else error
 
 
+def row_id(symbol: str) -> str:
+    """The id of a ticker's rows in the dashboard table (a CSS selector without escaping)."""
+    return "ticker-" + symbol.replace(".", "_")
+
+
 def register_template_filters(app: Flask) -> None:
     """Make the formatting helpers available to templates under their own names."""
     helpers = (money, number, percent, fraction_percent, eastern_time, expiration_label)
-    for helper in (*helpers, ticker_error):
+    for helper in (*helpers, ticker_error, row_id):
         app.add_template_filter(helper)
 
 
@@ -108,12 +113,33 @@ def app_banners(scanner: Scanner) -> list[Banner]:
     return banners
 
 
-def data_banners(available: bool, errors: Mapping[str, str]) -> list[Banner]:
-    """Notices about the cached data: the cache is down, or tickers failed in the last scan."""
+def data_banners(
+    available: bool, failed: int = 0, sample: Mapping[str, str] | None = None
+) -> list[Banner]:
+    """Notices about the cached data: the cache is down, or tickers failed to fetch.
+
+    ``sample`` names the first failed tickers with their errors; the rest are counted.
+    """
     if not available:
         return [Banner("error", UNAVAILABLE_MESSAGE)]
-    if not errors:
+    if not failed:
         return []
-    failed = tuple(f"{symbol}: {ticker_error(errors[symbol], symbol)}" for symbol in sorted(errors))
-    noun = "ticker" if len(failed) == 1 else "tickers"
-    return [Banner("warning", f"The last scan could not fetch {len(failed)} {noun}:", failed)]
+    sample = sample or {}
+    details = [f"{symbol}: {ticker_error(sample[symbol], symbol)}" for symbol in sorted(sample)]
+    if failed > len(details):
+        details.append(f"… and {failed - len(details)} more.")
+    noun = "ticker" if failed == 1 else "tickers"
+    return [Banner("warning", f"The last scan could not fetch {failed} {noun}:", tuple(details))]
+
+
+def last_run_text(facts: RunFacts | None, message: str) -> str:
+    """The "Last scan" line, worded here from the stored facts (else the stored message)."""
+    if facts is None:
+        return message
+    when = eastern_time(facts.finished_at)
+    if facts.outcome == "failed":
+        return f"Scan failed at {when}: {facts.reason}"
+    text = f"Scan completed successfully at {when} — {facts.tickers} tickers, {facts.puts} puts"
+    if facts.failed:
+        text += f" ({facts.failed} failed ticker{'s' if facts.failed != 1 else ''})"
+    return text

@@ -1,11 +1,14 @@
 """Starting a scan from the browser and following its progress with htmx polling.
 
 ``POST /scan`` answers at once with the status fragment. While a scan runs that fragment
-polls ``GET /scan/status?v=<version>&at=<when rendered>``: an unchanged version gets 204
-(htmx keeps the fragment), a new one gets fresh progress plus the results and banners as
-out-of-band swaps; once the scan has ended the fragment comes back without its trigger,
-so polling stops. A fragment older than ``FULL_REFRESH_SECONDS`` is always re-rendered,
-so a scan whose worker died (its lock expiring without a write) cannot poll forever.
+polls ``GET /scan/status?v=<version>&at=<when rendered>``, taking along the view (filters,
+sort, page) and the tickers its table shows:
+- an unchanged version gets 204 and htmx keeps the page (one Redis round trip);
+- a new version gets the progress, plus out-of-band swaps for just the rows of the shown
+  page that were added, changed or moved since that version (``table_diff``);
+- once the scan has ended the fragment comes back without its trigger, so polling stops.
+A fragment older than ``RECHECK_SECONDS`` re-reads the status (still one round trip), so a
+scan whose worker died, its lock expiring without a write, cannot poll for ever.
 """
 
 from __future__ import annotations
@@ -16,24 +19,25 @@ from dataclasses import replace
 
 from flask import Blueprint, Response, redirect, request, url_for
 
-from ..scan.launch import launch_scan
-from ..scan.store import UNAVAILABLE_MESSAGE, CacheUnavailable, Snapshot
+from ..scan.launch import Outcome, launch_scan
+from ..scan.store import UNAVAILABLE_MESSAGE, CacheUnavailable, Status
 from ..services import current_scanner
-from .display import data_banners
-from .pages import (
-    ScanStatus,
-    error_response,
-    html_response,
-    results_context,
-    scan_status,
-    wants_fragment,
-)
+from ..watchlist import normalize_symbol
+from .errors import error_response
+from .htmx import wants_fragment
+from .listing import ResultsPage
+from .query import MAX_PER_PAGE
+from .responses import html_response
+from .results import results_context, results_page
+from .sessions import check_session, session_keys, verify_session
+from .status import ScanStatus, scan_status, unavailable_status
+from .table_diff import plan_table
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("scan", __name__)
 
-FULL_REFRESH_SECONDS = 30
+RECHECK_SECONDS = 30
 SCAN_NOT_STARTED = "The scan was not started: " + UNAVAILABLE_MESSAGE
 STARTED_NOTE = "Scan started."
 JOINED_NOTE = "A scan is already running; showing its progress."
@@ -42,18 +46,23 @@ _WHOLE_NUMBER = re.compile(r"\d{1,18}", re.ASCII)
 
 
 def _whole_arg(name: str) -> int | None:
-    """The query argument ``name`` as a non-negative integer, or None."""
-    raw = request.args.get(name, "")
+    """The query or form argument ``name`` as a non-negative integer, or None."""
+    raw = request.values.get(name, "")
     return int(raw) if _WHOLE_NUMBER.fullmatch(raw) else None
+
+
+def _shown_symbols() -> list[str]:
+    """The tickers the browser's table shows, in order (``s``, repeated), checked."""
+    shown: dict[str, None] = {}
+    for raw in request.args.getlist("s")[:MAX_PER_PAGE]:
+        symbol = normalize_symbol(raw)
+        if symbol is not None:
+            shown[symbol] = None
+    return list(shown)
 
 
 def _status_fragment(status: ScanStatus, code: int = 200) -> Response:
     return html_response("partials/status.html", code, status=status)
-
-
-def _unavailable_status(note: str | None = None, *, poll: bool) -> ScanStatus:
-    now = int(current_scanner().clock().timestamp())
-    return ScanStatus("unavailable", UNAVAILABLE_MESSAGE, note=note, poll=poll, rendered_at=now)
 
 
 @bp.post("/scan")
@@ -69,46 +78,84 @@ def start() -> Response:
         log.warning("scan not started, cache unavailable: %s", error)
         if not wants_fragment():
             return error_response(503, "Service unavailable", SCAN_NOT_STARTED)
-        return _status_fragment(_unavailable_status(SCAN_NOT_STARTED, poll=False), 503)
+        return _status_fragment(unavailable_status(SCAN_NOT_STARTED, poll=False), 503)
     if not wants_fragment():
         return redirect(url_for("pages.index"), 303)
-    if launch.outcome == "market_closed":
+    if launch.outcome is Outcome.MARKET_CLOSED:
         status = ScanStatus("idle", launch.message, rendered_at=int(scanner.clock().timestamp()))
         return _status_fragment(status)
-    note = STARTED_NOTE if launch.outcome == "started" else JOINED_NOTE
-    status = scan_status(scanner.store.read_snapshot(), note=note)
-    # Poll without a version: the first poll renders, even if the scan has already ended.
-    return _status_fragment(replace(status, poll=True, version=None))
+    note = STARTED_NOTE if launch.outcome is Outcome.STARTED else JOINED_NOTE
+    status = scan_status(scanner.store.read_status(), note=note)
+    # Poll from the version the page shows, so the first poll brings what changed since.
+    return _status_fragment(replace(status, poll=True, version=_whole_arg("v")))
 
 
-def _poll_response(snapshot: Snapshot) -> Response:
-    """Fresh status, with the results and banners swapped out of band."""
-    return html_response(
-        "partials/poll.html",
-        status=scan_status(snapshot),
-        cache_banners=data_banners(snapshot.available, snapshot.errors),
-        **results_context(snapshot, request.args),
-    )
+def _unchanged(known: int | None, recent: bool) -> Response | Status | None:
+    """204 when nothing changed since ``known``; else the status when it was read.
+
+    The session is checked in the same round trip as the version (production).
+    """
+    store = current_scanner().store
+    if not recent or known is None:
+        refusal = verify_session()
+        if refusal is not None:
+            return refusal
+    if known is None:
+        return None
+    if recent:
+        answer = store.read_version(*session_keys())
+        if answer is None:
+            return _status_fragment(unavailable_status(poll=True))
+        version, session_values = answer
+        refusal = check_session(session_values)
+        if refusal is not None:
+            return refusal
+        return Response(status=204) if version == known else None
+    status = store.read_status()
+    if status.available and status.state == "running" and status.version == known:
+        return Response(status=204)
+    return status
 
 
 @bp.get("/scan/status")
 def status() -> Response:
-    """The polling fragment: 204 while nothing changed, the final fragment once the scan ends.
+    """The polling fragment: 204 while nothing changed, the changed rows when something did.
 
     Redis down: the unavailable message, still polling at the normal interval, so the
     page recovers by itself when Redis is back.
     """
     scanner = current_scanner()
-    known_version, rendered_at = _whole_arg("v"), _whole_arg("at")
+    known, rendered_at = _whole_arg("v"), _whole_arg("at")
     now = int(scanner.clock().timestamp())
-    recent = rendered_at is not None and 0 <= now - rendered_at < FULL_REFRESH_SECONDS
-    if known_version is not None and recent:
-        version = scanner.store.read_version()
-        if version is None:
-            return _status_fragment(_unavailable_status(poll=True))
-        if version == known_version:
-            return Response(status=204)
-    snapshot = scanner.store.read_snapshot()
-    if not snapshot.available:
-        return _status_fragment(_unavailable_status(poll=True))
-    return _poll_response(snapshot)
+    recent = rendered_at is not None and 0 <= now - rendered_at < RECHECK_SECONDS
+    answer = _unchanged(known, recent)
+    if isinstance(answer, Response):
+        return answer
+    status = answer or scanner.store.read_status()
+    if not status.available:
+        return _status_fragment(unavailable_status(poll=True))
+    page = results_page(request.args)
+    return _poll_response(status, page, known)
+
+
+def _poll_response(status: Status, page: ResultsPage, known: int | None) -> Response:
+    """Fresh status, and what the shown table needs, swapped out of band."""
+    shown = _shown_symbols()
+    whole_table = (
+        known is None
+        or status.version < known  # Redis lost its data: the browser's table is not a base
+        or not (shown and page.symbols and page.available)
+        or bool(page.messages)
+    )
+    changed = {symbol for symbol, at in page.changed_at.items() if known is None or at > known}
+    plan = None if whole_table else plan_table(shown, page.symbols, changed)
+    context = results_context(page)
+    return html_response(
+        "partials/poll.html",
+        status=scan_status(status),
+        plan=plan,
+        summaries={summary.symbol: summary for summary in page.summaries},
+        send_meta=whole_table or _whole_arg("n") != page.listed,
+        send_banners=whole_table or status.state != "running",
+        **context,
+    )

@@ -1,0 +1,13 @@
+"""The one test of "is this a usable number" that every layer shares."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+def finite_number(value: Any) -> float | None:
+    """``value`` when it is a finite int or float (a bool is not a number), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return value

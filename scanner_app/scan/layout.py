@@ -1,0 +1,44 @@
+"""The names of the scanner's Redis keys, under the configurable prefix.
+
+The working set is a fixed number of keys, however long the watchlist: per-ticker data
+lives in fields of hashes and members of sorted sets, so a writer touches only the fields
+of the tickers it finished, and several writers of one scan never rewrite each other's
+data. The contract keys (``ticker_options``, ``ticker_scan_times``) are assembled from the
+working set inside Redis when a scan ends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .summary import SCORED_SORTS
+
+#: The working set's hashes, keyed by symbol.
+HASHES = ("puts", "summaries", "errors", "scan_times")
+#: Sorted sets: ``listed`` (every ticker the dashboard lists, score 0: symbol order),
+#: ``failed`` (tickers whose latest fetch failed, symbol order), ``changes`` (symbol ->
+#: version of its last change) and one ``idx:<sort>`` per scored sort key.
+SORTED_SETS = ("listed", "failed", "changes", *(f"idx:{sort}" for sort in SCORED_SORTS))
+#: What readers of the seed's layout use, kept complete whenever no scan runs.
+CONTRACT = ("ticker_options", "ticker_scan_times", "last_run")
+STATUS = ("scan_progress", "last_run_facts", "version")
+LOCK = "scan_in_progress"
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Full key names for one prefix."""
+
+    prefix: str
+
+    def __call__(self, name: str) -> str:
+        """The full key of ``name``."""
+        return f"{self.prefix}{name}"
+
+    def index(self, sort: str) -> str:
+        """The sorted set that orders the listed tickers by ``sort``."""
+        return self(f"idx:{sort}")
+
+    def results(self) -> list[str]:
+        """Every key that holds results or status: the ones whose expiry a scan manages."""
+        return [self(name) for name in (*HASHES, *SORTED_SETS, *CONTRACT, *STATUS)]

@@ -1,0 +1,233 @@
+"""The pages' side of Redis: one page of tickers, one ticker, or every row as a stream.
+
+Each read costs what it returns: a page reads its own tickers' summaries (one round trip),
+the drilldown reads one ticker's fields, and the streams read the rows in small batches.
+Every read turns a Redis failure into ``available=False`` (or CacheUnavailable for the
+streams) and a malformed value into "missing", never into an exception for the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+
+from .layout import Keys
+from .scripts import PAGE
+from .store import REDIS_ERRORS, CacheUnavailable, load_json
+
+#: How many failed tickers a page names in its banner (the banner says how many more).
+FAILED_SHOWN = 10
+#: Tickers per round trip when streaming every row.
+STREAM_BATCH = 200
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Some listed tickers with their summaries and errors, and the counts around them."""
+
+    symbols: list[str] = field(default_factory=list)
+    summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    changed_at: dict[str, int] = field(default_factory=dict)
+    listed: int = 0
+    failed: int = 0
+    failed_sample: dict[str, str] = field(default_factory=dict)
+    available: bool = False
+
+
+@dataclass(frozen=True)
+class TickerView:
+    """One ticker's cached results for the drilldown, read in one round trip."""
+
+    options: list[dict[str, Any]] = field(default_factory=list)
+    scanned_at: str | None = None
+    error: str | None = None
+    last_run: str | None = None
+    available: bool = False
+
+
+def _text(raw: bytes | None) -> str | None:
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else None
+
+
+def _mapping(raw: bytes | None) -> dict[str, Any]:
+    value = load_json(raw)
+    return value if isinstance(value, dict) else {}
+
+
+def _rows(raw: bytes | None) -> list[dict[str, Any]]:
+    value = load_json(raw)
+    return [row for row in value if isinstance(row, dict)] if isinstance(value, list) else []
+
+
+def _pairs(symbols: list[bytes], values: list[bytes | None]) -> dict[str, str]:
+    """``{symbol: text}`` for the symbols that have a value."""
+    return {
+        symbol.decode(): text
+        for symbol, value in zip(symbols, values, strict=True)
+        if (text := _text(value)) is not None
+    }
+
+
+class ResultReader:
+    """Reads results through the Flask-Caching backend's read client."""
+
+    def __init__(self, backend: Any, prefix: str) -> None:
+        self.client: redis.Redis = backend._read_client
+        self.keys = Keys(prefix)
+        self._page = self.client.register_script(PAGE)
+
+    def read_page(self, order: str | None, offset: int, count: int, descending: bool) -> Listing:
+        """``count`` tickers from ``offset`` in the order of ``idx:<order>`` (None: symbols)."""
+        keys = self.keys
+        index = keys("listed") if order is None else keys.index(order)
+        try:
+            names = ("summaries", "errors", "failed", "changes")
+            answer = self._page(
+                keys=[keys("listed"), index, *map(keys, names)],
+                args=[offset, count, "1" if descending else "0", FAILED_SHOWN],
+            )
+            listed, symbols, summaries, errors, changed, failed, sample, sample_errors = answer
+        except REDIS_ERRORS:
+            return Listing()
+        return self._listing(
+            symbols, summaries, errors, changed, listed, failed, sample, sample_errors
+        )
+
+    def read_symbols(self, symbols: list[str]) -> Listing:
+        """The summaries and errors of ``symbols``, with the counts: one round trip."""
+        keys = self.keys
+        try:
+            with self.client.pipeline(transaction=False) as pipe:
+                if symbols:
+                    pipe.hmget(keys("summaries"), symbols)
+                    pipe.hmget(keys("errors"), symbols)
+                    pipe.zmscore(keys("changes"), symbols)
+                pipe.zcard(keys("listed"))
+                pipe.zcard(keys("failed"))
+                pipe.zrange(keys("failed"), 0, FAILED_SHOWN - 1)
+                answers = pipe.execute()
+            summaries, errors, changed = answers[:3] if symbols else ([], [], [])
+            listed, failed, sample = answers[-3:]
+            sample_errors = self.client.hmget(keys("errors"), sample) if sample else []
+        except REDIS_ERRORS:
+            return Listing()
+        encoded = [symbol.encode() for symbol in symbols]
+        return self._listing(
+            encoded, summaries, errors, changed, listed, failed, sample, sample_errors
+        )
+
+    def change_versions(self, symbols: list[str]) -> dict[str, int]:
+        """The version at which each of ``symbols`` last changed ({} when Redis fails)."""
+        if not symbols:
+            return {}
+        try:
+            versions = self.client.zmscore(self.keys("changes"), symbols)
+        except REDIS_ERRORS:
+            return {}
+        return {
+            symbol: int(version)
+            for symbol, version in zip(symbols, versions, strict=True)
+            if version is not None
+        }
+
+    @staticmethod
+    def _listing(symbols, summaries, errors, changed, listed, failed, sample, sample_errors):
+        names = [symbol.decode() for symbol in symbols]
+        return Listing(
+            symbols=names,
+            summaries={name: _mapping(raw) for name, raw in zip(names, summaries, strict=True)},
+            errors=_pairs(symbols, errors),
+            changed_at={
+                name: int(float(version))
+                for name, version in zip(names, changed, strict=True)
+                if version is not None
+            },
+            listed=int(listed),
+            failed=int(failed),
+            failed_sample=_pairs(sample, sample_errors),
+            available=True,
+        )
+
+    def lowest_strikes(self) -> tuple[list[str], dict[str, float]] | None:
+        """Every listed ticker and its lowest strike (for the fair-value order); None if down."""
+        try:
+            with self.client.pipeline(transaction=False) as pipe:
+                pipe.zrange(self.keys("listed"), 0, -1)
+                pipe.zrange(self.keys.index("strike"), 0, -1, withscores=True)
+                listed, strikes = pipe.execute()
+        except REDIS_ERRORS:
+            return None
+        return [s.decode() for s in listed], {s.decode(): score for s, score in strikes}
+
+    def read_everything(self) -> tuple[dict[str, list], dict[str, str], dict[str, str]] | None:
+        """Every ticker's rows, its scan time and its error: O(rows), for filtered views."""
+        keys = self.keys
+        try:
+            with self.client.pipeline(transaction=False) as pipe:
+                for name in ("puts", "scan_times", "errors"):
+                    pipe.hgetall(keys(name))
+                puts, times, errors = pipe.execute()
+        except REDIS_ERRORS:
+            return None
+        decode = {symbol.decode(): value for symbol, value in puts.items()}
+        return (
+            {symbol: _rows(raw) for symbol, raw in decode.items()},
+            _pairs(list(times), list(times.values())),
+            _pairs(list(errors), list(errors.values())),
+        )
+
+    def read_ticker(self, symbol: str) -> TickerView:
+        """One ticker's rows, scan time, error and the last-run message: one round trip."""
+        keys = self.keys
+        try:
+            with self.client.pipeline(transaction=False) as pipe:
+                pipe.hget(keys("puts"), symbol)
+                pipe.hget(keys("scan_times"), symbol)
+                pipe.hget(keys("errors"), symbol)
+                pipe.get(keys("last_run"))
+                rows, scanned_at, error, last_run = pipe.execute()
+        except REDIS_ERRORS:
+            return TickerView()
+        message = load_json(last_run)
+        return TickerView(
+            options=_rows(rows),
+            scanned_at=_text(scanned_at),
+            error=_text(error),
+            last_run=message if isinstance(message, str) else None,
+            available=True,
+        )
+
+    def stream_rows(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+        """Every ticker with rows, in symbol order, ``STREAM_BATCH`` tickers per round trip.
+
+        Raises CacheUnavailable when Redis fails (before or between batches).
+        """
+        symbols = sorted(self._hash_keys("puts"))
+        for start in range(0, len(symbols), STREAM_BATCH):
+            batch = symbols[start : start + STREAM_BATCH]
+            try:
+                values = self.client.hmget(self.keys("puts"), batch)
+            except REDIS_ERRORS as error:
+                raise CacheUnavailable(str(error)) from error
+            for symbol, raw in zip(batch, values, strict=True):
+                rows = _rows(raw)
+                if rows:
+                    yield symbol, rows
+
+    def read_hash(self, name: str) -> dict[str, str]:
+        """A small per-ticker hash (``scan_times``, ``errors``) as text; raises CacheUnavailable."""
+        try:
+            flat = self.client.hgetall(self.keys(name))
+        except REDIS_ERRORS as error:
+            raise CacheUnavailable(str(error)) from error
+        return _pairs(list(flat), list(flat.values()))
+
+    def _hash_keys(self, name: str) -> list[str]:
+        try:
+            return [symbol.decode() for symbol in self.client.hkeys(self.keys(name))]
+        except REDIS_ERRORS as error:
+            raise CacheUnavailable(str(error)) from error

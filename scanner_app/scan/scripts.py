@@ -1,0 +1,192 @@
+"""The Lua scripts behind every write: each one is atomic and fenced by the scan's lock.
+
+Every script gets ``KEYS = [lock, *Keys.results()]`` and names them through a generated
+preamble (``K.puts``, ``K['idx:spot']`` ...). Every fenced script first checks that the lock
+still holds the scan's token, then pushes the expiry of every result key out to the TTL:
+while a scan runs nothing it shows expires, and after it ends everything lives one TTL.
+"""
+
+from __future__ import annotations
+
+from .layout import CONTRACT, HASHES, SORTED_SETS, STATUS
+from .summary import SCORED_SORTS
+
+_NAMES = (*HASHES, *SORTED_SETS, *CONTRACT, *STATUS)
+_PREAMBLE = (
+    "local K = {}\n"
+    + "".join(f"K[{name!r}] = KEYS[{number}]\n" for number, name in enumerate(_NAMES, start=2))
+    + "local SCORED = {"
+    + ", ".join(repr(f"idx:{sort}") for sort in SCORED_SORTS)
+    + "}\n"
+)
+_FENCE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return false end
+local ttl = tonumber(ARGV[2])
+for i = 2, #KEYS do redis.call('EXPIRE', KEYS[i], ttl) end
+"""
+#: Arguments per ticker in PUBLISH: symbol, outcome, payload, summary, scanned_at, scores.
+TICKER_ARGS = 5 + len(SCORED_SORTS)
+
+# ARGV: token, ttl, progress JSON ('' to update the stored one), done +, failed +,
+# current ('' for none), then TICKER_ARGS per ticker. outcome is one of
+#   ok      payload = rows JSON ('' when nothing qualifies), summary JSON, scanned_at, scores
+#   failed  payload = error text; the ticker's earlier rows and summary stay
+#   forget  the ticker left the watchlist: every trace of it goes
+# Returns the new version.
+PUBLISH = (
+    _PREAMBLE
+    + _FENCE
+    + """
+local version = redis.call('INCR', K.version)
+local function unlist(symbol)
+  redis.call('HDEL', K.puts, symbol)
+  redis.call('HDEL', K.summaries, symbol)
+  redis.call('ZREM', K.listed, symbol)
+  for _, index in ipairs(SCORED) do redis.call('ZREM', K[index], symbol) end
+end
+for a = 7, #ARGV, TICKER_ARGS do
+  local symbol, outcome, payload = ARGV[a], ARGV[a + 1], ARGV[a + 2]
+  if outcome == 'failed' then
+    redis.call('HSET', K.errors, symbol, payload)
+    redis.call('ZADD', K.failed, 0, symbol)
+    redis.call('ZADD', K.listed, 0, symbol)
+    redis.call('ZADD', K['idx:puts'], 'NX', 0, symbol)
+  else
+    redis.call('HDEL', K.errors, symbol)
+    redis.call('ZREM', K.failed, symbol)
+    if outcome == 'forget' then
+      redis.call('HDEL', K.scan_times, symbol)
+      unlist(symbol)
+    else
+      redis.call('HSET', K.scan_times, symbol, ARGV[a + 4])
+      if payload == '' then
+        unlist(symbol)
+      else
+        redis.call('HSET', K.puts, symbol, payload)
+        redis.call('HSET', K.summaries, symbol, ARGV[a + 3])
+        redis.call('ZADD', K.listed, 0, symbol)
+        for offset, index in ipairs(SCORED) do
+          local score = ARGV[a + 4 + offset]
+          if score == '' then redis.call('ZREM', K[index], symbol)
+          else redis.call('ZADD', K[index], score, symbol) end
+        end
+      end
+    end
+  end
+  redis.call('ZADD', K.changes, version, symbol)
+end
+if ARGV[3] ~= '' then
+  redis.call('SET', K.scan_progress, ARGV[3])
+else
+  local ok, progress = pcall(cjson.decode, redis.call('GET', K.scan_progress) or '')
+  if ok and type(progress) == 'table' then
+    progress.done = (tonumber(progress.done) or 0) + tonumber(ARGV[4])
+    progress.failed = (tonumber(progress.failed) or 0) + tonumber(ARGV[5])
+    progress.current = ARGV[6] ~= '' and ARGV[6] or cjson.null
+    redis.call('SET', K.scan_progress, cjson.encode(progress))
+  end
+end
+redis.call('EXPIRE', K.scan_progress, ttl)
+return version
+""".replace("TICKER_ARGS", str(TICKER_ARGS))
+)
+
+# Build the contract keys from the working set, inside Redis: no row crosses the network.
+# Symbols are [A-Z0-9.-] (the watchlist checks them), so they need no JSON escaping.
+# ARGV: token, ttl. Returns {tickers with puts, puts}.
+ASSEMBLE = (
+    _PREAMBLE
+    + _FENCE
+    + """
+local function json_object(hash, quote)
+  local flat, parts = redis.call('HGETALL', hash), {}
+  for i = 1, #flat, 2 do
+    local value = flat[i + 1]
+    if quote then value = cjson.encode(value) end
+    parts[#parts + 1] = '"' .. flat[i] .. '":' .. value
+  end
+  return '{' .. table.concat(parts, ',') .. '}'
+end
+redis.call('SET', K.ticker_options, json_object(K.puts, false), 'EX', ttl)
+redis.call('SET', K.ticker_scan_times, json_object(K.scan_times, true), 'EX', ttl)
+local counts, puts = redis.call('ZRANGE', K['idx:puts'], 0, -1, 'WITHSCORES'), 0
+for i = 2, #counts, 2 do puts = puts + tonumber(counts[i]) end
+return {redis.call('HLEN', K.puts), puts}
+"""
+)
+
+# Set string keys (given after the fixed KEYS, one value each in ARGV from 3) and bump
+# the version. ARGV: token, ttl, values...
+SET_VALUES = (
+    _PREAMBLE
+    + _FENCE
+    + """
+local fixed = 1 + #{NAMES}
+for i = fixed + 1, #KEYS do
+  redis.call('SET', KEYS[i], ARGV[i - fixed + 2], 'EX', ttl)
+end
+return redis.call('INCR', K.version)
+""".replace("#{NAMES}", str(len(_NAMES)))
+)
+
+# Push the lock's expiry (ARGV[3]) and every result key's expiry out. ARGV: token, ttl,
+# lock ttl.
+REFRESH = (
+    _PREAMBLE
+    + _FENCE
+    + """
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+)
+
+RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+# The "Last scan" message outside a scan (market closed): it replaces the facts of the
+# last scan, which no longer describe the last run. KEYS: last_run, version, last_run_facts.
+# ARGV: message, ttl.
+SET_LAST_RUN = """
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('DEL', KEYS[3])
+redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return 1
+"""
+
+# One dashboard page in symbol or score order. KEYS: listed, the order's set (listed
+# itself for symbol order), summaries, errors, failed, changes. ARGV: offset, count, '1'
+# for descending, banner errors to return. Tickers without a score come last, by symbol.
+# Returns {listed, symbols, summaries, errors, change versions, failed count, failed
+# symbols, their errors}.
+PAGE = """
+local listed = redis.call('ZCARD', KEYS[1])
+local scored = redis.call('ZCARD', KEYS[2])
+local offset, count = tonumber(ARGV[1]), tonumber(ARGV[2])
+local symbols = {}
+if offset < scored and count > 0 then
+  local stop = math.min(offset + count, scored) - 1
+  local command = ARGV[3] == '1' and 'ZREVRANGE' or 'ZRANGE'
+  symbols = redis.call(command, KEYS[2], offset, stop)
+end
+if #symbols < count and listed > scored then
+  local unscored = redis.call('ZDIFF', 2, KEYS[1], KEYS[2])
+  for i = math.max(offset - scored, 0) + 1, #unscored do
+    if #symbols >= count then break end
+    symbols[#symbols + 1] = unscored[i]
+  end
+end
+local summaries, errors, changed = {}, {}, {}
+if #symbols > 0 then
+  summaries = redis.call('HMGET', KEYS[3], unpack(symbols))
+  errors = redis.call('HMGET', KEYS[4], unpack(symbols))
+  changed = redis.call('ZMSCORE', KEYS[6], unpack(symbols))
+end
+local failed = redis.call('ZRANGE', KEYS[5], 0, tonumber(ARGV[4]) - 1)
+local failed_errors = {}
+if #failed > 0 then failed_errors = redis.call('HMGET', KEYS[4], unpack(failed)) end
+return {listed, symbols, summaries, errors, changed, redis.call('ZCARD', KEYS[5]), failed,
+  failed_errors}
+"""

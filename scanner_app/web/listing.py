@@ -1,0 +1,161 @@
+"""One page of the dashboard's tickers, read at the cost of what it shows.
+
+Three ways to the same page, all ordered as ``summaries.order_symbols`` orders:
+- unfiltered, by a stored order (symbol, spot, annualized, puts, delta, scanned): Redis
+  keeps a sorted set per order, so the page reads only its own tickers: O(page);
+- unfiltered, by fair value: the badge is judged now, from every ticker's lowest strike
+  and today's fair values: O(tickers), a number per ticker;
+- filtered: every row is read and filtered: O(rows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+
+from ..scan.reads import FAILED_SHOWN, Listing, ResultReader
+from ..scan.summary import sort_scores, summarize_rows
+from .query import ResultFilters
+from .row_filters import filter_rows
+from .summaries import TickerSummary, badge_scores, order_symbols
+
+FairValue = Callable[[str], float | None]
+
+PAST_LAST_PAGE = "page {page} is past the last page; showing page {last}."
+
+
+@dataclass(frozen=True)
+class ResultsPage:
+    """What the results table shows: one page of ticker summaries and the counts around it."""
+
+    filters: ResultFilters
+    summaries: list[TickerSummary] = field(default_factory=list)
+    listed: int = 0
+    changed_at: dict[str, int] = field(default_factory=dict)
+    failed: int = 0
+    failed_sample: dict[str, str] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+    has_results: bool = False
+    available: bool = False
+
+    @property
+    def pages(self) -> int:
+        """How many pages the view has (at least 1)."""
+        return max(1, -(-self.listed // self.filters.per_page))
+
+    @property
+    def first_shown(self) -> int:
+        """The position of the page's first ticker, from 1 (0 on an empty page)."""
+        return self.filters.offset + 1 if self.summaries else 0
+
+    @property
+    def last_shown(self) -> int:
+        """The position of the page's last ticker."""
+        return self.filters.offset + len(self.summaries)
+
+    @property
+    def symbols(self) -> list[str]:
+        """The page's tickers, in order."""
+        return [summary.symbol for summary in self.summaries]
+
+
+def _from_listing(listing: Listing, filters: ResultFilters, fair_value: FairValue) -> ResultsPage:
+    summaries = [
+        TickerSummary.of(
+            symbol,
+            listing.summaries.get(symbol, {}),
+            listing.errors.get(symbol),
+            fair_value(symbol),
+        )
+        for symbol in listing.symbols
+    ]
+    return ResultsPage(
+        filters=filters,
+        summaries=summaries,
+        listed=listing.listed,
+        changed_at=listing.changed_at,
+        failed=listing.failed,
+        failed_sample=listing.failed_sample,
+        has_results=listing.listed > 0,
+        available=listing.available,
+    )
+
+
+def _stored_order(reader: ResultReader, filters: ResultFilters, fair_value: FairValue):
+    order = None if filters.sort == "ticker" else filters.sort
+    listing = reader.read_page(
+        order, filters.offset, filters.per_page, descending=filters.direction == "desc"
+    )
+    return _from_listing(listing, filters, fair_value)
+
+
+def _fair_value_order(reader: ResultReader, filters: ResultFilters, fair_value: FairValue):
+    strikes = reader.lowest_strikes()
+    if strikes is None:
+        return ResultsPage(filters)
+    listed, lowest = strikes
+    ordered = order_symbols(
+        badge_scores(listed, lowest, fair_value), descending=filters.direction == "desc"
+    )
+    page = ordered[filters.offset : filters.offset + filters.per_page]
+    return replace(
+        _from_listing(reader.read_symbols(page), filters, fair_value), listed=len(listed)
+    )
+
+
+def _filtered(reader: ResultReader, filters: ResultFilters, fair_value: FairValue):
+    everything = reader.read_everything()
+    if everything is None:
+        return ResultsPage(filters)
+    puts, scan_times, errors = everything
+    facts = {}
+    for symbol, rows in puts.items():
+        kept = filter_rows(rows, filters)
+        if kept:
+            facts[symbol] = summarize_rows(kept, scan_times.get(symbol))
+    for symbol in errors:
+        facts.setdefault(symbol, {"puts": 0, "scanned_at": scan_times.get(symbol)})
+    ordered = order_symbols(_scores(facts, filters, fair_value), filters.direction == "desc")
+    page = ordered[filters.offset : filters.offset + filters.per_page]
+    failed = sorted(errors)
+    return ResultsPage(
+        filters=filters,
+        summaries=[
+            TickerSummary.of(symbol, facts[symbol], errors.get(symbol), fair_value(symbol))
+            for symbol in page
+        ],
+        listed=len(ordered),
+        changed_at=reader.change_versions(page),
+        failed=len(failed),
+        failed_sample={symbol: errors[symbol] for symbol in failed[:FAILED_SHOWN]},
+        has_results=bool(puts) or bool(errors),
+        available=True,
+    )
+
+
+def _scores(
+    facts: Mapping[str, Mapping], filters: ResultFilters, fair_value: FairValue
+) -> dict[str, float | None]:
+    if filters.sort == "ticker":
+        return dict.fromkeys(facts, 0.0)
+    if filters.sort == "value":
+        lowest = {symbol: fact.get("lowest_strike") for symbol, fact in facts.items()}
+        return badge_scores(facts, lowest, fair_value)
+    return {symbol: sort_scores(fact)[filters.sort] for symbol, fact in facts.items()}
+
+
+def read_results_page(
+    reader: ResultReader, filters: ResultFilters, messages: list[str], fair_value: FairValue
+) -> ResultsPage:
+    """The page of tickers that ``filters`` asks for; past the last page, the last page."""
+    if filters.active:
+        strategy = _filtered
+    elif filters.sort == "value":
+        strategy = _fair_value_order
+    else:
+        strategy = _stored_order
+    page = strategy(reader, filters, fair_value)
+    if page.available and filters.page > page.pages:
+        messages = [*messages, PAST_LAST_PAGE.format(page=filters.page, last=page.pages)]
+        page = strategy(reader, filters.on_page(page.pages), fair_value)
+    return replace(page, messages=messages)

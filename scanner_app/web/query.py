@@ -1,0 +1,169 @@
+"""What the user asked to see, from the query string: filters, sort order and page.
+
+Parsing never fails: a bad value falls back to its default with a message that says so.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+MAX_PARAM_LENGTH = 100
+
+#: Summary columns the dashboard can sort by (the ``sort`` query value).
+SORT_KEYS = ("value", "ticker", "spot", "annualized", "puts", "delta", "scanned")
+DEFAULT_PER_PAGE = 50
+MAX_PER_PAGE = 500
+MAX_PAGE = 100_000
+DIRECTIONS = ("asc", "desc")
+#: The direction a column sorts in when first chosen: the interesting end first.
+FIRST_DIRECTION = {"annualized": "desc", "puts": "desc", "scanned": "desc"}
+
+_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+_WHOLE = re.compile(r"\+?\d+", re.ASCII)
+
+
+@dataclass(frozen=True)
+class _NumberParam:
+    """One numeric query parameter: its name, the filter field it sets and its range."""
+
+    name: str
+    field: str
+    low: float
+    high: float
+    whole: bool
+
+    @property
+    def expected(self) -> str:
+        kind = "a whole number" if self.whole else "a number"
+        return f"{kind} from {self.low:g} to {self.high:g}"
+
+    def parse(self, raw: str) -> float | int | None:
+        """The value of ``raw``, or None when it is not acceptable."""
+        text = raw.strip()
+        if len(raw) > MAX_PARAM_LENGTH or not (_WHOLE if self.whole else _DECIMAL).fullmatch(text):
+            return None
+        value = int(text) if self.whole else float(text)
+        if not math.isfinite(value) or not self.low <= value <= self.high:
+            return None
+        return value
+
+
+_NUMBER_PARAMS = (
+    _NumberParam("min_annualized", "min_annualized", 0, 10_000, whole=False),
+    _NumberParam("min_delta", "min_delta", -1, 0, whole=False),
+    _NumberParam("max_dte", "max_dte", 0, 1_000, whole=True),
+    _NumberParam("min_oi", "min_open_interest", 0, 10_000_000, whole=True),
+)
+#: Which page of tickers: not filters, but part of the view's URL all the same.
+_PAGE_PARAMS = (
+    _NumberParam("page", "page", 1, MAX_PAGE, whole=True),
+    _NumberParam("per_page", "per_page", 1, MAX_PER_PAGE, whole=True),
+)
+
+#: (query name, filter field, allowed values) of the parameters that pick from a list
+_CHOICE_PARAMS = (("sort", "sort", SORT_KEYS), ("dir", "direction", DIRECTIONS))
+
+
+def _format_number(value: float | int) -> str:
+    """``value`` as it round-trips through the query string, without a needless ".0"."""
+    text = repr(value)
+    return text[:-2] if text.endswith(".0") else text
+
+
+@dataclass(frozen=True)
+class ResultFilters:
+    """The dashboard's filters (None: not filtered), sort order and page."""
+
+    min_annualized: float | None = None
+    min_delta: float | None = None
+    max_dte: int | None = None
+    min_open_interest: int | None = None
+    sort: str = "ticker"
+    direction: str = "asc"
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+
+    @property
+    def active(self) -> bool:
+        """Whether any filter (not just the sort) is set."""
+        return any(getattr(self, param.field) is not None for param in _NUMBER_PARAMS)
+
+    def query_args(self) -> dict[str, str]:
+        """The non-default values under their query names, for URLs."""
+        args = {
+            param.name: _format_number(getattr(self, param.field))
+            for param in _NUMBER_PARAMS
+            if getattr(self, param.field) is not None
+        }
+        defaults = ResultFilters()
+        if self.sort != defaults.sort:
+            args["sort"] = self.sort
+        if self.direction != defaults.direction:
+            args["dir"] = self.direction
+        for param in _PAGE_PARAMS:
+            if getattr(self, param.field) != getattr(defaults, param.field):
+                args[param.name] = str(getattr(self, param.field))
+        return args
+
+    def filter_args(self) -> dict[str, str]:
+        """The filters alone, under their query names: what narrows the rows of one ticker."""
+        return {
+            param.name: _format_number(getattr(self, param.field))
+            for param in _NUMBER_PARAMS
+            if getattr(self, param.field) is not None
+        }
+
+    @property
+    def offset(self) -> int:
+        """How many tickers come before this page."""
+        return (self.page - 1) * self.per_page
+
+    def on_page(self, page: int) -> ResultFilters:
+        """This view on ``page``."""
+        return replace(self, page=page)
+
+    def sorted_by(self, column: str) -> ResultFilters:
+        """This view sorted by ``column`` (the other way if it already is), from page 1."""
+        if column == self.sort:
+            direction = "asc" if self.direction == "desc" else "desc"
+            return replace(self, direction=direction, page=1)
+        return replace(self, sort=column, direction=FIRST_DIRECTION.get(column, "asc"), page=1)
+
+
+def _choice(raw: str, allowed: tuple[str, ...]) -> str | None:
+    """``raw`` normalized if it is one of ``allowed``, else None."""
+    value = raw.strip().lower() if len(raw) <= MAX_PARAM_LENGTH else ""
+    return value if value in allowed else None
+
+
+def parse_filters(args: Mapping[str, str]) -> tuple[ResultFilters, list[str]]:
+    """The view from query ``args``, and a message for each value that was ignored.
+
+    Never raises: a bad value (not a number, NaN, infinite, out of range, too long,
+    unknown sort key) falls back to the default and adds a message.
+    """
+    values: dict[str, Any] = {}
+    messages: list[str] = []
+    for param in (*_NUMBER_PARAMS, *_PAGE_PARAMS):
+        raw = args.get(param.name)
+        if raw is None or not raw.strip():
+            continue
+        value = param.parse(raw)
+        if value is None:
+            messages.append(f"{param.name} must be {param.expected}; ignored.")
+        else:
+            values[param.field] = value
+    for name, field_name, allowed in _CHOICE_PARAMS:
+        raw = args.get(name)
+        if raw is None or not raw.strip():
+            continue
+        choice = _choice(raw, allowed)
+        if choice is None:
+            messages.append(f"{name} must be one of {', '.join(allowed)}; ignored.")
+        else:
+            values[field_name] = choice
+    return ResultFilters(**values), messages

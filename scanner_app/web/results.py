@@ -1,0 +1,27 @@
+"""The results table's context: one page of tickers for the view in the URL."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..services import current_scanner
+from .display import data_banners
+from .listing import ResultsPage, read_results_page
+from .query import parse_filters
+
+
+def results_page(args: Mapping[str, str]) -> ResultsPage:
+    """The page of tickers that the query ``args`` asks for."""
+    scanner = current_scanner()
+    filters, messages = parse_filters(args)
+    return read_results_page(scanner.reader, filters, messages, scanner.watchlist.fair_value)
+
+
+def results_context(page: ResultsPage) -> dict[str, Any]:
+    """What ``partials/results.html`` and the banners show for ``page``."""
+    return {
+        "results": page,
+        "filters": page.filters,
+        "cache_banners": data_banners(page.available, page.failed, page.failed_sample),
+    }

@@ -1,0 +1,31 @@
+"""Which put rows meet the dashboard's filters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..numbers import finite_number
+from .query import ResultFilters
+
+
+def _at_least(value: float | None, limit: float | None) -> bool:
+    return limit is None or (value is not None and value >= limit)
+
+
+def _passes(row: Any, filters: ResultFilters) -> bool:
+    """Whether ``row`` meets every set filter; a missing open interest counts as 0."""
+    if not isinstance(row, Mapping):
+        return False
+    dte = finite_number(row.get("dte"))
+    return (
+        _at_least(finite_number(row.get("annualized")), filters.min_annualized)
+        and _at_least(finite_number(row.get("delta")), filters.min_delta)
+        and _at_least(finite_number(row.get("open_interest")) or 0, filters.min_open_interest)
+        and (filters.max_dte is None or (dte is not None and dte <= filters.max_dte))
+    )
+
+
+def filter_rows(rows: list[dict], filters: ResultFilters) -> list[dict]:
+    """The rows that meet every set filter, in their order (malformed rows are dropped)."""
+    return [row for row in rows if _passes(row, filters)]

@@ -1,0 +1,77 @@
+"""Dashboard rows: one summary per ticker, and the order the sort puts them in.
+
+The order is the one Redis keeps in its sorted sets, so a page read from an index and a
+page computed here agree: by score then symbol (both reversed for a descending sort),
+tickers without a value last, by symbol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..numbers import finite_number
+from .badges import BADGE_RANK, strike_badge
+
+
+@dataclass(frozen=True)
+class TickerSummary:
+    """One dashboard row: a ticker's stored facts, with the badge judged now."""
+
+    symbol: str
+    badge: str
+    puts: int
+    spot: float | None
+    best_annualized: float | None
+    lowest_abs_delta: float | None
+    lowest_strike: float | None
+    scanned_at: str | None
+    fair_value: float | None
+    error: str | None
+
+    @classmethod
+    def of(
+        cls,
+        symbol: str,
+        facts: Mapping[str, Any],
+        error: str | None,
+        fair_value: float | None,
+    ) -> TickerSummary:
+        """The row of ``symbol`` from its stored facts (any malformed fact is missing)."""
+        puts = facts.get("puts")
+        scanned_at = facts.get("scanned_at")
+        return cls(
+            symbol=symbol,
+            badge=strike_badge(facts.get("lowest_strike"), fair_value),
+            puts=puts if type(puts) is int and puts >= 0 else 0,
+            spot=finite_number(facts.get("spot")),
+            best_annualized=finite_number(facts.get("best_annualized")),
+            lowest_abs_delta=finite_number(facts.get("lowest_abs_delta")),
+            lowest_strike=finite_number(facts.get("lowest_strike")),
+            scanned_at=scanned_at if isinstance(scanned_at, str) else None,
+            fair_value=fair_value,
+            error=error if isinstance(error, str) else None,
+        )
+
+
+def order_symbols(scores: Mapping[str, float | None], descending: bool) -> list[str]:
+    """The symbols of ``scores`` in sort order, as Redis orders its sorted sets."""
+    known = sorted(
+        ((score, symbol) for symbol, score in scores.items() if score is not None),
+        reverse=descending,
+    )
+    unknown = sorted(symbol for symbol, score in scores.items() if score is None)
+    return [symbol for _score, symbol in known] + unknown
+
+
+def badge_scores(
+    symbols: Iterable[str],
+    lowest_strikes: Mapping[str, float],
+    fair_value: Any,
+) -> dict[str, float | None]:
+    """Each symbol's rank in the fair-value sort (None for n/a), judged with today's values."""
+    return {
+        symbol: BADGE_RANK.get(strike_badge(lowest_strikes.get(symbol), fair_value(symbol)))
+        for symbol in symbols
+    }

@@ -1,0 +1,50 @@
+"""Helpers for tests that publish results or read them back through the store's new layout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scanner_app.scan.store import Progress, RunFacts, ScanStore, TickerResult
+
+SCANNED_AT = "2026-11-18T16:00:05+00:00"
+STARTED_AT = "2026-11-18T16:00:00+00:00"
+
+
+@dataclass(frozen=True)
+class Results:
+    """Every ticker's rows, scan time and error, as the working set holds them now."""
+
+    options: dict[str, list[dict]]
+    scan_times: dict[str, str]
+    errors: dict[str, str]
+
+
+def read_results(scanner) -> Results:
+    """The working set's rows, scan times and errors (fails the test when Redis is down)."""
+    everything = scanner.reader.read_everything()
+    assert everything is not None, "Redis could not be read"
+    return Results(*everything)
+
+
+def publish_scan(
+    store: ScanStore,
+    rows_by_ticker: dict[str, list[dict]],
+    errors: dict[str, str] | None = None,
+    *,
+    scan_id: str = "fixture",
+    scanned_at: str = SCANNED_AT,
+    message: str = "Scan completed",
+) -> None:
+    """Publish a whole scan of ``rows_by_ticker`` (and failed ``errors``) as the engine would."""
+    errors = errors or {}
+    assert store.acquire_lock(scan_id)
+    store.begin(
+        Progress(scan_id=scan_id, total=len(rows_by_ticker) + len(errors), started_at=STARTED_AT)
+    )
+    results = [TickerResult(symbol, scanned_at, rows) for symbol, rows in rows_by_ticker.items()]
+    results += [TickerResult(symbol, scanned_at, [], error) for symbol, error in errors.items()]
+    store.publish(scan_id, results, None)
+    _tickers, puts = store.assemble(scan_id)
+    facts = RunFacts(scan_id, "completed", scanned_at, len(results), puts, len(errors))
+    store.finish(scan_id, message, facts)
+    assert store.release_lock(scan_id)

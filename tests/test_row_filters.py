@@ -1,0 +1,59 @@
+"""Which put rows meet the dashboard's filters, and the filtered view built from them."""
+
+from __future__ import annotations
+
+from scanner_app.web.listing import read_results_page
+from scanner_app.web.query import ResultFilters
+from scanner_app.web.row_filters import filter_rows
+
+from .scan_results import SCANNED_AT, publish_scan
+
+
+def _row(**fields: object) -> dict:
+    """A put row with the fields the filters read; any can be overridden."""
+    row = {"strike": 100.0, "spot": 110.0, "annualized": 40.0, "delta": -0.15, "dte": 9}
+    row["open_interest"] = 500
+    row.update(fields)
+    return row
+
+
+# -- filter_rows ---------------------------------------------------------------------------
+
+
+def test_no_filter_keeps_every_row_in_order():
+    rows = [_row(strike=s) for s in (90, 95, 100)]
+    assert filter_rows(rows, ResultFilters()) == rows
+
+
+def test_each_filter_keeps_rows_at_its_limit_and_drops_the_others():
+    rows = [
+        _row(strike=1, annualized=29.9),
+        _row(strike=2, annualized=30.0),
+        _row(strike=3, delta=-0.31),
+        _row(strike=4, dte=31),
+        _row(strike=5, open_interest=99),
+        _row(strike=6, open_interest=None),
+    ]
+    filters = ResultFilters(min_annualized=30, min_delta=-0.3, max_dte=30, min_open_interest=0)
+    kept = [row["strike"] for row in filter_rows(rows, filters)]
+    assert kept == [2, 5, 6]
+    kept = [row["strike"] for row in filter_rows(rows, ResultFilters(min_open_interest=100))]
+    assert kept == [1, 2, 3, 4]
+
+
+def test_a_malformed_row_is_dropped_rather_than_crashing():
+    rows = ["not a row", _row(annualized="high"), _row(annualized=float("nan")), _row()]
+    assert filter_rows(rows, ResultFilters(min_annualized=10)) == [_row()]
+
+
+def test_the_filtered_view_drops_tickers_left_without_rows(app):
+    scanner = app.extensions["put_scanner"]
+    options = {"AAA": [_row(dte=5)], "BBB": [_row(dte=40), _row(dte=3)], "CCC": [_row(dte=50)]}
+    publish_scan(scanner.store, options)
+
+    page = read_results_page(scanner.reader, ResultFilters(max_dte=10), [], lambda symbol: None)
+
+    assert page.symbols == ["AAA", "BBB"] and page.listed == 2
+    assert [summary.puts for summary in page.summaries] == [1, 1]
+    assert page.summaries[1].scanned_at == SCANNED_AT
+    assert page.has_results and page.available
