@@ -33,7 +33,6 @@ import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 import yfinance as yf
@@ -52,6 +51,7 @@ from yfinance import cache as yf_cache
 from yfinance.exceptions import YFRateLimitError
 from yfinance.utils import is_isin
 
+from .calendar import NY
 from .errors import (
     InvalidCrumb,
     MarketDataError,
@@ -83,7 +83,6 @@ _SESSIONS: tuple[tuple[SpotSource, str], ...] = (
 )
 
 _SYMBOL = re.compile(r"\^?[A-Z0-9][A-Z0-9.=-]{0,19}")
-_NEW_YORK = ZoneInfo("America/New_York")
 
 _TIMEOUTS = (CurlTimeout, TimeoutError)
 
@@ -150,7 +149,7 @@ def _forget_cookie_and_crumb(ticker: yf.Ticker) -> None:
 
 def _new_york_today() -> date:
     """Today's date in New York."""
-    return datetime.now(_NEW_YORK).date()
+    return datetime.now(NY).date()
 
 
 class YahooProvider:
