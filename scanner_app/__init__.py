@@ -11,6 +11,7 @@ from flask import Flask
 from .config import CACHE_BACKENDS, ConfigError, load_settings
 from .extensions import cache
 from .services import Scanner
+from .workers import check_rq_settings, init_rq
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(settings)
     app.config.from_prefixed_env()
     _configure_cache(app)
+    check_rq_settings(app.config)
     cache.init_app(app)
+    if app.config["SCAN_EXECUTOR"] == "rq":
+        init_rq(app)
     app.extensions["put_scanner"] = Scanner.from_app(app)
 
     from .cli import register_commands

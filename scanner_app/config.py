@@ -105,6 +105,8 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "SCAN_LOCK_TTL": (_integer(2, 600), "60"),
     "WATCHLIST_FILE": (_existing_file, str(BUNDLED_WATCHLIST)),
     "SCAN_CONCURRENCY": (_integer(1, 64), "4"),
+    "SCAN_EXECUTOR": (_choice("thread", "rq"), "thread"),
+    "SCAN_EVERY_MINUTES": (_integer(1, 390), "15"),
     "RISK_FREE_RATE": (_number(-0.05, 0.25), "0.04"),
     "DEMO_LATENCY_MS": (_integer(0, 10_000), "150"),
     "DEMO_FAILURES": (_text, None),

@@ -14,9 +14,12 @@ from .market.provider import MarketProvider, create_provider
 from .scan.engine import ScanEngine
 from .scan.executors import Executor, ThreadExecutor
 from .scan.reads import ResultReader
+from .scan.rq_executor import RQExecutor
 from .scan.screen import Criteria
 from .scan.store import ScanStore
+from .scan.ticker_scan import TickerScanner
 from .watchlist import Watchlist, load_watchlist
+from .workers import RECOVERY_SECONDS
 
 
 def utc_now() -> datetime:
@@ -42,6 +45,10 @@ class Scanner:
         """Build the scanner from ``app.config`` (the cache must be initialised)."""
         config = app.config
         backend = app.extensions["cache"][cache]
+        clock = config.get("CLOCK") or utc_now
+        lock_ttl = config["SCAN_LOCK_TTL"]
+        if config["SCAN_EXECUTOR"] == "rq":
+            lock_ttl += RECOVERY_SECONDS  # a dead worker's batch is retried within this
         return cls(
             settings=config,
             watchlist=load_watchlist(config["WATCHLIST_FILE"]),
@@ -50,12 +57,12 @@ class Scanner:
                 backend,
                 prefix=config["CACHE_KEY_PREFIX"],
                 ttl=config["CACHE_TTL_OPTIONS"],
-                lock_ttl=config["SCAN_LOCK_TTL"],
+                lock_ttl=lock_ttl,
             ),
             reader=ResultReader(backend, config["CACHE_KEY_PREFIX"]),
             criteria=Criteria.from_settings(config),
-            executor=config.get("SCAN_RUNNER") or ThreadExecutor(),
-            clock=config.get("CLOCK") or utc_now,
+            executor=config.get("SCAN_RUNNER") or _executor(app, clock),
+            clock=clock,
         )
 
     @property
@@ -70,15 +77,28 @@ class Scanner:
 
     def engine(self) -> ScanEngine:
         """A scan engine over the current watchlist."""
-        return ScanEngine(
-            store=self.store,
+        tickers = TickerScanner(
             provider=self.provider,
-            symbols=self.watchlist.symbols(),
             criteria=self.criteria,
             rate=self.settings["RISK_FREE_RATE"],
+            clock=self.clock,
+        )
+        return ScanEngine(
+            store=self.store,
+            tickers=tickers,
+            symbols=self.watchlist.symbols(),
             concurrency=self.settings["SCAN_CONCURRENCY"],
             clock=self.clock,
         )
+
+
+def _executor(app: Flask, clock: Callable[[], datetime]) -> Executor:
+    """The executor named by ``SCAN_EXECUTOR``."""
+    if app.config["SCAN_EXECUTOR"] != "rq":
+        return ThreadExecutor()
+    rq = app.extensions["rq"]
+    name = app.config["RQ_QUEUES"][0]
+    return RQExecutor(lambda: rq.get_queue(name), app.config["SCAN_CONCURRENCY"], clock)
 
 
 def current_scanner() -> Scanner:

@@ -106,11 +106,17 @@ def demo_provider() -> DemoProvider:
 
 
 class SynchronousExecutor:
-    """Runs a submitted scan before returning, so route tests see its end state."""
+    """Runs a started scan before returning, so route tests see its end state."""
 
-    def submit(self, job, name):  # noqa: ANN001 - the Executor protocol
-        """Run ``job`` now."""
-        job()
+    in_process = True
+
+    def unavailable_reason(self):
+        """Always available."""
+        return None
+
+    def start(self, engine, scan_id):  # noqa: ANN001 - the Executor protocol
+        """Run the whole scan now."""
+        engine.run(scan_id)
 
 
 #: A Wednesday in regular trading hours: 2026-11-18 11:00 ET.

@@ -18,19 +18,21 @@ from scanner_app.scan.executors import ThreadExecutor
 from scanner_app.scan.launch import Outcome, launch_scan
 from scanner_app.scan.store import CacheUnavailable
 
+from .conftest import SynchronousExecutor
+
 SATURDAY_NOON = datetime(2026, 11, 21, 17, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class RecordingExecutor:
+class RecordingExecutor(SynchronousExecutor):
     """Counts the scans handed to it and runs none (the lock stays taken)."""
 
     def __init__(self) -> None:
         self.jobs = 0
         self._lock = threading.Lock()
 
-    def submit(self, job, name):  # noqa: ANN001 - the Executor protocol
-        """Record the job."""
+    def start(self, engine, scan_id):  # noqa: ANN001 - the Executor protocol
+        """Record the scan."""
         with self._lock:
             self.jobs += 1
 

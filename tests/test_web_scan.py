@@ -13,7 +13,7 @@ from werkzeug.security import generate_password_hash
 from scanner_app import create_app
 from scanner_app.scan.store import CacheUnavailable, Progress, TickerResult
 
-from .conftest import FROZEN_NOW
+from .conftest import FROZEN_NOW, SynchronousExecutor
 from .production import log_in
 from .scan_results import read_results
 
@@ -23,8 +23,8 @@ SATURDAY = datetime(2026, 11, 21, 16, 0, tzinfo=UTC)
 DEAD_REDIS = "redis://127.0.0.1:1/0"
 
 
-class RecordingExecutor:
-    """Runs each job inline like the tests' SynchronousExecutor, but records what it raised.
+class RecordingExecutor(SynchronousExecutor):
+    """Runs each scan inline like the tests' SynchronousExecutor, but records what it raised.
 
     That mirrors the real thread executor, which logs a failed scan instead of passing
     the exception to the request that started it.
@@ -34,11 +34,11 @@ class RecordingExecutor:
         self.jobs = 0
         self.errors: list[Exception] = []
 
-    def submit(self, job, name):  # noqa: ANN001 - the Executor protocol
-        """Run ``job`` now, keeping its exception."""
+    def start(self, engine, scan_id):  # noqa: ANN001 - the Executor protocol
+        """Run the scan now, keeping its exception."""
         self.jobs += 1
         try:
-            job()
+            engine.run(scan_id)
         except Exception as error:
             self.errors.append(error)
 

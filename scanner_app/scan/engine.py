@@ -1,23 +1,28 @@
-"""Run one scan: fan out over the watchlist, isolate failures, publish as tickers finish."""
+"""Run a scan: begin it, scan its tickers in batches, publish as they finish, finish it.
+
+A scan runs whole in one process (the thread executor, ``flask scan``) or split into
+batches that several processes scan at once (the RQ executor): every step goes through the
+store's fenced writes, so the steps need not share anything but Redis.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from ..market.calendar import NY, expiration_window_end, market_today
-from ..market.errors import MarketDataError, ProviderRefused
-from ..market.provider import MarketProvider
-from .screen import Criteria, screen_chain, sort_puts
-from .store import LockLost, Progress, RunFacts, ScanStore, TickerResult
+from ..market.calendar import NY, market_today
+from .store import CacheUnavailable, LockLost, Progress, RunFacts, ScanStore, TickerResult
+from .ticker_scan import TickerScanner
 
 log = logging.getLogger(__name__)
 
 ProgressListener = Callable[[Progress], None]
+
+REDIS_LOST_REASON = "results were lost when Redis restarted; run a scan"
 
 
 @dataclass(frozen=True)
@@ -31,96 +36,188 @@ class ScanSummary:
     message: str
 
 
+def _ignore(progress: Progress) -> None:
+    """A progress listener that listens to nothing."""
+
+
 class ScanEngine:
     """Scans the watchlist with bounded concurrency and publishes through a ScanStore.
 
-    It shares nothing with the web process but Redis: any process can run it.
+    It shares nothing with the web process but Redis: any process can run any step.
     """
 
     def __init__(
         self,
         *,
         store: ScanStore,
-        provider: MarketProvider,
+        tickers: TickerScanner,
         symbols: list[str],
-        criteria: Criteria,
-        rate: float,
         concurrency: int,
         clock: Callable[[], datetime],
         flush_interval: float = 0.25,
     ) -> None:
         self.store = store
-        self.provider = provider
-        self.symbols = symbols
-        self.criteria = criteria
-        self.rate = rate
+        self.tickers = tickers
+        # Symbol order: the dashboard's default view fills from its top, page by page.
+        self.symbols = sorted(symbols)
         self.concurrency = concurrency
         self.clock = clock
         self.flush_interval = flush_interval
 
+    # -- the whole scan in this process ----------------------------------------------------
+
     def run(self, scan_id: str, listener: ProgressListener | None = None) -> ScanSummary:
-        """Scan every ticker under the lock ``scan_id`` already holds, then release it.
+        """Begin, scan every ticker and finish under the lock ``scan_id`` already holds.
 
         The lock is released in every case; a failure of the whole scan is published as
         the last-run message when Redis still allows it, and re-raised.
         """
+        listener = listener or _ignore
         try:
-            summary = self._run_locked(scan_id, listener or (lambda progress: None))
+            progress = self.begin(scan_id)
+            listener(progress)
+            self.scan_batch(scan_id, self.symbols, listener, progress)
+            summary, progress = self._finish_locked(scan_id)
+            listener(progress)
+            return summary
         except LockLost:
-            log.warning("scan %s lost its lock and stopped publishing", scan_id)
+            self.report_lost(scan_id)
             raise
         except Exception as error:
             log.exception("scan %s failed", scan_id)
-            self._publish_failure(scan_id, error)
+            self.fail(scan_id, error)
             raise
         finally:
-            self._release(scan_id)
-        return summary
+            self.release(scan_id)
 
-    def _run_locked(self, scan_id: str, listener: ProgressListener) -> ScanSummary:
-        # Symbol order: the dashboard's default view fills from its top, page by page.
-        symbols = sorted(self.symbols)
-        progress = Progress(scan_id=scan_id, total=len(symbols), started_at=self._now())
-        self.store.begin(progress, forget=self.store.listed_symbols() - set(symbols))
-        listener(progress)
+    # -- the steps ---------------------------------------------------------------------------
+
+    def begin(self, scan_id: str) -> Progress:
+        """Publish the scan's starting progress and forget tickers that left the watchlist."""
+        progress = Progress(scan_id=scan_id, total=len(self.symbols), started_at=self._now())
+        self.store.begin(progress, forget=self.store.listed_symbols() - set(self.symbols))
+        return progress
+
+    def scan_batch(
+        self,
+        scan_id: str,
+        symbols: Iterable[str],
+        listener: ProgressListener = _ignore,
+        progress: Progress | None = None,
+    ) -> None:
+        """Scan ``symbols`` with up to ``concurrency`` at once, publishing as they finish.
+
+        Raises LockLost as soon as the scan no longer holds the lock, and ProviderRefused
+        when the market refuses the account (the tickers not started yet are cancelled).
+        ``listener`` hears ``progress`` advanced by this batch's tickers.
+        """
+        self._keep_lock(scan_id)
         current = _CurrentTicker()
         today = market_today(self.clock())
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="scan") as pool:
-            pending: set[Future[TickerResult]] = {
-                pool.submit(self._scan_ticker, symbol, today, current) for symbol in symbols
-            }
-            # A refusal of the whole provider (bad token, no credits) ends the scan at once:
-            # the tickers not started yet are cancelled, not each refused in turn.
+            pending = {pool.submit(self._scan_one, symbol, today, current) for symbol in symbols}
             try:
-                progress = self._drain(scan_id, pending, progress, current, listener)
+                self._drain(scan_id, pending, current, listener, progress)
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
-        _with_puts, puts = self.store.assemble(scan_id)
-        finished_at = self.clock()
+
+    def finish(self, scan_id: str) -> ScanSummary:
+        """Assemble the contract keys, say how the scan went and release the lock."""
+        try:
+            return self._finish_locked(scan_id)[0]
+        except LockLost:
+            self.report_lost(scan_id)
+            raise
+        finally:
+            self.release(scan_id)
+
+    def fail(self, scan_id: str, error: BaseException) -> None:
+        """Say that the scan failed, with the contract keys rebuilt from what it published."""
+        moment = self.clock()
+        try:
+            _with_puts, puts = self.store.assemble(scan_id)
+            progress = self.store.read_status().current_progress
+            facts = RunFacts(
+                scan_id=scan_id,
+                outcome="failed",
+                finished_at=moment.isoformat(timespec="seconds"),
+                tickers=len(self.symbols),
+                puts=puts,
+                failed=progress.failed if progress else 0,
+                reason=str(error),
+            )
+            self.store.finish(scan_id, f"Scan failed at {_display_time(moment)}: {error}", facts)
+        except Exception:  # Redis itself may be what failed; the lock still gets released
+            log.warning("could not publish the failure of scan %s", scan_id)
+
+    def report_lost(self, scan_id: str) -> None:
+        """After the lock was lost: if Redis lost every key (a restart), say so plainly."""
+        moment = self.clock()
         facts = RunFacts(
             scan_id=scan_id,
-            outcome="completed",
-            finished_at=finished_at.isoformat(timespec="seconds"),
-            tickers=len(symbols),
-            puts=puts,
-            failed=progress.failed,
+            outcome="interrupted",
+            finished_at=moment.isoformat(timespec="seconds"),
+            tickers=len(self.symbols),
+            puts=0,
+            failed=0,
+            reason=REDIS_LOST_REASON,
         )
-        message = _completion_message(finished_at, len(symbols), puts, progress.failed)
-        progress = replace(progress, finished_at=facts.finished_at, current=None)
+        message = f"Scan interrupted at {_display_time(moment)}: {REDIS_LOST_REASON}."
+        try:
+            if self.store.report_data_lost(message, facts):
+                log.warning("scan %s: Redis lost its data mid-scan", scan_id)
+            else:
+                log.warning("scan %s lost its lock and stopped publishing", scan_id)
+        except CacheUnavailable:
+            log.warning("scan %s lost its lock; Redis is unavailable", scan_id)
+
+    def release(self, scan_id: str) -> None:
+        """Free the lock if ``scan_id`` still holds it; it expires by itself otherwise."""
+        try:
+            self.store.release_lock(scan_id)
+        except Exception:
+            log.warning("could not release the lock of scan %s; it expires by itself", scan_id)
+
+    # -- inside the steps ------------------------------------------------------------------
+
+    def _finish_locked(self, scan_id: str) -> tuple[ScanSummary, Progress]:
+        _with_puts, puts = self.store.assemble(scan_id)
+        status = self.store.read_status()
+        if not status.available:
+            raise CacheUnavailable("the scan's progress could not be read")
+        stored = status.progress
+        if stored is None or stored.scan_id != scan_id:
+            raise LockLost(f"scan {scan_id} has no progress of its own")
+        finished_at = self.clock()
+        missing = stored.total - stored.done
+        facts = RunFacts(
+            scan_id=scan_id,
+            outcome="failed" if missing > 0 else "completed",
+            finished_at=finished_at.isoformat(timespec="seconds"),
+            tickers=stored.total,
+            puts=puts,
+            failed=stored.failed,
+            reason=_missing_reason(missing, stored.total) if missing > 0 else None,
+        )
+        if missing > 0:
+            message = f"Scan failed at {_display_time(finished_at)}: {facts.reason}"
+        else:
+            message = _completion_message(finished_at, stored.total, puts, stored.failed)
+        progress = replace(stored, finished_at=facts.finished_at, current=None)
         self.store.finish(scan_id, message, facts, progress)
-        listener(progress)
-        return ScanSummary(scan_id, len(symbols), puts, progress.failed, message)
+        summary = ScanSummary(scan_id, stored.total, puts, stored.failed, message)
+        return summary, progress
 
     def _drain(
         self,
         scan_id: str,
         pending: set[Future[TickerResult]],
-        progress: Progress,
         current: _CurrentTicker,
         listener: ProgressListener,
-    ) -> Progress:
-        """Publish tickers as they finish, keeping the lock alive; the progress at the end."""
+        progress: Progress | None,
+    ) -> None:
+        """Publish tickers as they finish, keeping the lock alive."""
         while pending:
             finished, pending = self._next_batch(pending)
             self._keep_lock(scan_id)
@@ -128,14 +225,14 @@ class ScanEngine:
                 continue
             now_current = current.symbol if pending else None
             self.store.publish(scan_id, finished, now_current)
-            progress = replace(
-                progress,
-                done=progress.done + len(finished),
-                failed=progress.failed + sum(1 for result in finished if result.error),
-                current=now_current,
-            )
-            listener(progress)
-        return progress
+            if progress is not None:
+                progress = replace(
+                    progress,
+                    done=progress.done + len(finished),
+                    failed=progress.failed + sum(1 for result in finished if result.error),
+                    current=now_current,
+                )
+                listener(progress)
 
     def _next_batch(
         self, pending: set[Future[TickerResult]]
@@ -156,61 +253,16 @@ class ScanEngine:
         if not self.store.refresh_lock(scan_id):
             raise LockLost(f"scan {scan_id} no longer holds the lock")
 
-    def _scan_ticker(self, symbol: str, today: date, current: _CurrentTicker) -> TickerResult:
-        """Fetch and screen one ticker; any failure becomes the ticker's error."""
+    def _scan_one(self, symbol: str, today: date, current: _CurrentTicker) -> TickerResult:
         current.symbol = symbol
-        try:
-            rows = self._screen_ticker(symbol, today)
-        except ProviderRefused:
-            raise
-        except MarketDataError as error:
-            return TickerResult(symbol, self._now(), [], error=str(error) or type(error).__name__)
-        except Exception as error:  # a bug or an unexpected reply must not stop the scan
-            log.exception("ticker %s failed", symbol)
-            return TickerResult(symbol, self._now(), [], error=f"Unexpected error: {error}")
-        return TickerResult(symbol, self._now(), [row.to_dict() for row in rows])
-
-    def _screen_ticker(self, symbol: str, today: date) -> list:
-        feed = self.provider.open(symbol)
-        window_end = expiration_window_end(today, self.criteria.weeks)
-        rows = []
-        for expiration in feed.expirations():
-            if today <= expiration <= window_end:
-                chain = feed.put_chain(expiration)
-                rows.extend(screen_chain(chain, today, self.criteria, self.rate))
-        return sort_puts(rows)
-
-    def _publish_failure(self, scan_id: str, error: Exception) -> None:
-        """Say that the scan failed, with the contract keys rebuilt from what it published."""
-        moment = self.clock()
-        try:
-            _with_puts, puts = self.store.assemble(scan_id)
-            progress = self.store.read_status().current_progress
-            facts = RunFacts(
-                scan_id=scan_id,
-                outcome="failed",
-                finished_at=moment.isoformat(timespec="seconds"),
-                tickers=len(self.symbols),
-                puts=puts,
-                failed=progress.failed if progress else 0,
-                reason=str(error),
-            )
-            self.store.finish(scan_id, f"Scan failed at {_display_time(moment)}: {error}", facts)
-        except Exception:  # Redis itself may be what failed; the lock still gets released
-            log.warning("could not publish the failure of scan %s", scan_id)
-
-    def _release(self, scan_id: str) -> None:
-        try:
-            self.store.release_lock(scan_id)
-        except Exception:
-            log.warning("could not release the lock of scan %s; it expires by itself", scan_id)
+        return self.tickers.scan(symbol, today)
 
     def _now(self) -> str:
         return self.clock().isoformat(timespec="seconds")
 
 
 class _CurrentTicker:
-    """The ticker most recently started by any worker (shown as "current" in progress)."""
+    """The ticker most recently started by any thread (shown as "current" in progress)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -230,6 +282,10 @@ class _CurrentTicker:
 def _display_time(moment: datetime) -> str:
     """``moment`` in New York time with the zone named."""
     return moment.astimezone(NY).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _missing_reason(missing: int, total: int) -> str:
+    return f"{missing} of {total} tickers could not be scanned (their jobs failed)"
 
 
 def _completion_message(moment: datetime, tickers: int, puts: int, failed: int) -> str:

@@ -1,36 +1,51 @@
-"""Where a scan runs once it has the lock: a background thread here, a queue worker later."""
+"""Where a scan runs once it has the lock: a thread of this process, or RQ workers."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from .engine import ScanEngine
 
 log = logging.getLogger(__name__)
 
 
 class Executor(Protocol):
-    """Runs ``job`` somewhere and returns at once."""
+    """Runs a scan somewhere and returns at once."""
 
-    def submit(self, job: Callable[[], object], name: str) -> None:
-        """Start ``job``; ``name`` labels it in logs and thread lists."""
+    #: Whether a foreground scan (``flask scan``) runs in the caller's own thread.
+    in_process: bool
+
+    def unavailable_reason(self) -> str | None:
+        """Why a scan cannot run now (no worker), or None when it can."""
+
+    def start(self, engine: ScanEngine, scan_id: str) -> None:
+        """Run the scan ``scan_id``, whose lock is taken, with ``engine``."""
 
 
 class ThreadExecutor:
     """Runs each scan in a daemon thread of this process (the embedded default)."""
 
-    def submit(self, job: Callable[[], object], name: str) -> None:
-        """Start ``job`` in a new daemon thread."""
-        threading.Thread(target=_logged(job, name), name=name, daemon=True).start()
+    in_process = True
+
+    def unavailable_reason(self) -> str | None:
+        """A thread is always at hand."""
+        return None
+
+    def start(self, engine: ScanEngine, scan_id: str) -> None:
+        """Run the whole scan in a new daemon thread."""
+        name = f"scan-{scan_id[:8]}"
+        threading.Thread(target=_logged(engine, scan_id, name), name=name, daemon=True).start()
 
 
-def _logged(job: Callable[[], object], name: str) -> Callable[[], None]:
-    """Wrap ``job`` so that an exception is logged instead of vanishing with its thread."""
+def _logged(engine: ScanEngine, scan_id: str, name: str):
+    """The scan as a thread target that logs an exception instead of losing it."""
 
     def run() -> None:
         try:
-            job()
+            engine.run(scan_id)
         except Exception as error:  # the engine has logged the details already
             log.warning("%s ended with an error: %s", name, error)
 

@@ -25,6 +25,7 @@ class Outcome(enum.Enum):
     STARTED = "started"
     JOINED = "joined"
     MARKET_CLOSED = "market_closed"
+    NO_WORKER = "no_worker"
 
 
 @dataclass(frozen=True)
@@ -49,21 +50,33 @@ def launch_scan(
 ) -> Launch:
     """Start exactly one scan across all processes, or join the running one.
 
-    In production the market must be open unless ``force``. With ``foreground`` the scan
-    runs in the caller's thread, reporting progress to it; otherwise the scanner's executor
-    runs it and this returns at once. Raises CacheUnavailable when Redis is down.
+    In production the market must be open unless ``force``. With ``foreground`` and an
+    in-process executor the scan runs in the caller's thread, reporting progress to it;
+    otherwise the scanner's executor runs it and this returns at once (``summary`` None).
+    Raises CacheUnavailable when Redis is down.
     """
     now = scanner.clock()
     if scanner.enforces_market_hours and not force and not is_market_open(now):
         message = market_closed_message(now)
         scanner.store.set_last_run(message)
         return Launch(Outcome.MARKET_CLOSED, message=message)
+    running = scanner.store.lock_owner()
+    if running is not None:
+        return Launch(Outcome.JOINED, scan_id=running)
+    reason = scanner.executor.unavailable_reason()
+    if reason is not None:
+        return Launch(Outcome.NO_WORKER, message=reason)
     scan_id = uuid.uuid4().hex
     if not scanner.store.acquire_lock(scan_id):
         return Launch(Outcome.JOINED, scan_id=scanner.store.lock_owner())
     engine = scanner.engine()
-    if foreground is not None:
+    if foreground is not None and scanner.executor.in_process:
         summary = engine.run(scan_id, foreground)
         return Launch(Outcome.STARTED, scan_id, summary.message, summary)
-    scanner.executor.submit(lambda: engine.run(scan_id), name=f"scan-{scan_id[:8]}")
+    try:
+        scanner.executor.start(engine, scan_id)
+    except Exception as error:
+        engine.fail(scan_id, error)
+        engine.release(scan_id)
+        raise
     return Launch(Outcome.STARTED, scan_id)

@@ -156,6 +156,19 @@ redis.call('EXPIRE', KEYS[2], ARGV[2])
 return 1
 """
 
+# After a scan lost its lock: when Redis holds neither a lock nor any progress, it lost
+# its data (a restart without persistence), and the "Last scan" message says so.
+# KEYS: lock, scan_progress, last_run, last_run_facts, version. ARGV: message, facts, ttl.
+# Returns 1 when it wrote the message, 0 when Redis still had the scan's state.
+REPORT_DATA_LOST = """
+if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[3])
+redis.call('SET', KEYS[4], ARGV[2], 'EX', ARGV[3])
+redis.call('INCR', KEYS[5])
+redis.call('EXPIRE', KEYS[5], ARGV[3])
+return 1
+"""
+
 # One dashboard page in symbol or score order. KEYS: listed, the order's set (listed
 # itself for symbol order), summaries, errors, failed, changes. ARGV: offset, count, '1'
 # for descending, banner errors to return. Tickers without a score come last, by symbol.

@@ -77,7 +77,7 @@ class RunFacts:
     """How the last scan ended, as data: the web layer words and formats it."""
 
     scan_id: str
-    outcome: str  # completed | failed
+    outcome: str  # completed | failed | interrupted
     finished_at: str
     tickers: int
     puts: int
@@ -171,7 +171,15 @@ class ScanStore:
         self.lock_ttl = lock_ttl
         self._scripts = {
             name: self.write_client.register_script(getattr(scripts, name))
-            for name in ("PUBLISH", "ASSEMBLE", "SET_VALUES", "REFRESH", "RELEASE", "SET_LAST_RUN")
+            for name in (
+                "PUBLISH",
+                "ASSEMBLE",
+                "SET_VALUES",
+                "REFRESH",
+                "RELEASE",
+                "SET_LAST_RUN",
+                "REPORT_DATA_LOST",
+            )
         }
 
     def key(self, name: str) -> str:
@@ -316,6 +324,20 @@ class ScanStore:
         keys = [self.key("last_run"), self.key("version"), self.key("last_run_facts")]
         try:
             self._scripts["SET_LAST_RUN"](keys=keys, args=[_encode(message), self.ttl])
+        except REDIS_ERRORS as error:
+            raise CacheUnavailable(str(error)) from error
+
+    def report_data_lost(self, message: str, facts: RunFacts) -> bool:
+        """Set the "Last scan" message if Redis holds no lock and no progress (it lost its
+        data); True when it did."""
+        names = (LOCK, "scan_progress", "last_run", "last_run_facts", "version")
+        args = [_encode(message), _encode(facts.__dict__), self.ttl]
+        try:
+            return bool(
+                self._scripts["REPORT_DATA_LOST"](
+                    keys=[self.key(name) for name in names], args=args
+                )
+            )
         except REDIS_ERRORS as error:
             raise CacheUnavailable(str(error)) from error
 

@@ -1,0 +1,52 @@
+"""The RQ jobs of a scan: its batches, its finish, and the scheduled tick.
+
+Their arguments stay plain (a scan id and symbols): RQ pickles them into Redis. Each runs
+in a worker with the app's context, and everything it writes goes through the same fenced
+store as a scan in a thread.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from ..market.calendar import is_market_open
+from ..market.errors import ProviderRefused
+from ..services import current_scanner
+from .launch import launch_scan
+from .store import LockLost
+
+log = logging.getLogger(__name__)
+
+
+def scan_batch(scan_id: str, symbols: list[str]) -> None:
+    """Scan ``symbols`` for the scan ``scan_id``; stop quietly once the scan is over.
+
+    Redis trouble raises, so RQ retries the batch; a refused account fails the whole scan.
+    """
+    engine = current_scanner().engine()
+    try:
+        engine.scan_batch(scan_id, symbols)
+    except LockLost:
+        engine.report_lost(scan_id)
+    except ProviderRefused as error:
+        log.warning("scan %s: the market refused the account: %s", scan_id, error)
+        engine.fail(scan_id, error)
+        engine.release(scan_id)
+
+
+def finish_scan(scan_id: str) -> None:
+    """Once every batch has ended: assemble the results, say how it went, free the lock."""
+    try:
+        current_scanner().engine().finish(scan_id)
+    except LockLost:
+        log.info("scan %s had already ended", scan_id)
+
+
+def scheduled_scan() -> None:
+    """The cron tick: start a scan while the NYSE is open; outside its hours do nothing."""
+    scanner = current_scanner()
+    if not is_market_open(scanner.clock()):
+        log.info("scheduled scan skipped: the market is closed")
+        return
+    launch = launch_scan(scanner, force=True)
+    log.info("scheduled scan: %s %s", launch.outcome.value, launch.scan_id or "")

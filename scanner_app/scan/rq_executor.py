@@ -1,0 +1,115 @@
+"""The RQ executor: a scan split into batch jobs that any number of workers take in turn.
+
+The web process (or ``flask scan``) takes the lock, publishes the starting progress and
+enqueues the batches plus a finishing job that waits for all of them, whatever their
+fate (``allow_failure``). A batch whose worker dies comes back through RQ's abandoned-job
+handling and is retried a bounded number of times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from rq import Queue, Retry, Worker
+from rq.dependency import Dependency
+
+from .store import REDIS_ERRORS, CacheUnavailable
+
+if TYPE_CHECKING:
+    from .engine import ScanEngine
+
+BATCH_JOB = "scanner_app.scan.jobs.scan_batch"
+FINISH_JOB = "scanner_app.scan.jobs.finish_scan"
+#: Tickers per batch, in multiples of the concurrency inside one job.
+BATCHES_PER_CONCURRENCY = 2
+#: Attempts after the first for a batch whose worker died or whose Redis writes failed.
+BATCH_RETRIES = 2
+BATCH_TIMEOUT = 3600
+RESULT_TTL = 600
+FAILURE_TTL = 86400
+#: A worker whose last heartbeat is older than this does not count as running.
+LIVE_WORKER_SECONDS = 60
+NO_WORKER_MESSAGE = (
+    "No scan worker is running, so the scan was not started. "
+    "Start one with: flask --app wsgi rq worker"
+)
+_HEARTBEAT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def batches(symbols: list[str], size: int) -> Iterator[list[str]]:
+    """``symbols`` in consecutive runs of ``size``."""
+    for start in range(0, len(symbols), size):
+        yield symbols[start : start + size]
+
+
+def live_workers(queue: Queue, now: datetime) -> int:
+    """Workers listening to ``queue`` whose heartbeat is recent (raises CacheUnavailable)."""
+    try:
+        keys = Worker.all_keys(connection=queue.connection, queue=queue)
+        with queue.connection.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.hget(key, "last_heartbeat")
+            beats = pipe.execute()
+    except REDIS_ERRORS as error:
+        raise CacheUnavailable(str(error)) from error
+    oldest = now - timedelta(seconds=LIVE_WORKER_SECONDS)
+    return sum(1 for beat in beats if beat and _heartbeat_time(beat) >= oldest)
+
+
+def _heartbeat_time(raw: bytes) -> datetime:
+    try:
+        return datetime.strptime(raw.decode(), _HEARTBEAT_FORMAT).replace(tzinfo=UTC)
+    except (UnicodeDecodeError, ValueError):
+        return datetime.min.replace(tzinfo=UTC)
+
+
+class RQExecutor:
+    """Enqueues a scan's batches on the app's RQ queue; workers run them."""
+
+    in_process = False
+
+    def __init__(
+        self, queue: Callable[[], Queue], concurrency: int, clock: Callable[[], datetime]
+    ) -> None:
+        self.queue = queue
+        self.batch_size = concurrency * BATCHES_PER_CONCURRENCY
+        self.clock = clock
+
+    def unavailable_reason(self) -> str | None:
+        """The "no worker" message while no worker has shown a heartbeat in the last minute."""
+        if live_workers(self.queue(), self.clock()) == 0:
+            return NO_WORKER_MESSAGE
+        return None
+
+    def start(self, engine: ScanEngine, scan_id: str) -> None:
+        """Begin the scan and enqueue its batches and its finishing job."""
+        engine.begin(scan_id)
+        queue = self.queue()
+        retry = Retry(max=BATCH_RETRIES)
+        jobs = [
+            Queue.prepare_data(
+                BATCH_JOB,
+                args=(scan_id, batch),
+                job_id=f"scan-{scan_id}-{number}",
+                timeout=BATCH_TIMEOUT,
+                result_ttl=RESULT_TTL,
+                failure_ttl=FAILURE_TTL,
+                retry=retry,
+            )
+            for number, batch in enumerate(batches(engine.symbols, self.batch_size))
+        ]
+        try:
+            enqueued = queue.enqueue_many(jobs)
+            queue.enqueue(
+                FINISH_JOB,
+                scan_id,
+                job_id=f"scan-{scan_id}-finish",
+                depends_on=Dependency(jobs=enqueued, allow_failure=True),
+                job_timeout=BATCH_TIMEOUT,
+                result_ttl=RESULT_TTL,
+                failure_ttl=FAILURE_TTL,
+            )
+        except REDIS_ERRORS as error:
+            raise CacheUnavailable(str(error)) from error
