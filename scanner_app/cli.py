@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -10,11 +11,15 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
 from .scan.launch import Outcome, launch_scan
-from .scan.store import CacheUnavailable, LockLost, Progress
-from .services import current_scanner
+from .scan.store import CacheUnavailable, LockLost, Progress, Status
+from .services import Scanner, current_scanner
 from .watchlist import WatchlistError, load_watchlist
 
-EXIT_DONE, EXIT_ERROR, EXIT_MARKET_CLOSED, EXIT_BUSY = 0, 1, 2, 3
+EXIT_DONE, EXIT_ERROR, EXIT_MARKET_CLOSED, EXIT_BUSY, EXIT_NO_WORKER = 0, 1, 2, 3, 4
+#: How often ``flask scan`` reads the progress of a scan that runs on workers.
+FOLLOW_INTERVAL = 0.5
+#: How long Redis may stay unreadable while following before ``flask scan`` gives up.
+FOLLOW_PATIENCE = 30
 
 
 def _progress_printer(interactive: bool):
@@ -40,15 +45,18 @@ def _progress_printer(interactive: bool):
 @with_appcontext
 @click.option("--force", is_flag=True, help="Scan even when the market is closed.")
 def scan_command(force: bool) -> None:
-    """Run a scan in the foreground (for cron).
+    """Run a scan and wait for its end (for cron); with SCAN_EXECUTOR=rq it is enqueued
+    for the workers and followed.
 
-    Exit codes: 0 done, 1 error, 2 market closed, 3 another scan is running.
+    Exit codes: 0 done, 1 error, 2 market closed, 3 another scan is running,
+    4 no worker is running (SCAN_EXECUTOR=rq).
     """
     scanner = current_scanner()
+    show = _progress_printer(sys.stdout.isatty())
     try:
-        launch = launch_scan(
-            scanner, force=force, foreground=_progress_printer(sys.stdout.isatty())
-        )
+        launch = launch_scan(scanner, force=force, foreground=show)
+        if launch.outcome is Outcome.STARTED and launch.summary is None:
+            _follow(scanner, launch.scan_id, show)
     except CacheUnavailable as error:
         click.echo(f"Error: Redis is unavailable ({error}).", err=True)
         sys.exit(EXIT_ERROR)
@@ -64,8 +72,50 @@ def scan_command(force: bool) -> None:
     if launch.outcome is Outcome.JOINED:
         click.echo(f"Another scan is running ({launch.scan_id}); not starting a second one.")
         sys.exit(EXIT_BUSY)
-    click.echo(launch.message)
+    if launch.outcome is Outcome.NO_WORKER:
+        click.echo(f"Error: {launch.message}", err=True)
+        sys.exit(EXIT_NO_WORKER)
+    if launch.summary is not None:
+        click.echo(launch.message)
     sys.exit(EXIT_DONE)
+
+
+def _follow(scanner: Scanner, scan_id: str, show) -> None:
+    """Show the progress of scan ``scan_id`` running elsewhere until it ends.
+
+    Returns when it completed; exits 1 with its message when it failed or stopped.
+    """
+    shown: Progress | None = None
+    status = _read_when_available(scanner)
+    while status.running_scan == scan_id:
+        progress = status.current_progress
+        if progress is not None and progress != shown:
+            show(progress)
+            shown = progress
+        time.sleep(FOLLOW_INTERVAL)
+        status = _read_when_available(scanner)
+    facts = status.facts
+    if facts is None or facts.scan_id != scan_id:
+        click.echo("Error: the scan stopped before it finished (its lock is gone).", err=True)
+        sys.exit(EXIT_ERROR)
+    if status.progress is not None and status.progress.scan_id == scan_id:
+        show(status.progress)
+    if facts.outcome != "completed":
+        click.echo(f"Error: {status.last_run}", err=True)
+        sys.exit(EXIT_ERROR)
+    click.echo(status.last_run)
+
+
+def _read_when_available(scanner: Scanner) -> Status:
+    """The status, waiting out a Redis outage of up to ``FOLLOW_PATIENCE`` seconds."""
+    deadline = time.monotonic() + FOLLOW_PATIENCE
+    status = scanner.store.read_status()
+    while not status.available:
+        if time.monotonic() > deadline:
+            raise CacheUnavailable("Redis did not answer while following the scan")
+        time.sleep(FOLLOW_INTERVAL)
+        status = scanner.store.read_status()
+    return status
 
 
 @click.group("watchlist", cls=AppGroup)

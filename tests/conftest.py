@@ -110,6 +110,10 @@ class SynchronousExecutor:
 
     in_process = True
 
+    def workers(self):
+        """None: scans run in this process."""
+        return None
+
     def unavailable_reason(self):
         """Always available."""
         return None

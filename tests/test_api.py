@@ -422,14 +422,14 @@ def test_healthz_is_ok_while_redis_answers(client):
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "redis": True}
+    assert response.get_json() == {"status": "ok", "redis": True, "workers": None}
 
 
 def test_healthz_is_503_when_redis_is_down(down_client):
     response = down_client.get("/healthz")
 
     assert response.status_code == 503
-    assert response.get_json() == {"status": "unavailable", "redis": False}
+    assert response.get_json() == {"status": "unavailable", "redis": False, "workers": None}
 
 
 def test_the_api_still_answers_when_redis_is_down(down_client):

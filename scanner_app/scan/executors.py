@@ -18,6 +18,9 @@ class Executor(Protocol):
     #: Whether a foreground scan (``flask scan``) runs in the caller's own thread.
     in_process: bool
 
+    def workers(self) -> int | None:
+        """Live workers that can run scans; None when scans run in this process."""
+
     def unavailable_reason(self) -> str | None:
         """Why a scan cannot run now (no worker), or None when it can."""
 
@@ -29,6 +32,10 @@ class ThreadExecutor:
     """Runs each scan in a daemon thread of this process (the embedded default)."""
 
     in_process = True
+
+    def workers(self) -> int | None:
+        """No workers: scans run in this process."""
+        return None
 
     def unavailable_reason(self) -> str | None:
         """A thread is always at hand."""

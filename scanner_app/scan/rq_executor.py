@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from rq import Queue, Retry, Worker
-from rq.dependency import Dependency
+from rq.job import Dependency
 
 from .store import REDIS_ERRORS, CacheUnavailable
 
@@ -77,9 +77,13 @@ class RQExecutor:
         self.batch_size = concurrency * BATCHES_PER_CONCURRENCY
         self.clock = clock
 
+    def workers(self) -> int:
+        """Workers on the queue with a heartbeat in the last minute."""
+        return live_workers(self.queue(), self.clock())
+
     def unavailable_reason(self) -> str | None:
         """The "no worker" message while no worker has shown a heartbeat in the last minute."""
-        if live_workers(self.queue(), self.clock()) == 0:
+        if self.workers() == 0:
             return NO_WORKER_MESSAGE
         return None
 
@@ -106,7 +110,7 @@ class RQExecutor:
                 FINISH_JOB,
                 scan_id,
                 job_id=f"scan-{scan_id}-finish",
-                depends_on=Dependency(jobs=enqueued, allow_failure=True),
+                depends_on=Dependency(jobs=enqueued, allow_failure=True) if enqueued else None,
                 job_timeout=BATCH_TIMEOUT,
                 result_ttl=RESULT_TTL,
                 failure_ttl=FAILURE_TTL,

@@ -27,8 +27,10 @@ for i = 2, #KEYS do redis.call('EXPIRE', KEYS[i], ttl) end
 #: Arguments per ticker in PUBLISH: symbol, outcome, payload, summary, scanned_at, scores.
 TICKER_ARGS = 5 + len(SCORED_SORTS)
 
-# ARGV: token, ttl, progress JSON ('' to update the stored one), done +, failed +,
-# current ('' for none), then TICKER_ARGS per ticker. outcome is one of
+# ARGV: token, ttl, progress JSON ('' to update the stored one), current ('' for none),
+# then TICKER_ARGS per ticker. Progress counts the distinct tickers done and failed in this
+# scan (the sets scan_done and scan_failed), so a batch published twice (a retried job)
+# counts once. outcome is one of
 #   ok      payload = rows JSON ('' when nothing qualifies), summary JSON, scanned_at, scores
 #   failed  payload = error text; the ticker's earlier rows and summary stay
 #   forget  the ticker left the watchlist: every trace of it goes
@@ -38,20 +40,24 @@ PUBLISH = (
     + _FENCE
     + """
 local version = redis.call('INCR', K.version)
+if ARGV[3] ~= '' then redis.call('DEL', K.scan_done, K.scan_failed) end
 local function unlist(symbol)
   redis.call('HDEL', K.puts, symbol)
   redis.call('HDEL', K.summaries, symbol)
   redis.call('ZREM', K.listed, symbol)
   for _, index in ipairs(SCORED) do redis.call('ZREM', K[index], symbol) end
 end
-for a = 7, #ARGV, TICKER_ARGS do
+for a = 5, #ARGV, TICKER_ARGS do
   local symbol, outcome, payload = ARGV[a], ARGV[a + 1], ARGV[a + 2]
+  if outcome ~= 'forget' then redis.call('SADD', K.scan_done, symbol) end
   if outcome == 'failed' then
+    redis.call('SADD', K.scan_failed, symbol)
     redis.call('HSET', K.errors, symbol, payload)
     redis.call('ZADD', K.failed, 0, symbol)
     redis.call('ZADD', K.listed, 0, symbol)
     redis.call('ZADD', K['idx:puts'], 'NX', 0, symbol)
   else
+    redis.call('SREM', K.scan_failed, symbol)
     redis.call('HDEL', K.errors, symbol)
     redis.call('ZREM', K.failed, symbol)
     if outcome == 'forget' then
@@ -80,9 +86,9 @@ if ARGV[3] ~= '' then
 else
   local ok, progress = pcall(cjson.decode, redis.call('GET', K.scan_progress) or '')
   if ok and type(progress) == 'table' then
-    progress.done = (tonumber(progress.done) or 0) + tonumber(ARGV[4])
-    progress.failed = (tonumber(progress.failed) or 0) + tonumber(ARGV[5])
-    progress.current = ARGV[6] ~= '' and ARGV[6] or cjson.null
+    progress.done = redis.call('SCARD', K.scan_done)
+    progress.failed = redis.call('SCARD', K.scan_failed)
+    progress.current = ARGV[4] ~= '' and ARGV[4] or cjson.null
     redis.call('SET', K.scan_progress, cjson.encode(progress))
   end
 end

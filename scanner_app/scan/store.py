@@ -9,11 +9,12 @@ workers elsewhere) each touch only their own tickers' fields.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import redis
+from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from . import scripts
 from .layout import LOCK, Keys
@@ -24,6 +25,8 @@ NEVER_RUN_MESSAGE = "Never"
 
 #: Errors that mean Redis could not be used (down, timed out, answered with an error).
 REDIS_ERRORS = (redis.RedisError, OSError)
+#: Errors that may pass: Redis unreachable or slow, not refusing the command.
+TRANSIENT_ERRORS = (redis.ConnectionError, redis.TimeoutError, OSError)
 
 
 class CacheUnavailable(Exception):
@@ -182,6 +185,17 @@ class ScanStore:
             )
         }
 
+    def _retrying(self, call: Callable[..., Any], **kwargs: Any) -> Any:
+        """``call(**kwargs)``, retried with backoff while Redis is unreachable, for up to half
+        the lock's TTL: a scan rides out a Redis hiccup. Every fenced write is idempotent."""
+        retrying = Retrying(
+            stop=stop_after_delay(self.lock_ttl / 2),
+            wait=wait_exponential(multiplier=0.1, max=2),
+            retry=retry_if_exception_type(TRANSIENT_ERRORS),
+            reraise=True,
+        )
+        return retrying(call, **kwargs)
+
     def key(self, name: str) -> str:
         """The full Redis key for ``name``."""
         return self.keys(name)
@@ -262,8 +276,9 @@ class ScanStore:
     ) -> Any:
         """Run a fenced script; None (or LockLost) when ``scan_id`` no longer holds the lock."""
         keys = [self.key(LOCK), *self.keys.results(), *extra_keys]
+        args = [_encode(scan_id), self.ttl, *args]
         try:
-            result = self._scripts[script](keys=keys, args=[_encode(scan_id), self.ttl, *args])
+            result = self._retrying(self._scripts[script], keys=keys, args=args)
         except REDIS_ERRORS as error:
             raise CacheUnavailable(str(error)) from error
         if result is None and raise_lost:
@@ -272,7 +287,7 @@ class ScanStore:
 
     def begin(self, progress: Progress, forget: Iterable[str] = ()) -> None:
         """Publish a new scan's starting progress; drop the tickers in ``forget``."""
-        args = [_encode(progress.to_dict()), 0, 0, ""]
+        args = [_encode(progress.to_dict()), ""]
         for symbol in forget:
             args += _forget_args(symbol)
         self._fenced("PUBLISH", progress.scan_id, args)
@@ -282,9 +297,7 @@ class ScanStore:
 
         Costs what the tickers carry, however many tickers the store already holds.
         """
-        results = list(results)
-        failed = sum(1 for result in results if result.error)
-        args: list[Any] = ["", len(results), failed, current or ""]
+        args: list[Any] = ["", current or ""]
         for result in results:
             args += _ticker_args(result)
         return self._fenced("PUBLISH", scan_id, args)

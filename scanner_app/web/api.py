@@ -58,9 +58,12 @@ def _progress_json(progress: Progress | None) -> dict[str, Any] | None:
 @bp.get("/api/scan")
 def scan_status() -> Response:
     """The scan state: idle or running, its progress and times, and the data version."""
-    status: Status = current_scanner().store.read_status()
+    scanner = current_scanner()
+    status: Status = scanner.store.read_status()
     progress = status.current_progress
     return jsonify(
+        executor=scanner.settings["SCAN_EXECUTOR"],
+        workers=_live_workers(),
         state=status.state,
         scan_id=status.running_scan or (progress.scan_id if progress else None),
         progress=_progress_json(progress),
@@ -209,9 +212,24 @@ def options_csv() -> Response:
     )
 
 
+def _live_workers() -> int | None:
+    """Live RQ workers (None with the thread executor, or when Redis cannot say)."""
+    try:
+        return current_scanner().executor.workers()
+    except CacheUnavailable:
+        return None
+
+
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
-    """200 when Redis answers, 503 when it does not; public, for load balancers."""
+    """200 when Redis answers, 503 when it does not; public, for load balancers.
+
+    With ``SCAN_EXECUTOR=rq`` it also counts the live workers; none is ``degraded``.
+    """
     redis_up = current_scanner().store.ping()
-    body = jsonify(status="ok" if redis_up else "unavailable", redis=redis_up)
+    workers = _live_workers() if redis_up else None
+    status = "ok" if redis_up else "unavailable"
+    if workers == 0:
+        status = "degraded"
+    body = jsonify(status=status, redis=redis_up, workers=workers)
     return body, 200 if redis_up else 503

@@ -69,7 +69,8 @@ def _status_fragment(status: ScanStatus, code: int = 200) -> Response:
 def start() -> Response:
     """Start a scan or join the running one; answer with the status fragment at once.
 
-    Without htmx, redirect to the dashboard. Redis down: 503, nothing started.
+    Without htmx, redirect to the dashboard. Redis down, or no worker running with
+    ``SCAN_EXECUTOR=rq``: nothing started, and the fragment (or a 503 page) says why.
     """
     scanner = current_scanner()
     try:
@@ -79,6 +80,10 @@ def start() -> Response:
         if not wants_fragment():
             return error_response(503, "Service unavailable", SCAN_NOT_STARTED)
         return _status_fragment(unavailable_status(SCAN_NOT_STARTED, poll=False), 503)
+    if launch.outcome is Outcome.NO_WORKER:
+        if not wants_fragment():
+            return error_response(503, "No scan worker", launch.message)
+        return _status_fragment(scan_status(scanner.store.read_status(), note=launch.message))
     if not wants_fragment():
         return redirect(url_for("pages.index"), 303)
     if launch.outcome is Outcome.MARKET_CLOSED:
