@@ -25,17 +25,19 @@ FOLLOW_PATIENCE = 30
 def _progress_printer(interactive: bool):
     """A listener that draws a bar on a terminal and prints plain lines otherwise."""
 
+    printed: list[int] = []  # the counts already printed as plain lines
+
     def show(progress: Progress) -> None:
-        if progress.finished_at:
-            if interactive:
-                click.echo()
-            return
-        current = f" {progress.current}" if progress.current else ""
         if interactive:
+            if progress.finished_at:
+                click.echo()
+                return
+            current = f" {progress.current}" if progress.current else ""
             filled = progress.percent // 5
             bar = "#" * filled + "-" * (20 - filled)
             click.echo(f"\r[{bar}] {progress.done}/{progress.total}{current:<12}", nl=False)
-        else:
+        elif not printed or printed[-1] != progress.done:
+            printed.append(progress.done)
             click.echo(f"scanned {progress.done}/{progress.total} ({progress.percent}%)")
 
     return show

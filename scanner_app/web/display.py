@@ -139,6 +139,8 @@ def last_run_text(facts: RunFacts | None, message: str) -> str:
     when = eastern_time(facts.finished_at)
     if facts.outcome == "failed":
         return f"Scan failed at {when}: {facts.reason}"
+    if facts.outcome == "interrupted":
+        return f"Scan interrupted at {when}: {facts.reason}"
     text = f"Scan completed successfully at {when} — {facts.tickers} tickers, {facts.puts} puts"
     if facts.failed:
         text += f" ({facts.failed} failed ticker{'s' if facts.failed != 1 else ''})"

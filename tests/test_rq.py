@@ -1,0 +1,260 @@
+"""The RQ executor on real ``flask --app wsgi rq worker`` processes and a real Redis."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from rq import Worker
+from rq.job import Job
+
+from scanner_app.config import ConfigError
+from scanner_app.scan.rq_executor import NO_WORKER_MESSAGE
+from scanner_app.workers import RECOVERY_SECONDS
+
+from .conftest import FROZEN_NOW
+from .rq_workers import FLASK, ROOT, WorkerProcess, process_env, wait_until
+
+HX = {"HX-Request": "true"}
+TICKERS = [f"T{number:03d}" for number in range(24)]
+
+
+@pytest.fixture
+def watchlist(tmp_path: Path) -> Path:
+    """A 24-ticker watchlist: six batches of four at a concurrency of two."""
+    path = tmp_path / "rq-watchlist.toml"
+    path.write_text("".join(f'[[tickers]]\nsymbol = "{symbol}"\n' for symbol in TICKERS))
+    return path
+
+
+@pytest.fixture
+def rq_app(make_app, watchlist):
+    """Build the web side of an RQ setup (real clock, real executor) on the test Redis."""
+
+    def build(**overrides):
+        settings = {
+            "SCAN_EXECUTOR": "rq",
+            "SCAN_RUNNER": None,
+            "CLOCK": None,
+            "WATCHLIST_FILE": watchlist,
+            "SCAN_CONCURRENCY": 2,
+        }
+        return make_app(**{**settings, **overrides})
+
+    return build
+
+
+@pytest.fixture
+def worker_env(redis_url, key_prefix, watchlist):
+    """The environment of worker processes that share the test app's Redis and prefix."""
+
+    def env(latency_ms: int = 30, **settings: str) -> dict[str, str]:
+        return process_env(
+            REDIS_URL=redis_url,
+            CACHE_KEY_PREFIX=key_prefix,
+            WATCHLIST_FILE=str(watchlist),
+            DEMO_LATENCY_MS=str(latency_ms),
+            SCAN_CONCURRENCY="2",
+            **settings,
+        )
+
+    return env
+
+
+@pytest.fixture
+def start_workers(tmp_path, worker_env):
+    """Start worker processes; every one is killed at the end of the test."""
+    started: list[WorkerProcess] = []
+
+    def start(count: int, latency_ms: int = 30) -> list[WorkerProcess]:
+        env = worker_env(latency_ms)
+        new = [
+            WorkerProcess(env, tmp_path / f"worker-{len(started) + number}.log")
+            for number in range(count)
+        ]
+        started.extend(new)
+        return new
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def live_workers(app) -> int:
+    """What the app counts as live workers."""
+    with app.app_context():
+        return app.extensions["put_scanner"].executor.workers()
+
+
+def wait_for_workers(app, count: int) -> None:
+    """Wait until ``count`` workers have registered with a fresh heartbeat."""
+    wait_until(lambda: live_workers(app) >= count, 30, f"{count} live workers")
+
+
+def start_scan(client) -> str:
+    """Click Scan; the id of the scan that started."""
+    response = client.post("/scan", headers=HX)
+    assert response.status_code == 200, response.text
+    assert "Scan started." in response.text
+    scan_id = client.get("/api/scan").get_json()["scan_id"]
+    assert scan_id
+    return scan_id
+
+
+def ended(app, scan_id: str):
+    """The status once scan ``scan_id`` has ended (lock freed, its facts written), else None."""
+    status = app.extensions["put_scanner"].store.read_status()
+    if status.state == "idle" and status.facts and status.facts.scan_id == scan_id:
+        return status
+    return None
+
+
+def test_a_scan_is_split_across_two_workers(rq_app, start_workers, redis_client, key_prefix):
+    app = rq_app()
+    workers = start_workers(2)
+    wait_for_workers(app, 2)
+    client = app.test_client()
+
+    scan_id = start_scan(client)
+    status = wait_until(lambda: ended(app, scan_id), 60, "the scan to end")
+
+    assert status.facts.outcome == "completed", status.last_run
+    assert (status.facts.tickers, status.facts.failed) == (24, 0)
+    assert (status.progress.done, status.progress.total) == (24, 24)
+    assert status.last_run.startswith("Scan completed successfully at ")
+    times = json.loads(redis_client.get(f"{key_prefix}ticker_scan_times"))
+    assert sorted(times) == TICKERS
+    connection = redis_client
+    names = {
+        Job.fetch(f"scan-{scan_id}-{number}", connection=connection).worker_name
+        for number in range(6)
+    }
+    assert len(names) == 2, f"the batches ran on {names}"
+    api = client.get("/api/scan").get_json()
+    assert (api["executor"], api["workers"], api["state"]) == ("rq", 2, "idle")
+    assert all(worker.process.poll() is None for worker in workers)
+
+
+def test_a_killed_worker_loses_no_ticker(rq_app, start_workers):
+    app = rq_app()
+    doomed, survivor = start_workers(2, latency_ms=150)
+    wait_for_workers(app, 2)
+    client = app.test_client()
+    scanner = app.extensions["put_scanner"]
+
+    scan_id = start_scan(client)
+    wait_until(lambda: doomed.horses(), 20, "the doomed worker to take a batch")
+    doomed.kill()
+
+    seen_idle_early = []
+
+    def finished():
+        status = scanner.store.read_status()
+        if status.state == "idle" and not (status.facts and status.facts.scan_id == scan_id):
+            seen_idle_early.append(status)
+        return ended(app, scan_id)
+
+    # RQ notices the dead worker once its job's heartbeat lapses (RECOVERY_SECONDS at most)
+    status = wait_until(finished, RECOVERY_SECONDS + 60, "the scan to end", interval=0.5)
+
+    assert not seen_idle_early, "the lock was free while a batch waited for its retry"
+    assert status.facts.outcome == "completed", status.last_run
+    assert (status.progress.done, status.progress.failed) == (24, 0)
+    assert status.facts.failed == 0
+    assert sorted(scanner.reader.read_hash("scan_times")) == TICKERS
+    assert survivor.process.poll() is None
+
+
+def test_no_live_worker_means_no_scan(rq_app, redis_client):
+    app = rq_app()
+    client = app.test_client()
+
+    response = client.post("/scan", headers=HX)
+
+    assert response.status_code == 200 and NO_WORKER_MESSAGE in response.text
+    assert app.extensions["put_scanner"].store.lock_owner() is None
+    assert client.get("/api/scan").get_json()["workers"] == 0
+    health = client.get("/healthz")
+    assert health.status_code == 200
+    assert health.get_json() == {"status": "degraded", "redis": True, "workers": 0}
+    page = client.post("/scan")
+    assert page.status_code == 503 and "No scan worker is running" in page.text
+    result = app.test_cli_runner().invoke(args=["scan"])
+    assert result.exit_code == 4 and NO_WORKER_MESSAGE in result.output
+
+
+def test_a_worker_with_an_old_heartbeat_does_not_count(rq_app, redis_client):
+    app = rq_app()
+    with app.app_context():
+        queue = app.extensions["rq"].get_queue(app.config["RQ_QUEUES"][0])
+    worker = Worker([queue], connection=redis_client, name="silent-worker")
+    worker.register_birth()
+    try:
+        redis_client.hset(worker.key, "last_heartbeat", "2020-01-01T00:00:00.000000Z")
+        assert live_workers(app) == 0
+        worker.heartbeat()
+        assert live_workers(app) == 1
+    finally:
+        worker.register_death()
+
+
+def test_flask_scan_enqueues_and_follows_the_scan(rq_app, start_workers, worker_env):
+    start_workers(1)
+    wait_for_workers(rq_app(), 1)
+    env = worker_env()
+    run = subprocess.run(
+        [str(FLASK), "--app", "wsgi", "scan"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[-1].startswith("Scan completed successfully at ")
+    assert "24 tickers" in lines[-1]
+    assert "scanned 24/24 (100%)" in lines
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis_cluster"])
+def test_rq_needs_a_redis_that_workers_share(make_app, backend):
+    with pytest.raises(ConfigError, match="SCAN_EXECUTOR=rq needs REDIS_URL"):
+        make_app(SCAN_EXECUTOR="rq", CACHE_BACKEND=backend)
+
+
+def test_the_worker_command_has_tuned_defaults(rq_app):
+    app = rq_app()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["rq", "worker", "--help"])
+    assert result.exit_code == 0
+    worker = app.cli.commands["rq"]
+    assert worker.context_settings["default_map"]["worker"]["job_monitoring_interval"] == 5
+
+
+def test_a_scheduled_tick_outside_market_hours_leaves_last_run_alone(make_app):
+    from scanner_app.scan.jobs import scheduled_scan
+
+    saturday = FROZEN_NOW.replace(day=21)
+    app = make_app(CLOCK=lambda: saturday)
+    scanner = app.extensions["put_scanner"]
+    scanner.store.set_last_run("the previous scan's message")
+
+    with app.app_context():
+        scheduled_scan()
+
+    status = scanner.store.read_status()
+    assert status.last_run == "the previous scan's message" and status.state == "idle"
+
+
+def test_a_scheduled_tick_in_market_hours_scans(make_app):
+    from scanner_app.scan.jobs import scheduled_scan
+
+    app = make_app()  # FROZEN_NOW: a Wednesday, 11:00 ET; scans run inline
+    with app.app_context():
+        scheduled_scan()
+
+    facts = app.extensions["put_scanner"].store.read_status().facts
+    assert facts is not None and facts.outcome == "completed" and facts.tickers == 3
