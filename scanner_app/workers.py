@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_rq import RQ
-from rq import Worker
+from rq import Worker, worker_registration
 
 from .config import ConfigError
 
@@ -31,15 +31,27 @@ REFUSED_BACKENDS = {
 }
 
 
+class ScanWorker(Worker):
+    """RQ's forking worker, which also renews its registration with every heartbeat (two
+    idempotent SADDs), so a worker that outlives a Redis restart is counted again."""
+
+    def heartbeat(self, timeout: int | None = None, pipeline=None) -> None:
+        """RQ's heartbeat, then the registration."""
+        super().heartbeat(timeout, pipeline)
+        worker_registration.register(self, pipeline)
+
+
 class ScannerRQ(RQ):
     """flask-rq, except that the worker forks the loaded app for each job, as RQ's own
     ``Worker`` does, instead of starting a new interpreter (about a second a job)."""
 
-    def make_worker(self, queues: list[str] | tuple[str, ...] | None = None, **kwargs) -> Worker:
+    def make_worker(
+        self, queues: list[str] | tuple[str, ...] | None = None, **kwargs
+    ) -> ScanWorker:
         """A forking worker on ``queues`` (default: every configured queue)."""
         names = list(queues or self.queues)
         worker_queues = [self.get_queue(name) for name in names]
-        return Worker(worker_queues, job_class=worker_queues[0].job_class, **kwargs)
+        return ScanWorker(worker_queues, job_class=worker_queues[0].job_class, **kwargs)
 
 
 def queue_name(prefix: str) -> str:

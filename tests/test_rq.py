@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from rq import Worker
 from rq.job import Job
+from rq.registry import FinishedJobRegistry
 
+from scanner_app import create_app
 from scanner_app.config import ConfigError
+from scanner_app.market.calendar import is_market_open
 from scanner_app.scan.rq_executor import NO_WORKER_MESSAGE
+from scanner_app.scan.store import Progress
 from scanner_app.workers import RECOVERY_SECONDS
 
 from .conftest import FROZEN_NOW
+from .redis_server import RedisServer
 from .rq_workers import FLASK, ROOT, WorkerProcess, process_env, wait_until
+from .test_gunicorn import TOKEN, Server, request
 
 HX = {"HX-Request": "true"}
 TICKERS = [f"T{number:03d}" for number in range(24)]
@@ -80,6 +89,11 @@ def start_workers(tmp_path, worker_env):
     yield start
     for worker in started:
         worker.stop()
+
+
+def queue_name(app) -> str:
+    """The app's RQ queue."""
+    return app.config["RQ_QUEUES"][0]
 
 
 def live_workers(app) -> int:
@@ -188,7 +202,7 @@ def test_no_live_worker_means_no_scan(rq_app, redis_client):
 def test_a_worker_with_an_old_heartbeat_does_not_count(rq_app, redis_client):
     app = rq_app()
     with app.app_context():
-        queue = app.extensions["rq"].get_queue(app.config["RQ_QUEUES"][0])
+        queue = app.extensions["rq"].get_queue(queue_name(app))
     worker = Worker([queue], connection=redis_client, name="silent-worker")
     worker.register_birth()
     try:
@@ -258,3 +272,149 @@ def test_a_scheduled_tick_in_market_hours_scans(make_app):
 
     facts = app.extensions["put_scanner"].store.read_status().facts
     assert facts is not None and facts.outcome == "completed" and facts.tickers == 3
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A Redis of this test's own, which it may restart."""
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_a_redis_restart_mid_scan_ends_it_with_a_plain_message(
+    tmp_path, own_redis, app_config, watchlist
+):
+    settings = {
+        **app_config,
+        "REDIS_URL": own_redis.url,
+        "SCAN_EXECUTOR": "rq",
+        "SCAN_RUNNER": None,
+        "CLOCK": None,
+        "WATCHLIST_FILE": watchlist,
+        "SCAN_CONCURRENCY": 2,
+    }
+    app = create_app(settings)
+    env = process_env(
+        REDIS_URL=own_redis.url,
+        CACHE_KEY_PREFIX=settings["CACHE_KEY_PREFIX"],
+        WATCHLIST_FILE=str(watchlist),
+        DEMO_LATENCY_MS="150",
+        SCAN_CONCURRENCY="2",
+    )
+    worker = WorkerProcess(env, tmp_path / "worker.log")
+    try:
+        wait_for_workers(app, 1)
+        client = app.test_client()
+        start_scan(client)
+        scanner = app.extensions["put_scanner"]
+        wait_until(
+            lambda: (scanner.store.read_status().progress or Progress("", 0, "")).done >= 4,
+            30,
+            "the first batch",
+        )
+        own_redis.restart()
+
+        status = wait_until(
+            lambda: (status := scanner.store.read_status()).facts and status,
+            60,
+            "the scan to report the loss",
+            interval=0.25,
+        )
+        # the worker outlived the restart and registers again, so a new scan can start
+        wait_for_workers(app, 1)
+    finally:
+        worker.stop()
+    assert status.state == "idle" and scanner.store.lock_owner() is None
+    assert status.facts.outcome == "interrupted"
+    assert "results were lost when Redis restarted; run a scan" in status.last_run
+    page = client.get("/")
+    assert "results were lost when Redis restarted; run a scan" in page.text
+
+
+def api_scan(server: Server) -> dict:
+    """``/api/scan`` of a running gunicorn."""
+    status, _headers, body = request(server.port, "GET", "/api/scan")
+    assert status == 200
+    return json.loads(body)
+
+
+def test_a_web_restart_mid_scan_leaves_the_scan_running(
+    tmp_path, rq_app, start_workers, worker_env
+):
+    start_workers(1, latency_ms=150)
+    wait_for_workers(rq_app(), 1)
+    env = {**worker_env(150), "INSTANCE_PATH": str(tmp_path / "instance")}
+    first = Server(tmp_path, env)
+    first.wait_until_up()
+    _status, headers, html = request(first.port, "GET", "/")
+    cookie = headers["Set-Cookie"].split(";", 1)[0]
+    token = next(group for group in TOKEN.search(html).groups() if group)
+    click = {"Cookie": cookie, "HX-Request": "true", "X-CSRFToken": token}
+    status, _headers, body = request(first.port, "POST", "/scan", click)
+    assert status == 200 and "Scan started." in body
+    scan_id = api_scan(first)["scan_id"]
+
+    first.process.kill()
+    first.process.wait(timeout=10)
+    second = Server(tmp_path, env)
+    try:
+        second.wait_until_up()
+        picked_up = api_scan(second)
+        assert (picked_up["state"], picked_up["scan_id"]) == ("running", scan_id)
+        final = wait_until(
+            lambda: (answer := api_scan(second))["state"] == "idle" and answer,
+            60,
+            "the scan to end",
+            interval=0.25,
+        )
+        page = request(second.port, "GET", "/")[2]
+    finally:
+        second.stop()
+    assert final["last_run_facts"]["scan_id"] == scan_id
+    assert final["last_run_facts"]["outcome"] == "completed"
+    assert final["progress"]["done"] == 24 > picked_up["progress"]["done"]
+    assert "Scan completed successfully" in page
+
+
+def test_the_cron_process_ticks_and_respects_market_hours(
+    tmp_path, rq_app, start_workers, worker_env, redis_client
+):
+    app = rq_app()
+    scanner = app.extensions["put_scanner"]
+    scanner.store.set_last_run("the previous scan's message")
+    start_workers(1)
+    wait_for_workers(app, 1)
+    with (tmp_path / "cron.log").open("wb") as log:
+        cron = subprocess.Popen(
+            [str(FLASK), "--app", "wsgi", "rq", "cron"],
+            cwd=ROOT,
+            env=worker_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    open_now = is_market_open(datetime.now(UTC))
+    with app.app_context():
+        finished = FinishedJobRegistry(queue=app.extensions["rq"].get_queue(queue_name(app)))
+    try:
+        # an interval schedule enqueues its first tick when the scheduler starts
+        ticks = wait_until(
+            lambda: [
+                job
+                for job in Job.fetch_many(finished.get_job_ids(), connection=redis_client)
+                if job and job.func_name == "scanner_app.scan.jobs.scheduled_scan"
+            ],
+            30,
+            "the first scheduled tick to run",
+        )
+    finally:
+        os.killpg(cron.pid, signal.SIGKILL)
+        cron.wait(timeout=10)
+    assert len(ticks) == 1
+    status = scanner.store.read_status()
+    if open_now:  # the tick started a scan
+        assert status.state == "running" or status.facts is not None
+    else:  # the tick did nothing at all
+        assert status.last_run == "the previous scan's message" and status.state == "idle"
