@@ -6,11 +6,14 @@ scan every ``SCAN_EVERY_MINUTES`` (each tick does nothing while the NYSE is clos
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import Flask
 from flask_rq import RQ
 from rq import Worker, worker_registration
 
 from .config import ConfigError
+from .market.calendar import warm_up
 
 #: The worker's defaults (its command-line flags still win). A job's heartbeat lapses
 #: ``job_monitoring_interval + 60`` seconds after its worker dies; the next maintenance
@@ -49,6 +52,7 @@ class ScannerRQ(RQ):
         self, queues: list[str] | tuple[str, ...] | None = None, **kwargs
     ) -> ScanWorker:
         """A forking worker on ``queues`` (default: every configured queue)."""
+        warm_up(datetime.now(UTC))
         names = list(queues or self.queues)
         worker_queues = [self.get_queue(name) for name in names]
         return ScanWorker(worker_queues, job_class=worker_queues[0].job_class, **kwargs)

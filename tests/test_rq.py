@@ -32,7 +32,7 @@ TICKERS = [f"T{number:03d}" for number in range(24)]
 
 @pytest.fixture
 def watchlist(tmp_path: Path) -> Path:
-    """A 24-ticker watchlist: six batches of four at a concurrency of two."""
+    """A 24-ticker watchlist: four batches of six for two workers at a concurrency of two."""
     path = tmp_path / "rq-watchlist.toml"
     path.write_text("".join(f'[[tickers]]\nsymbol = "{symbol}"\n' for symbol in TICKERS))
     return path
@@ -140,11 +140,8 @@ def test_a_scan_is_split_across_two_workers(rq_app, start_workers, redis_client,
     assert status.last_run.startswith("Scan completed successfully at ")
     times = json.loads(redis_client.get(f"{key_prefix}ticker_scan_times"))
     assert sorted(times) == TICKERS
-    connection = redis_client
-    names = {
-        Job.fetch(f"scan-{scan_id}-{number}", connection=connection).worker_name
-        for number in range(6)
-    }
+    batches = Job.fetch_many([f"scan-{scan_id}-{n}" for n in range(24)], connection=redis_client)
+    names = {job.worker_name for job in batches if job is not None}
     assert len(names) == 2, f"the batches ran on {names}"
     api = client.get("/api/scan").get_json()
     assert (api["executor"], api["workers"], api["state"]) == ("rq", 2, "idle")

@@ -120,3 +120,15 @@ def _weekly_expirations(today: date, weeks: int) -> tuple[date, ...]:
 def expiration_window_end(today: date, weeks: int) -> date:
     """The last of the next ``weeks`` weekly expirations."""
     return weekly_expirations(today, weeks)[-1]
+
+
+def warm_up(now: datetime) -> None:
+    """Build the calendars and expirations a scan will ask for, ahead of it.
+
+    A worker calls this before it forks job processes, which then inherit them instead of
+    each building its own (a few tenths of a second apiece).
+    """
+    today = market_today(now)
+    for weeks in range(1, 13):
+        weekly_expirations(today, weeks)
+    _calendar_for(today + timedelta(days=366))

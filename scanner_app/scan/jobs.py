@@ -21,17 +21,24 @@ log = logging.getLogger(__name__)
 def scan_batch(scan_id: str, symbols: list[str]) -> None:
     """Scan ``symbols`` for the scan ``scan_id``; stop quietly once the scan is over.
 
-    Redis trouble raises, so RQ retries the batch; a refused account fails the whole scan.
+    The batch that completes the last ticker finishes the scan at once (the finishing job
+    then finds nothing to do). Redis trouble raises, so RQ retries the batch; a refused
+    account fails the whole scan.
     """
     engine = current_scanner().engine()
     try:
         engine.scan_batch(scan_id, symbols)
     except LockLost:
         engine.report_lost(scan_id)
+        return
     except ProviderRefused as error:
         log.warning("scan %s: the market refused the account: %s", scan_id, error)
         engine.fail(scan_id, error)
         engine.release(scan_id)
+        return
+    progress = engine.store.read_status().current_progress
+    if progress is not None and progress.scan_id == scan_id and progress.done >= progress.total:
+        finish_scan(scan_id)
 
 
 def finish_scan(scan_id: str) -> None:

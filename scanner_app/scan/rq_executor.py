@@ -8,6 +8,7 @@ handling and is retried a bounded number of times.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -22,8 +23,12 @@ if TYPE_CHECKING:
 
 BATCH_JOB = "scanner_app.scan.jobs.scan_batch"
 FINISH_JOB = "scanner_app.scan.jobs.finish_scan"
-#: Tickers per batch, in multiples of the concurrency inside one job.
-BATCHES_PER_CONCURRENCY = 2
+#: Batches per live worker: enough for workers to even out, few enough that the cost of a
+#: job (a fork and RQ's bookkeeping, some 50 ms) stays small against its work.
+BATCHES_PER_WORKER = 2
+#: At most this many rounds of ``SCAN_CONCURRENCY`` tickers in a batch: what a dead worker's
+#: retried batch scans again.
+MAX_BATCH_ROUNDS = 16
 #: Attempts after the first for a batch whose worker died or whose Redis writes failed.
 BATCH_RETRIES = 2
 BATCH_TIMEOUT = 3600
@@ -36,6 +41,14 @@ NO_WORKER_MESSAGE = (
     "Start one with: flask --app wsgi rq worker"
 )
 _HEARTBEAT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def batch_size(tickers: int, workers: int, concurrency: int) -> int:
+    """Tickers per batch: about ``BATCHES_PER_WORKER`` batches for each live worker, in whole
+    rounds of ``concurrency`` (so no thread idles before a batch's last round)."""
+    wanted = max(workers, 1) * BATCHES_PER_WORKER * concurrency
+    rounds = min(max(math.ceil(tickers / wanted), 1), MAX_BATCH_ROUNDS)
+    return rounds * concurrency
 
 
 def batches(symbols: list[str], size: int) -> Iterator[list[str]]:
@@ -74,7 +87,7 @@ class RQExecutor:
         self, queue: Callable[[], Queue], concurrency: int, clock: Callable[[], datetime]
     ) -> None:
         self.queue = queue
-        self.batch_size = concurrency * BATCHES_PER_CONCURRENCY
+        self.concurrency = concurrency
         self.clock = clock
 
     def workers(self) -> int:
@@ -91,6 +104,7 @@ class RQExecutor:
         """Begin the scan and enqueue its batches and its finishing job."""
         engine.begin(scan_id)
         queue = self.queue()
+        size = batch_size(len(engine.symbols), self.workers(), self.concurrency)
         retry = Retry(max=BATCH_RETRIES)
         jobs = [
             Queue.prepare_data(
@@ -102,7 +116,7 @@ class RQExecutor:
                 failure_ttl=FAILURE_TTL,
                 retry=retry,
             )
-            for number, batch in enumerate(batches(engine.symbols, self.batch_size))
+            for number, batch in enumerate(batches(engine.symbols, size))
         ]
         try:
             enqueued = queue.enqueue_many(jobs)
