@@ -133,6 +133,14 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], str | None]] = {
 }
 
 
+def cache_backend(settings: Mapping[str, Any]) -> str:
+    """The cache backend in use: ``CACHE_BACKEND``, else ``redis`` with a ``REDIS_URL`` and
+    ``memory`` (in-process) without one."""
+    if settings["CACHE_BACKEND"] is not None:
+        return settings["CACHE_BACKEND"]
+    return "redis" if settings["REDIS_URL"] else "memory"
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Parse every known setting from ``environ`` (default: the process environment).
 
