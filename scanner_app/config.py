@@ -114,6 +114,7 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "MIN_OPEN_INTEREST": (_integer(0, 10_000_000), "0"),
     "MIN_VOLUME": (_integer(0, 10_000_000), "0"),
     "MAX_SPREAD_PCT": (_number(0, 1000), "1000"),
+    "MARKET_REQUESTS_PER_SECOND": (_number(0.1, 100), None),
     "YAHOO_MAX_CONCURRENT": (_integer(1, 16), "3"),
     "YAHOO_REQUESTS_PER_SECOND": (_number(0.1, 50), "2"),
     "YAHOO_TIMEOUT": (_number(1, 120), "15"),
