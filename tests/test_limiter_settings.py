@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from limits.storage import MemoryStorage, RedisStorage
+from limits.storage import MemoryStorage, RedisSentinelStorage, RedisStorage
 
 from scanner_app.config import load_settings
 from scanner_app.market.limiter_settings import (
@@ -76,6 +76,7 @@ def test_a_sentinel_location_comes_from_the_caches_sentinel_settings():
     assert uri == "redis+sentinel://10.0.0.5:26379,10.0.0.6:26379/scanner"
     assert (options["password"], options["db"]) == ("secret", 2)
     assert options["sentinel_kwargs"] == {"password": None, **SOCKET_OPTIONS}
+    assert isinstance(limits_storage(settings), RedisSentinelStorage)  # connects lazily
 
 
 def test_a_cluster_location_comes_from_the_caches_cluster_settings():
