@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from limits.storage import MemoryStorage, RedisSentinelStorage, RedisStorage
 
-from scanner_app.config import load_settings
+from scanner_app.config import ConfigError, load_settings
 from scanner_app.market.limiter_settings import (
     SOCKET_OPTIONS,
     limits_storage,
@@ -62,6 +62,11 @@ def test_the_redis_location_is_the_redis_url():
     uri, options = storage_location(settings)
     assert uri == "redis+unix:///run/redis.sock"
     assert options == {"key_prefix": "scanner:ratelimit", "wrap_exceptions": True, **SOCKET_OPTIONS}
+
+
+def test_the_redis_backend_without_a_redis_url_is_a_config_error():
+    with pytest.raises(ConfigError, match="CACHE_BACKEND=redis needs REDIS_URL"):
+        storage_location(load_settings({"CACHE_BACKEND": "redis"}))
 
 
 def test_a_sentinel_location_comes_from_the_caches_sentinel_settings():

@@ -8,7 +8,7 @@ from typing import Any
 
 from limits.storage import Storage, storage_from_string
 
-from ..config import cache_backend
+from ..config import ConfigError, cache_backend
 from .throttle import RateLimiter
 
 #: Seconds to wait for Redis before a slot request fails (the cache's own timeouts).
@@ -49,6 +49,8 @@ def storage_location(settings: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     }
     if backend == "redis":
         url = settings["REDIS_URL"]
+        if not url:
+            raise ConfigError("CACHE_BACKEND=redis needs REDIS_URL for the market rate limit.")
         return ("redis+" + url if url.startswith("unix://") else url), options
     if settings.get("CACHE_REDIS_PASSWORD"):
         options["password"] = settings["CACHE_REDIS_PASSWORD"]
