@@ -3,3 +3,4 @@
 set -eu
 python -m bench.bench_scan
 python -m bench.bench_scale
+python -m bench.bench_rate_limit

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from .config import CACHE_BACKENDS, ConfigError, load_settings
+from .config import CACHE_BACKENDS, ConfigError, cache_backend, load_settings
 from .extensions import cache
 from .services import Scanner
 from .workers import check_rq_settings, init_rq
@@ -63,11 +63,9 @@ def _check_production(settings: Mapping[str, Any]) -> None:
 
 def _configure_cache(app: Flask) -> None:
     """Flask-Caching settings: JSON on Redis, or on an in-process Redis when there is none."""
-    backend = app.config["CACHE_BACKEND"]
-    if backend is None:
-        backend = "redis" if app.config["REDIS_URL"] else "memory"
-        if backend == "memory":
-            log.warning(NO_REDIS_WARNING)
+    backend = cache_backend(app.config)
+    if app.config["CACHE_BACKEND"] is None and backend == "memory":
+        log.warning(NO_REDIS_WARNING)
     app.config.setdefault("CACHE_TYPE", CACHE_BACKENDS[backend])
     app.config.setdefault("CACHE_REDIS_URL", app.config["REDIS_URL"])
     app.config.setdefault("CACHE_DEFAULT_TIMEOUT", app.config["CACHE_TTL_OPTIONS"])

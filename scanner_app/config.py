@@ -116,6 +116,7 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "MIN_OPEN_INTEREST": (_integer(0, 10_000_000), "0"),
     "MIN_VOLUME": (_integer(0, 10_000_000), "0"),
     "MAX_SPREAD_PCT": (_number(0, 1000), "1000"),
+    "MARKET_REQUESTS_PER_SECOND": (_number(0.1, 100), None),
     "YAHOO_MAX_CONCURRENT": (_integer(1, 16), "3"),
     "YAHOO_REQUESTS_PER_SECOND": (_number(0.1, 50), "2"),
     "YAHOO_TIMEOUT": (_number(1, 120), "15"),
@@ -133,6 +134,14 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "LOGIN_RATE_LIMIT": (_rate_limits, "5/minute;50/day"),
     "INSTANCE_PATH": (_absolute_directory, None),
 }
+
+
+def cache_backend(settings: Mapping[str, Any]) -> str:
+    """The cache backend in use: ``CACHE_BACKEND``, else ``redis`` with a ``REDIS_URL`` and
+    ``memory`` (in-process) without one."""
+    if settings["CACHE_BACKEND"] is not None:
+        return settings["CACHE_BACKEND"]
+    return "redis" if settings["REDIS_URL"] else "memory"
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:

@@ -83,6 +83,12 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
+def dead_redis_url() -> str:
+    """A Redis URL where nothing listens."""
+    return f"redis://127.0.0.1:{_free_port()}/0"
+
+
+@pytest.fixture
 def key_prefix() -> str:
     """A key prefix of this test's own."""
     return f"test-{uuid.uuid4().hex[:12]}:"

@@ -23,6 +23,13 @@ def test_defaults():
     assert settings["WEEKS"] == 4 and settings["RISK_FREE_RATE"] == 0.04
     assert settings["WATCHLIST_FILE"] == BUNDLED_WATCHLIST
     assert settings["REDIS_URL"] is None
+    assert settings["MARKET_REQUESTS_PER_SECOND"] is None
+    assert settings["YAHOO_REQUESTS_PER_SECOND"] == 2.0
+    assert settings["MARKETDATA_REQUESTS_PER_SECOND"] == 10.0
+
+
+def test_a_fractional_market_rate_is_accepted():
+    assert load_settings({"MARKET_REQUESTS_PER_SECOND": "2.5"})["MARKET_REQUESTS_PER_SECOND"] == 2.5
 
 
 def test_production_defaults_to_yahoo():
@@ -43,6 +50,7 @@ def test_production_defaults_to_yahoo():
         ("MARKET_DATA", "bloomberg", "one of demo, yahoo"),
         ("WATCHLIST_FILE", "/nonexistent/list.toml", "an existing TOML file"),
         ("RISK_FREE_RATE", "4%", "a number from"),
+        ("MARKET_REQUESTS_PER_SECOND", "0", "a number from 0.1 to 100"),
     ],
 )
 def test_a_bad_value_names_the_variable_and_the_accepted_values(name, value, expected):

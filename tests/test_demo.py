@@ -229,6 +229,38 @@ def test_from_settings_without_failures_injects_none():
     assert provider.latency_ms == 150
 
 
+def test_without_a_rate_limit_the_demo_market_never_touches_redis(dead_redis_url):
+    settings = load_settings({"DEMO_LATENCY_MS": "0", "REDIS_URL": dead_redis_url})
+
+    assert len(DemoProvider.from_settings(settings).open("AAPL").expirations()) == 8
+
+
+def test_with_a_rate_limit_the_demo_market_waits_for_it(dead_redis_url):
+    settings = load_settings(
+        {"DEMO_LATENCY_MS": "0", "REDIS_URL": dead_redis_url, "MARKET_REQUESTS_PER_SECOND": "5"}
+    )
+    provider = DemoProvider.from_settings(settings)
+
+    with pytest.raises(MarketDataError, match="demo rate limit could not be checked"):
+        provider.open("AAPL").expirations()
+    assert provider.request_count == 0
+
+
+def test_the_demo_market_takes_its_places_in_the_shared_window(redis_url, key_prefix, redis_client):
+    settings = load_settings(
+        {
+            "DEMO_LATENCY_MS": "0",
+            "REDIS_URL": redis_url,
+            "CACHE_KEY_PREFIX": key_prefix,
+            "MARKET_REQUESTS_PER_SECOND": "40",
+        }
+    )
+    feed = DemoProvider.from_settings(settings).open("AAPL")
+    feed.put_chain(feed.expirations()[1])
+
+    assert redis_client.llen(f"{key_prefix}ratelimit:demo/40/1/second") == 2
+
+
 @pytest.mark.parametrize("raw", ["TSLA:explode", "TSLA", "TSLA:"])
 def test_an_unknown_failure_kind_names_the_accepted_kinds(raw):
     settings = load_settings({"DEMO_FAILURES": raw})

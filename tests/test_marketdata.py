@@ -76,14 +76,13 @@ def fake() -> FakeMarketData:
 
 
 def make_provider(fake: FakeMarketData, **overrides: Any) -> MarketDataProvider:
-    """A provider on the fake API: no backoff sleeps, fast rate, frozen on TODAY."""
+    """A provider on the fake API: no backoff sleeps, no rate limit, frozen on TODAY."""
     options: dict[str, Any] = {
         "token": TOKEN,
         "transport": httpx.MockTransport(fake),
         "today": lambda: TODAY,
         "wait": wait_none(),
         "retries": RETRIES,
-        "requests_per_second": 1000.0,
     }
     return MarketDataProvider(**(options | overrides))
 
@@ -336,6 +335,18 @@ def test_settings_make_a_market_data_provider() -> None:
         2,
     )
     assert settings["MARKETDATA_BASE_URL"] == "https://api.marketdata.app"
+
+
+def test_requests_wait_for_the_shared_rate_limit_first(dead_redis_url: str) -> None:
+    """The limiter is asked before the API is: with its Redis down, no request goes out."""
+    settings = load_settings(
+        {"MARKET_DATA": "marketdata", "MARKETDATA_TOKEN": TOKEN, "REDIS_URL": dead_redis_url}
+    )
+    provider = create_provider(settings)
+
+    with pytest.raises(MarketDataError, match="marketdata rate limit could not be checked"):
+        provider.open("AAPL").expirations()
+    assert provider.request_count == 0
 
 
 def test_start_up_refuses_market_data_without_a_token() -> None:

@@ -25,6 +25,7 @@ from tenacity import RetryCallState, wait_none
 from yfinance import cache as yf_cache
 from yfinance.data import SingletonMeta, YfData
 
+from scanner_app.config import load_settings
 from scanner_app.market.errors import (
     InvalidCrumb,
     MarketDataError,
@@ -77,10 +78,9 @@ def fake() -> FakeYahoo:
 
 
 def make_provider(fake: FakeYahoo, **overrides: Any) -> YahooProvider:
-    """A provider on the fake Yahoo: fast rate, no backoff sleeps, frozen on TODAY."""
+    """A provider on the fake Yahoo: no rate limit, no backoff sleeps, frozen on TODAY."""
     options: dict[str, Any] = {
         "max_concurrent": 3,
-        "requests_per_second": 1000.0,
         "retries": RETRIES,
         "session": fake,
         "today": lambda: TODAY,
@@ -375,13 +375,15 @@ def test_concurrent_requests_never_exceed_max_concurrent(fake: FakeYahoo) -> Non
 
 
 def test_settings_tune_the_provider() -> None:
-    settings = {
-        "MARKET_DATA": "yahoo",
-        "YAHOO_MAX_CONCURRENT": 5,
-        "YAHOO_REQUESTS_PER_SECOND": 3.0,
-        "YAHOO_TIMEOUT": 9.0,
-        "YAHOO_RETRIES": 1,
-    }
+    settings = load_settings(
+        {
+            "MARKET_DATA": "yahoo",
+            "YAHOO_MAX_CONCURRENT": "5",
+            "YAHOO_REQUESTS_PER_SECOND": "3",
+            "YAHOO_TIMEOUT": "9",
+            "YAHOO_RETRIES": "1",
+        }
+    )
     provider = create_provider(settings)
 
     assert isinstance(provider, YahooProvider)
@@ -389,6 +391,16 @@ def test_settings_tune_the_provider() -> None:
     assert provider.retries == 1
     assert isinstance(provider.session, YahooSession)
     assert provider.session.timeout == 9.0
+
+
+def test_requests_wait_for_the_shared_rate_limit_first(dead_redis_url: str) -> None:
+    """The limiter is asked before Yahoo is: with its Redis down, no request goes out."""
+    settings = load_settings({"MARKET_DATA": "yahoo", "REDIS_URL": dead_redis_url})
+    provider = create_provider(settings)
+
+    with pytest.raises(MarketDataError, match="yahoo rate limit could not be checked"):
+        provider.open("AAPL").expirations()
+    assert provider.request_count == 0
 
 
 def _first_put(payload: dict[str, Any]) -> dict[str, Any]:

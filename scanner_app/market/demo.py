@@ -19,8 +19,10 @@ from typing import Any
 from ..watchlist import normalize_symbol
 from .calendar import NY, market_today, weekly_expirations
 from .errors import MarketDataError, MarketTimeout, RateLimited, UnknownTicker
+from .limiter_settings import market_rate_limiter
 from .models import OptionQuote, PutChain
 from .pricing import bs_put_price, days_to_expiry
+from .throttle import RateLimiter
 
 #: failure kind (as written in DEMO_FAILURES) -> the error the ticker's first request raises
 FAILURE_KINDS: dict[str, type[MarketDataError]] = {
@@ -266,7 +268,8 @@ class DemoFeed:
 
 
 class DemoProvider:
-    """The synthetic market: deterministic chains for any symbol, with simulated latency."""
+    """The synthetic market: deterministic chains for any symbol, with simulated latency,
+    its requests started no faster than ``rate_limiter`` lets them (None: no limit)."""
 
     name = "demo"
 
@@ -276,6 +279,7 @@ class DemoProvider:
         latency_ms: int = 150,
         rate: float = 0.04,
         failures: Mapping[str, str] | None = None,
+        rate_limiter: RateLimiter | None = None,
         today: Callable[[], date] | None = None,
         sleep: Callable[[float], object] = time.sleep,
     ) -> None:
@@ -286,16 +290,19 @@ class DemoProvider:
         self.failures = _checked_failures(failures or {})
         self._today = today or market_today
         self._sleep = sleep
+        self._rate_limiter = rate_limiter
         self._lock = threading.Lock()
         self._request_count = 0
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> DemoProvider:
-        """A provider configured by DEMO_LATENCY_MS, RISK_FREE_RATE and DEMO_FAILURES."""
+        """A provider configured by DEMO_LATENCY_MS, RISK_FREE_RATE, DEMO_FAILURES and
+        MARKET_REQUESTS_PER_SECOND (unset: no rate limit)."""
         return cls(
             latency_ms=settings["DEMO_LATENCY_MS"],
             rate=settings["RISK_FREE_RATE"],
             failures=parse_failures(settings.get("DEMO_FAILURES")),
+            rate_limiter=market_rate_limiter(settings, cls.name),
         )
 
     @property
@@ -312,7 +319,9 @@ class DemoProvider:
         return DemoFeed(self, symbol, self._today())
 
     def spend_request(self) -> None:
-        """Count one request and wait the configured latency."""
+        """Wait for the rate limit, count one request and wait the configured latency."""
+        if self._rate_limiter is not None:
+            self._rate_limiter.acquire()
         with self._lock:
             self._request_count += 1
         if self.latency_ms:

@@ -53,6 +53,7 @@ from .errors import (
     UnknownTicker,
     UnusableAnswer,
 )
+from .limiter_settings import market_rate_limiter
 from .models import (
     OptionQuote,
     PutChain,
@@ -63,7 +64,7 @@ from .models import (
     positive,
 )
 from .provider import require_live
-from .throttle import Throttle
+from .throttle import RateLimiter, Throttle
 
 logger = logging.getLogger(__name__)
 
@@ -88,8 +89,8 @@ _TRANSIENT = (_RetryableAnswer, httpx.TransportError)
 class MarketDataProvider:
     """Market Data option chains for the next ``weeks`` weekly expirations.
 
-    At most ``max_concurrent`` requests at once, started no faster than
-    ``requests_per_second``, each retried up to ``retries`` times with exponential backoff
+    At most ``max_concurrent`` requests at once, started no faster than ``rate_limiter``
+    lets them (None: no limit), each retried up to ``retries`` times with exponential backoff
     and jitter (``wait``, a tenacity wait strategy) on 429, 5xx, timeouts and connection
     errors. ``mode`` is the API's data mode (``live``, ``cached``, ``delayed``; None: the
     plan's default). ``transport`` replaces httpx's network transport (tests).
@@ -105,7 +106,7 @@ class MarketDataProvider:
         weeks: int = 4,
         mode: str | None = None,
         max_concurrent: int = 4,
-        requests_per_second: float = 10.0,
+        rate_limiter: RateLimiter | None = None,
         timeout: float = 15.0,
         retries: int = 4,
         transport: httpx.BaseTransport | None = None,
@@ -126,7 +127,7 @@ class MarketDataProvider:
             timeout=timeout,
             transport=transport,
         )
-        self._throttle = Throttle(max_concurrent, requests_per_second)
+        self._throttle = Throttle(max_concurrent, rate_limiter)
         self._wait = wait if wait is not None else wait_exponential_jitter(initial=1.0, max=30.0)
         self._count_lock = threading.Lock()
         self._request_count = 0
@@ -134,15 +135,16 @@ class MarketDataProvider:
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> MarketDataProvider:
-        """A provider configured by the ``MARKETDATA_*`` settings, ``WEEKS`` and, for its
-        concurrency, ``SCAN_CONCURRENCY``."""
+        """A provider configured by the ``MARKETDATA_*`` settings, ``WEEKS``, for its
+        concurrency ``SCAN_CONCURRENCY`` and for its rate ``MARKET_REQUESTS_PER_SECOND``
+        (alias ``MARKETDATA_REQUESTS_PER_SECOND``)."""
         return cls(
             token=settings["MARKETDATA_TOKEN"],
             base_url=settings["MARKETDATA_BASE_URL"],
             weeks=settings["WEEKS"],
             mode=settings["MARKETDATA_MODE"],
             max_concurrent=min(settings["SCAN_CONCURRENCY"], MAX_CONCURRENT_REQUESTS),
-            requests_per_second=settings["MARKETDATA_REQUESTS_PER_SECOND"],
+            rate_limiter=market_rate_limiter(settings, cls.name, "MARKETDATA_REQUESTS_PER_SECOND"),
             timeout=settings["MARKETDATA_TIMEOUT"],
             retries=settings["MARKETDATA_RETRIES"],
         )

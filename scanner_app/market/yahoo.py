@@ -60,6 +60,7 @@ from .errors import (
     UnknownTicker,
     UnusableAnswer,
 )
+from .limiter_settings import market_rate_limiter
 from .models import (
     OptionQuote,
     PutChain,
@@ -71,7 +72,7 @@ from .models import (
     positive,
 )
 from .provider import require_live
-from .throttle import Throttle
+from .throttle import RateLimiter, Throttle
 
 logger = logging.getLogger(__name__)
 
@@ -154,9 +155,10 @@ def _new_york_today() -> date:
 
 class YahooProvider:
     """Yahoo option chains, at most ``max_concurrent`` requests at once across all threads,
-    started no faster than ``requests_per_second``, each retried up to ``retries`` times
-    with exponential backoff and jitter (``wait``, a tenacity wait strategy) when Yahoo
-    rate-limits, times out, cannot be reached, fails with a 5xx or refuses the crumb.
+    started no faster than ``rate_limiter`` lets them (None: no limit), each retried up to
+    ``retries`` times with exponential backoff and jitter (``wait``, a tenacity wait strategy)
+    when Yahoo rate-limits, times out, cannot be reached, fails with a 5xx or refuses the
+    crumb.
 
     ``session`` is the HTTP session handed to yfinance; by default a ``YahooSession``
     with ``timeout`` (an injected session brings its own timeout). ``today`` says which
@@ -169,7 +171,7 @@ class YahooProvider:
         self,
         *,
         max_concurrent: int = 3,
-        requests_per_second: float = 2.0,
+        rate_limiter: RateLimiter | None = None,
         timeout: float = 15.0,
         retries: int = 4,
         session: curl_requests.Session | None = None,
@@ -183,17 +185,18 @@ class YahooProvider:
             session if session is not None else YahooSession(timeout=timeout, impersonate="chrome")
         )
         self.today = today if today is not None else _new_york_today
-        self._throttle = Throttle(max_concurrent, requests_per_second)
+        self._throttle = Throttle(max_concurrent, rate_limiter)
         self._wait = wait if wait is not None else wait_exponential_jitter(initial=1.0, max=30.0)
         self._count_lock = threading.Lock()
         self._request_count = 0
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> YahooProvider:
-        """A provider tuned by the ``YAHOO_*`` settings."""
+        """A provider tuned by the ``YAHOO_*`` settings, its rate by
+        ``MARKET_REQUESTS_PER_SECOND`` (alias ``YAHOO_REQUESTS_PER_SECOND``)."""
         return cls(
             max_concurrent=settings["YAHOO_MAX_CONCURRENT"],
-            requests_per_second=settings["YAHOO_REQUESTS_PER_SECOND"],
+            rate_limiter=market_rate_limiter(settings, cls.name, "YAHOO_REQUESTS_PER_SECOND"),
             timeout=settings["YAHOO_TIMEOUT"],
             retries=settings["YAHOO_RETRIES"],
         )
