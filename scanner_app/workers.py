@@ -12,7 +12,7 @@ from flask import Flask
 from flask_rq import RQ
 from rq import Worker, worker_registration
 
-from .config import ConfigError
+from .config import ConfigError, cache_backend
 from .market.calendar import warm_up
 
 #: The worker's defaults (its command-line flags still win). A job's heartbeat lapses
@@ -67,7 +67,7 @@ def check_rq_settings(settings: dict) -> None:
     """Refuse ``SCAN_EXECUTOR=rq`` without a Redis that every worker can reach."""
     if settings["SCAN_EXECUTOR"] != "rq":
         return
-    backend = settings["CACHE_BACKEND"] or ("redis" if settings["REDIS_URL"] else "memory")
+    backend = cache_backend(settings)
     if backend in REFUSED_BACKENDS or not settings["REDIS_URL"]:
         reason = REFUSED_BACKENDS.get(backend, "no REDIS_URL")
         raise ConfigError(
