@@ -3,4 +3,5 @@
 set -eu
 python -m bench.bench_scan
 python -m bench.bench_scale
+python -m bench.bench_executors
 python -m bench.bench_rate_limit
