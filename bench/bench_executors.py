@@ -11,8 +11,11 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
+from scanner_app.market.calendar import expiration_window_end, market_today
+from scanner_app.market.demo import DemoProvider
 from scanner_app.scan.launch import Outcome, launch_scan
 from tests.rq_workers import WorkerProcess, process_env, wait_until
 
@@ -23,6 +26,15 @@ LATENCY_MS = 50
 CONCURRENCY = 4
 WORKER_COUNTS = (1, 2, 3, 4)
 RUNS = 3
+RATE_LIMIT = 40
+
+
+def expirations_in_window() -> int:
+    """Requests per ticker: the demo market's expirations inside the scan's window."""
+    today = market_today(datetime.now(UTC))
+    window_end = expiration_window_end(today, 4)
+    days = DemoProvider(latency_ms=0).open("B000").expirations()
+    return sum(today <= day <= window_end for day in days)
 
 
 def scan_ended(scanner, scan_id: str) -> bool:
@@ -61,8 +73,8 @@ def thread_time(url: str) -> float:
         clear_prefix(app)
 
 
-def rq_time(url: str, workers: int, logs: Path) -> float:
-    """The scan split across ``workers`` worker processes."""
+def rq_time(url: str, workers: int, logs: Path, **settings: str) -> float:
+    """The scan split across ``workers`` worker processes, with extra worker ``settings``."""
     app = bench_app(
         url,
         TICKERS,
@@ -76,6 +88,7 @@ def rq_time(url: str, workers: int, logs: Path) -> float:
         WATCHLIST_FILE=str(app.config["WATCHLIST_FILE"]),
         DEMO_LATENCY_MS=str(LATENCY_MS),
         SCAN_CONCURRENCY=str(CONCURRENCY),
+        **settings,
     )
     processes = [WorkerProcess(env, logs / f"w{workers}-{n}.log") for n in range(workers)]
     try:
@@ -128,6 +141,7 @@ def main() -> None:
     with redis_url() as url:
         thread = thread_time(url)
         times = {count: rq_time(url, count, logs) for count in WORKER_COUNTS}
+        limited = rq_time(url, 3, logs, MARKET_REQUESTS_PER_SECOND=str(RATE_LIMIT))
         after_kill, whole = recovery_time(url, logs)
     print(
         f"scan of {TICKERS} tickers, demo latency {LATENCY_MS} ms, SCAN_CONCURRENCY {CONCURRENCY}:"
@@ -140,6 +154,12 @@ def main() -> None:
         )
     print(f"  3 workers vs 1: {times[1] / times[3]:.2f}x (target >= 2.2x)")
     print(f"  1 worker vs thread: {times[1] / thread:.2f} of the time (target <= 1.00)")
+    requests = TICKERS * expirations_in_window()
+    print(
+        f"3 workers at MARKET_REQUESTS_PER_SECOND={RATE_LIMIT}: {requests} requests in "
+        f"{limited:.2f} s = {requests / limited:.1f}/s, {requests / limited / RATE_LIMIT:.2f}x "
+        f"the limit (target >= 0.9x)"
+    )
     print(
         f"a worker SIGKILLed mid-scan (2 workers, 48 tickers): the scan ended complete "
         f"{after_kill:.1f} s after the kill ({whole:.1f} s in all; target < 180 s)"
