@@ -23,6 +23,12 @@ def test_defaults():
     assert settings["WEEKS"] == 4 and settings["RISK_FREE_RATE"] == 0.04
     assert settings["WATCHLIST_FILE"] == BUNDLED_WATCHLIST
     assert settings["REDIS_URL"] is None
+    assert settings["EARNINGS"] is True
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("on", True), ("off", False), (" OFF ", False)])
+def test_earnings_is_on_or_off(raw, expected):
+    assert load_settings({"EARNINGS": raw})["EARNINGS"] is expected
 
 
 def test_production_defaults_to_yahoo():
@@ -43,6 +49,7 @@ def test_production_defaults_to_yahoo():
         ("MARKET_DATA", "bloomberg", "one of demo, yahoo"),
         ("WATCHLIST_FILE", "/nonexistent/list.toml", "an existing TOML file"),
         ("RISK_FREE_RATE", "4%", "a number from"),
+        ("EARNINGS", "no", "one of on, off"),
     ],
 )
 def test_a_bad_value_names_the_variable_and_the_accepted_values(name, value, expected):

@@ -1,6 +1,7 @@
 """Whole scans on real Redis over the offline markets: a ticker whose answer goes bad keeps
 its earlier rows, marked stale; a partial ticker lists its failed expirations; the credits a
-scan cost reach the last-run facts, even from several engines."""
+scan cost reach the last-run facts, even from several engines; earnings rows can be left
+out of every view."""
 
 from __future__ import annotations
 
@@ -195,7 +196,7 @@ def test_the_credits_of_a_scan_split_across_engines_reach_the_last_run_facts(
     with caplog.at_level(logging.INFO, logger="scanner_app.scan.store"):
         other.finish("split")
 
-    expected = 7 + 3
+    expected = (7 + 1) + (3 + 1)  # each ticker's chain and earnings date
     client = other_app.test_client()
     assert client.get("/api/scan").get_json()["last_run_facts"]["credits"] == expected
     assert f"; {expected} API credits used" in client.get("/").get_data(as_text=True)
@@ -209,3 +210,69 @@ def test_a_scan_on_a_market_that_bills_nothing_has_no_credits(make_scanning_app)
     client = app.test_client()
     assert client.get("/api/scan").get_json()["last_run_facts"]["credits"] is None
     assert "API credit" not in client.get("/").get_data(as_text=True)
+
+
+# -- earnings ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def earnings_app(make_scanning_app):
+    """AAPL scanned on the fake Yahoo: earnings on Nov 24, so its Nov 27 puts are marked."""
+    app = make_scanning_app(yahoo(FakeYahoo()))
+    scan(app, "earnings")
+    return app
+
+
+def test_rows_across_earnings_carry_the_date_and_a_badge(earnings_app):
+    client = earnings_app.test_client()
+    rows = client.get("/api/options/AAPL").get_json()["options"]
+
+    assert {row["expiration"] for row in rows if row["earnings_before_expiry"]} == {"2026-11-27"}
+    assert {row["earnings_date"] for row in rows} == {"2026-11-24"}
+    page = client.get("/ticker/AAPL").get_data(as_text=True)
+    marked = sum(1 for row in rows if row["earnings_before_expiry"])
+    assert page.count('class="badge badge-earnings"') == marked > 0
+    assert "earnings Tue Nov 24, 2026, before this expiration" in page
+
+
+@pytest.mark.parametrize("path", ["/api/options", "/options.csv", "/", "/ticker/AAPL"])
+def test_exclude_earnings_leaves_out_rows_across_earnings(earnings_app, path):
+    client = earnings_app.test_client()
+    every = client.get("/api/options").get_json()["options"]["AAPL"]
+    safe = [row for row in every if not row["earnings_before_expiry"]]
+    assert 0 < len(safe) < len(every)
+
+    response = client.get(f"{path}?exclude_earnings=1")
+
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    if path == "/api/options":
+        assert response.get_json()["options"] == {"AAPL": safe}
+    elif path == "/options.csv":
+        assert [record["expiration"] for record in csv_records(response)] == [
+            row["expiration"] for row in safe
+        ]
+    elif path == "/":
+        assert f"Show {len(safe)} puts of AAPL" in text
+        assert 'name="exclude_earnings" type="checkbox" value="1" checked' in text
+    else:
+        assert "badge-earnings" not in text and "Fri Nov 27, 2026" not in text
+
+
+@pytest.mark.parametrize("path", ["/api/options", "/options.csv", "/", "/ticker/AAPL"])
+def test_a_bad_exclude_earnings_is_ignored_never_a_500(earnings_app, path):
+    response = earnings_app.test_client().get(f"{path}?exclude_earnings=%00maybe")
+
+    assert response.status_code == 200
+    if path != "/options.csv":
+        assert "exclude_earnings must be 1 or 0; ignored." in response.get_data(as_text=True)
+
+
+def test_earnings_off_asks_for_no_earnings_date(make_scanning_app):
+    fake = FakeYahoo()
+    app = make_scanning_app(yahoo(fake), EARNINGS=False)
+    scan(app, "off")
+
+    rows = app.test_client().get("/api/options/AAPL").get_json()["options"]
+    assert rows and all(row["earnings_date"] is None for row in rows)
+    assert fake.calendar_requests == []

@@ -1,15 +1,18 @@
-"""One ticker's scan over the offline markets: partial and failed tickers, and the credits a
-ticker cost."""
+"""One ticker's scan over the offline markets: partial and failed tickers, the credits a
+ticker cost, and its rows marked against the next earnings date (cached on real Redis)."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
+import redis
 from tenacity import wait_none
 
 from scanner_app.market.errors import ProviderRefused
 from scanner_app.market.marketdata import MarketDataProvider
 from scanner_app.market.yahoo import YahooProvider
+from scanner_app.scan.earnings import KEEP_SECONDS, RETRY_SECONDS, EarningsCalendar
+from scanner_app.scan.layout import Keys
 from scanner_app.scan.screen import Criteria
 from scanner_app.scan.ticker_scan import TickerScanner
 from tests.marketdata_transport import FakeMarketData, chain_answer, ok
@@ -30,6 +33,12 @@ KEEP_ALL = Criteria(min_annualized=0.0, min_delta=-1.0)
 def fake() -> FakeYahoo:
     """The fake Yahoo."""
     return FakeYahoo()
+
+
+@pytest.fixture
+def calendar(redis_client: redis.Redis, key_prefix: str) -> EarningsCalendar:
+    """Earnings dates cached on the test Redis under the test's prefix."""
+    return EarningsCalendar(redis_client, Keys(key_prefix))
 
 
 def yahoo(fake: FakeYahoo) -> YahooProvider:
@@ -55,9 +64,11 @@ def marketdata(fake: FakeMarketData) -> MarketDataProvider:
     )
 
 
-def scanner(provider) -> TickerScanner:
+def scanner(provider, earnings: EarningsCalendar | None = None) -> TickerScanner:
     """A ticker scanner that keeps every out-of-the-money put with a bid."""
-    return TickerScanner(provider=provider, criteria=KEEP_ALL, rate=0.04, clock=lambda: FROZEN_NOW)
+    return TickerScanner(
+        provider=provider, criteria=KEEP_ALL, rate=0.04, clock=lambda: FROZEN_NOW, earnings=earnings
+    )
 
 
 def expirations(rows: list[dict]) -> set[str]:
@@ -129,13 +140,13 @@ def test_an_account_refusal_is_not_the_tickers_to_keep() -> None:
 # -- credits -------------------------------------------------------------------------------
 
 
-def test_a_ticker_reports_what_its_market_data_requests_cost() -> None:
+def test_a_ticker_reports_what_its_market_data_requests_cost(calendar) -> None:
     fake = FakeMarketData()
     fake.answers.append(ok(credits=5))
 
-    result = scanner(marketdata(fake)).scan("AAPL", TODAY)
+    result = scanner(marketdata(fake), calendar).scan("AAPL", TODAY)
 
-    assert result.rows and result.credits == 5
+    assert result.rows and result.credits == 5 + 1  # the chain, then the earnings date
 
 
 def test_a_failed_ticker_still_reports_its_credits() -> None:
@@ -151,6 +162,70 @@ def test_a_failed_ticker_still_reports_its_credits() -> None:
 
 def test_a_provider_that_bills_nothing_reports_no_credits(fake: FakeYahoo) -> None:
     assert scanner(yahoo(fake)).scan("AAPL", TODAY).credits is None
+
+
+# -- earnings ------------------------------------------------------------------------------
+
+
+def test_rows_expiring_on_or_after_the_next_earnings_are_marked(fake: FakeYahoo, calendar) -> None:
+    result = scanner(yahoo(fake), calendar).scan("AAPL", TODAY)
+
+    marked = {row["expiration"]: row["earnings_before_expiry"] for row in result.rows}
+    assert marked == {"2026-11-20": False, "2026-11-27": True}  # earnings on Nov 24
+    assert {row["earnings_date"] for row in result.rows} == {"2026-11-24"}
+
+
+def test_the_earnings_date_is_asked_for_once_a_day_and_kept_in_redis(
+    fake: FakeYahoo, calendar, redis_client, key_prefix
+) -> None:
+    ticker_scanner = scanner(yahoo(fake), calendar)
+
+    first = ticker_scanner.scan("AAPL", TODAY)
+    second = ticker_scanner.scan("AAPL", TODAY)
+
+    assert fake.calendar_requests == ["AAPL_calendar"]
+    assert first.rows == second.rows
+    key = f"{key_prefix}earnings:AAPL"
+    assert redis_client.get(key) == b'{"next": "2026-11-24"}'
+    assert 0 < redis_client.ttl(key) <= KEEP_SECONDS
+
+
+def test_a_past_cached_date_is_asked_for_again(fake: FakeYahoo, calendar, redis_client, key_prefix):
+    redis_client.set(f"{key_prefix}earnings:AAPL", '{"next": "2026-11-17"}', ex=KEEP_SECONDS)
+
+    result = scanner(yahoo(fake), calendar).scan("AAPL", TODAY)
+
+    assert fake.calendar_requests == ["AAPL_calendar"]
+    assert {row["earnings_date"] for row in result.rows} == {"2026-11-24"}
+
+
+def test_a_failed_earnings_request_leaves_the_rows_unmarked_and_is_retried_later(
+    calendar, redis_client, key_prefix
+) -> None:
+    fake = FakeMarketData()
+    fake.earnings.append((402, {"s": "error", "errmsg": "Premium endpoint."}, {}))
+
+    result = scanner(marketdata(fake), calendar).scan("AAPL", TODAY)
+
+    assert result.error is None and result.rows  # earnings alone never fail a ticker
+    assert all(row["earnings_date"] is None for row in result.rows)
+    assert not any(row["earnings_before_expiry"] for row in result.rows)
+    assert 0 < redis_client.ttl(f"{key_prefix}earnings:AAPL") <= RETRY_SECONDS
+
+
+def test_no_earnings_request_without_the_calendar(fake: FakeYahoo) -> None:
+    result = scanner(yahoo(fake)).scan("AAPL", TODAY)
+
+    assert fake.calendar_requests == []
+    assert all(row["earnings_date"] is None for row in result.rows)
+
+
+def test_no_earnings_request_for_a_ticker_without_rows(fake: FakeYahoo, calendar) -> None:
+    fake.fail_next(401, times=None)
+
+    scanner(yahoo(fake), calendar).scan("AAPL", TODAY)
+
+    assert fake.calendar_requests == []
 
 
 def test_a_failed_expiration_beside_answers_without_qualifying_puts_fails_the_ticker(
@@ -170,3 +245,19 @@ def test_a_failed_expiration_beside_answers_without_qualifying_puts_fails_the_ti
 
     assert result.error == "Yahoo refused the request: invalid crumb"
     assert result.rows == [] and result.partial_expirations == []
+
+
+@pytest.mark.parametrize("garbage", [b"\x80 not json", b'{"next": "soon"}', b"[1, 2]"])
+def test_garbage_in_the_earnings_cache_is_asked_for_again(
+    fake: FakeYahoo, calendar, redis_client, key_prefix, garbage
+) -> None:
+    redis_client.set(f"{key_prefix}earnings:AAPL", garbage)
+
+    assert calendar.next_date("AAPL", yahoo(fake).open("AAPL"), TODAY).isoformat() == "2026-11-24"
+    assert fake.calendar_requests == ["AAPL_calendar"]
+
+
+def test_without_redis_the_earnings_date_is_still_fetched(fake: FakeYahoo) -> None:
+    down = EarningsCalendar(redis.Redis.from_url("redis://127.0.0.1:1/0"), Keys("down:"))
+
+    assert down.next_date("AAPL", yahoo(fake).open("AAPL"), TODAY).isoformat() == "2026-11-24"

@@ -40,6 +40,10 @@ class Keys:
         """The sorted set that orders the listed tickers by ``sort``."""
         return self(f"idx:{sort}")
 
+    def earnings(self, symbol: str) -> str:
+        """The cached next earnings date of ``symbol`` (a key of its own, with its own TTL)."""
+        return self(f"earnings:{symbol}")
+
     def results(self) -> list[str]:
         """Every key that holds results or status: the ones whose expiry a scan manages."""
         return [self(name) for name in (*HASHES, *SORTED_SETS, *CONTRACT, *STATUS)]

@@ -11,6 +11,7 @@ from ..market.calendar import expiration_window_end
 from ..market.errors import MarketDataError, ProviderRefused
 from ..market.models import ScreenedPut
 from ..market.provider import MarketProvider, TickerFeed
+from .earnings import EarningsCalendar, mark_earnings
 from .screen import Criteria, screen_chain, sort_puts
 from .store import TickerResult
 
@@ -24,7 +25,8 @@ class TickerScanner:
     when none does, the ticker fails with the first error (its earlier rows stay, stale):
     only a complete answer without a qualifying put empties a ticker.
     ``ProviderRefused`` (bad token, no credits) is the one failure that is not the ticker's:
-    it propagates so the whole scan can stop.
+    it propagates so the whole scan can stop. With ``earnings``, the rows of a ticker that
+    has some are marked against its next earnings date.
     """
 
     def __init__(
@@ -34,11 +36,13 @@ class TickerScanner:
         criteria: Criteria,
         rate: float,
         clock: Callable[[], datetime],
+        earnings: EarningsCalendar | None = None,
     ) -> None:
         self.provider = provider
         self.criteria = criteria
         self.rate = rate
         self.clock = clock
+        self.earnings = earnings
 
     def scan(self, symbol: str, today: date) -> TickerResult:
         """The qualifying puts of ``symbol``, or the reason it could not be scanned."""
@@ -46,6 +50,8 @@ class TickerScanner:
         try:
             feed = self.provider.open(symbol)
             rows, partial = self._screen(symbol, feed, today)
+            if rows and self.earnings is not None:
+                rows = mark_earnings(rows, self.earnings.next_date(symbol, feed, today))
         except ProviderRefused:
             raise
         except MarketDataError as error:
