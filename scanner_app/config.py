@@ -34,6 +34,11 @@ def _choice(*allowed: str) -> Callable[[str], str]:
     return parse
 
 
+def _switch(raw: str) -> bool:
+    """``on`` or ``off``, as True or False."""
+    return _choice("on", "off")(raw) == "on"
+
+
 def _integer(low: int, high: int) -> Callable[[str], int]:
     def parse(raw: str) -> int:
         try:
@@ -117,6 +122,7 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "MIN_VOLUME": (_integer(0, 10_000_000), "0"),
     "MAX_SPREAD_PCT": (_number(0, 1000), "1000"),
     "MARKET_REQUESTS_PER_SECOND": (_number(0.1, 100), None),
+    "EARNINGS": (_switch, "on"),
     "YAHOO_MAX_CONCURRENT": (_integer(1, 16), "3"),
     "YAHOO_REQUESTS_PER_SECOND": (_number(0.1, 50), "2"),
     "YAHOO_TIMEOUT": (_number(1, 120), "15"),

@@ -11,6 +11,7 @@ from flask import Flask, current_app
 
 from .extensions import cache
 from .market.provider import MarketProvider, create_provider
+from .scan.earnings import EarningsCalendar
 from .scan.engine import ScanEngine
 from .scan.executors import Executor, ThreadExecutor
 from .scan.reads import ResultReader
@@ -77,14 +78,19 @@ class Scanner:
 
     def engine(self) -> ScanEngine:
         """A scan engine over the current watchlist."""
+        store = self.store
+        earnings = (
+            EarningsCalendar(store.write_client, store.keys) if self.settings["EARNINGS"] else None
+        )
         tickers = TickerScanner(
             provider=self.provider,
             criteria=self.criteria,
             rate=self.settings["RISK_FREE_RATE"],
             clock=self.clock,
+            earnings=earnings,
         )
         return ScanEngine(
-            store=self.store,
+            store=store,
             tickers=tickers,
             symbols=self.watchlist.symbols(),
             concurrency=self.settings["SCAN_CONCURRENCY"],

@@ -12,15 +12,18 @@ STARTED_AT = "2026-11-18T16:00:00+00:00"
 
 @dataclass(frozen=True)
 class Results:
-    """Every ticker's rows, scan time and error, as the working set holds them now."""
+    """Every ticker's rows, scan time, error and failed expirations, as the working set
+    holds them now."""
 
     options: dict[str, list[dict]]
     scan_times: dict[str, str]
     errors: dict[str, str]
+    partial: dict[str, list[str]]
 
 
 def read_results(scanner) -> Results:
-    """The working set's rows, scan times and errors (fails the test when Redis is down)."""
+    """The working set's rows, scan times, errors and partial tickers (fails the test when
+    Redis is down)."""
     everything = scanner.reader.read_everything()
     assert everything is not None, "Redis could not be read"
     return Results(*everything)

@@ -19,6 +19,7 @@ from scanner_app.web.api import csv_safe
 from .scan_results import publish_scan
 
 SCREENED_PUT_FIELDS = [field.name for field in fields(ScreenedPut)]
+CSV_HEADER = [*SCREENED_PUT_FIELDS, "stale"]
 DOWN_REDIS_URL = "redis://127.0.0.1:1/0"
 SMALL_WATCHLIST = ("AAPL", "TSLA", "KO")
 
@@ -126,6 +127,7 @@ def test_scan_status_after_a_finished_scan_reports_every_ticker_done(scanned):
         "puts": puts,
         "failed": 0,
         "reason": None,
+        "credits": None,
     }
 
 
@@ -335,7 +337,7 @@ def test_csv_download_has_its_type_name_and_every_field(scanned):
         "attachment; filename=put-scanner-options.csv"
     )
     header, *rows = csv_rows(response)
-    assert header == SCREENED_PUT_FIELDS
+    assert header == CSV_HEADER
     expected = all_rows(scanned.get("/api/options").get_json()["options"])
     assert len(rows) == len(expected)
     by_contract = {row["contract_symbol"]: row for row in expected}
@@ -363,7 +365,7 @@ def test_csv_honours_the_filters_like_the_api(scanned):
 
 
 def test_csv_before_any_scan_is_just_the_header(client):
-    assert csv_rows(client.get("/options.csv")) == [SCREENED_PUT_FIELDS]
+    assert csv_rows(client.get("/options.csv")) == [CSV_HEADER]
 
 
 def test_csv_defuses_formulas_and_keeps_numbers(app, client):
@@ -447,4 +449,4 @@ def test_the_api_still_answers_when_redis_is_down(down_client):
     assert ticker.status_code == 200 and ticker.get_json()["cache_available"] is False
 
     download = down_client.get("/options.csv")
-    assert csv_rows(download) == [SCREENED_PUT_FIELDS]
+    assert csv_rows(download) == [CSV_HEADER]

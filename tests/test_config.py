@@ -26,10 +26,16 @@ def test_defaults():
     assert settings["MARKET_REQUESTS_PER_SECOND"] is None
     assert settings["YAHOO_REQUESTS_PER_SECOND"] == 2.0
     assert settings["MARKETDATA_REQUESTS_PER_SECOND"] == 10.0
+    assert settings["EARNINGS"] is True
 
 
 def test_a_fractional_market_rate_is_accepted():
     assert load_settings({"MARKET_REQUESTS_PER_SECOND": "2.5"})["MARKET_REQUESTS_PER_SECOND"] == 2.5
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("on", True), ("off", False), (" OFF ", False)])
+def test_earnings_is_on_or_off(raw, expected):
+    assert load_settings({"EARNINGS": raw})["EARNINGS"] is expected
 
 
 def test_production_defaults_to_yahoo():
@@ -51,6 +57,7 @@ def test_production_defaults_to_yahoo():
         ("WATCHLIST_FILE", "/nonexistent/list.toml", "an existing TOML file"),
         ("RISK_FREE_RATE", "4%", "a number from"),
         ("MARKET_REQUESTS_PER_SECOND", "0", "a number from 0.1 to 100"),
+        ("EARNINGS", "no", "one of on, off"),
     ],
 )
 def test_a_bad_value_names_the_variable_and_the_accepted_values(name, value, expected):

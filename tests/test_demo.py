@@ -10,7 +10,7 @@ import pytest
 
 from scanner_app.config import BUNDLED_WATCHLIST, load_settings
 from scanner_app.market.calendar import weekly_expirations
-from scanner_app.market.demo import DemoProvider, demo_chain
+from scanner_app.market.demo import EARNINGS_CYCLE, DemoProvider, demo_chain, demo_earnings
 from scanner_app.market.errors import MarketDataError, MarketTimeout, RateLimited, UnknownTicker
 from scanner_app.market.models import PutChain
 from scanner_app.scan.screen import Criteria, screen_chain
@@ -295,3 +295,28 @@ def test_most_bundled_tickers_have_a_put_worth_selling(today):
     passing = sum(qualifies(symbol) for symbol in symbols)
 
     assert passing >= 0.8 * len(symbols)
+
+
+def test_earnings_are_a_weekday_once_a_quarter_and_stay_put_as_days_pass():
+    for symbol in ("AAPL", "KO", "TSLA", "SPY"):
+        day, seen = date(2026, 1, 1), []
+        while day < date(2027, 1, 1):
+            report = demo_earnings(symbol, day)
+            assert day <= report < day + timedelta(days=EARNINGS_CYCLE + 3)
+            assert report.weekday() < 5
+            if seen and seen[-1] >= day:
+                assert report == seen[-1]  # the next report does not move until it is past
+            seen.append(report)
+            day += timedelta(days=1)
+        assert len(set(seen)) in (4, 5)  # one a quarter
+
+
+def test_symbols_report_on_different_days_and_the_feed_pays_a_request():
+    today = date(2026, 11, 18)
+    provider = DemoProvider(latency_ms=0, today=lambda: today)
+
+    dates = {symbol: provider.open(symbol).next_earnings() for symbol in ("AAPL", "KO", "TSLA")}
+
+    assert len(set(dates.values())) == 3
+    assert dates["AAPL"] == demo_earnings("AAPL", today)
+    assert provider.request_count == 3

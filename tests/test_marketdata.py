@@ -4,11 +4,8 @@ and the HTTP statuses the API uses for refusals."""
 
 from __future__ import annotations
 
-import json
-from collections import deque
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,45 +25,13 @@ from scanner_app.market.marketdata import MarketDataProvider
 from scanner_app.market.models import OptionQuote
 from scanner_app.market.provider import create_provider
 from scanner_app.scan.screen import Criteria, screen_chain
+from tests.marketdata_transport import Answer, FakeMarketData, chain_answer, fixture, ok
 
-FIXTURES = Path(__file__).parent / "fixtures" / "marketdata"
 TODAY = date(2026, 11, 18)
 NOV_20, NOV_27 = date(2026, 11, 20), date(2026, 11, 27)
 TOKEN = "md-test-token"
 RETRIES = 2
 KEEP_ALL = Criteria(min_annualized=0.0, min_delta=-1.0)
-
-#: An answer the fake gives: (status, JSON body, headers), or an exception to raise.
-Answer = tuple[int, Any, dict[str, str]] | Exception
-
-
-def chain_answer() -> dict[str, Any]:
-    """The fixture chain of AAPL puts: two expirations, five contracts."""
-    return json.loads((FIXTURES / "AAPL.json").read_text())
-
-
-def ok(body: dict[str, Any] | None = None, credits: int = 5) -> Answer:
-    """A 200 answer that cost ``credits``."""
-    headers = {"X-Api-Ratelimit-Consumed": str(credits), "X-Api-Ratelimit-Remaining": "9000"}
-    return (200, chain_answer() if body is None else body, headers)
-
-
-class FakeMarketData:
-    """Answers chain requests with the queued answers, then with ``ok()``; records requests."""
-
-    def __init__(self) -> None:
-        self.answers: deque[Answer] = deque()
-        self.requests: list[httpx.Request] = []
-        self.lasting: Answer | None = None
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        """The mock transport's handler."""
-        self.requests.append(request)
-        answer = self.answers.popleft() if self.answers else self.lasting or ok()
-        if isinstance(answer, Exception):
-            raise answer
-        status, body, headers = answer
-        return httpx.Response(status, json=body, headers=headers)
 
 
 @pytest.fixture
@@ -167,14 +132,15 @@ def test_calls_and_rows_without_a_strike_are_left_out(fake: FakeMarketData) -> N
     assert [put.contract_symbol for put in chain.puts] == ["AAPL261120P00200000"]
 
 
-def test_credits_are_summed_from_the_consumed_header(fake: FakeMarketData) -> None:
+def test_each_feed_sums_the_credits_of_its_own_answers(fake: FakeMarketData) -> None:
     provider = make_provider(fake)
     fake.answers.extend([ok(credits=5), (429, {"s": "error", "errmsg": "busy"}, {}), ok(credits=3)])
+    aapl, msft = provider.open("AAPL"), provider.open("MSFT")
 
-    provider.open("AAPL").expirations()
-    provider.open("MSFT").expirations()
+    aapl.expirations()
+    msft.expirations()
 
-    assert provider.credits_used() == 8
+    assert (aapl.credits, msft.credits) == (5, 3)  # the refused answer cost nothing
     assert provider.request_count == 3
 
 
@@ -359,3 +325,54 @@ def test_a_bad_mode_is_refused_at_start_up() -> None:
         load_settings(
             {"MARKET_DATA": "marketdata", "MARKETDATA_TOKEN": TOKEN, "MARKETDATA_MODE": "fast"}
         )
+
+
+# -- earnings ------------------------------------------------------------------------------
+
+NOV_24 = date(2026, 11, 24)
+
+
+def test_the_next_earnings_date_comes_from_the_earnings_endpoint(fake: FakeMarketData) -> None:
+    feed = make_provider(fake).open("AAPL")
+
+    assert feed.next_earnings() == NOV_24
+
+    [request] = fake.requests
+    assert request.url.path == "/v1/stocks/earnings/AAPL/"
+    assert dict(request.url.params) == {"from": "2026-11-18", "to": "2027-02-26"}
+    assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert feed.credits == 1
+
+
+def test_earnings_reports_before_today_are_not_the_next(fake: FakeMarketData) -> None:
+    body = fixture("AAPL_earnings")
+    for values in body.values():
+        if isinstance(values, list):
+            values.insert(0, values[0])  # a second report ...
+    body["reportDate"][0] = 1793246400  # ... on Oct 29, already past
+    fake.earnings.append(ok(body, credits=1))
+
+    assert make_provider(fake).open("AAPL").next_earnings() == NOV_24
+
+
+def test_no_earnings_ahead_is_no_date(fake: FakeMarketData) -> None:
+    fake.earnings.append((404, {"s": "no_data"}, {}))
+
+    assert make_provider(fake).open("AAPL").next_earnings() is None
+
+
+def test_earnings_outside_the_plan_are_refused_like_any_request(fake: FakeMarketData) -> None:
+    """The earnings endpoint is a premium one; what to do with that is the scan's choice."""
+    fake.earnings.append((402, {"s": "error", "errmsg": "Premium endpoint."}, {}))
+
+    with pytest.raises(ProviderRefused, match="not in the plan"):
+        make_provider(fake).open("AAPL").next_earnings()
+
+
+def test_a_feed_sums_the_credits_of_its_chain_and_earnings(fake: FakeMarketData) -> None:
+    feed = make_provider(fake).open("AAPL")
+
+    feed.expirations()
+    feed.next_earnings()
+
+    assert feed.credits == 5 + 1

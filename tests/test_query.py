@@ -126,6 +126,7 @@ def test_query_args_carry_only_non_default_values():
         ResultFilters(min_annualized=0.1 + 0.2, max_dte=0, min_open_interest=10_000_000),
         ResultFilters(min_annualized=1e-05, sort="delta", direction="desc"),
         ResultFilters(sort="scanned", direction="desc", page=7, per_page=500),
+        ResultFilters(exclude_earnings=True, max_dte=14),
     ],
 )
 def test_query_args_round_trip_through_parse_filters(filters):
@@ -144,6 +145,23 @@ def test_filter_args_leave_out_the_sort():
 def test_active_is_about_filters_not_sorting():
     assert not ResultFilters(sort="spot", direction="desc").active
     assert ResultFilters(min_open_interest=0).active
+    assert ResultFilters(exclude_earnings=True).active
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("1", True), (" ON ", True), ("true", True), ("0", False), ("off", False)]
+)
+def test_exclude_earnings_is_a_flag(raw, expected):
+    filters, messages = parse_filters({"exclude_earnings": raw})
+    assert (filters.exclude_earnings, messages) == (expected, [])
+    assert filters.filter_args() == ({"exclude_earnings": "1"} if expected else {})
+
+
+@pytest.mark.parametrize("raw", ["yes please", "2", "x" * (MAX_PARAM_LENGTH + 1)])
+def test_a_bad_exclude_earnings_is_ignored_with_a_message(raw):
+    filters, messages = parse_filters({"exclude_earnings": raw})
+    assert filters == ResultFilters()
+    assert messages == ["exclude_earnings must be 1 or 0; ignored."]
 
 
 def test_sorting_by_a_new_column_starts_with_its_interesting_end():

@@ -41,6 +41,17 @@ def test_each_filter_keeps_rows_at_its_limit_and_drops_the_others():
     assert kept == [1, 2, 3, 4]
 
 
+def test_exclude_earnings_drops_only_rows_expiring_on_or_after_earnings():
+    rows = [
+        _row(strike=1, earnings_date="2026-11-24", earnings_before_expiry=True),
+        _row(strike=2, earnings_date="2026-11-24", earnings_before_expiry=False),
+        _row(strike=3),  # no earnings date known
+    ]
+    kept = [row["strike"] for row in filter_rows(rows, ResultFilters(exclude_earnings=True))]
+    assert kept == [2, 3]
+    assert filter_rows(rows, ResultFilters()) == rows
+
+
 def test_a_malformed_row_is_dropped_rather_than_crashing():
     rows = ["not a row", _row(annualized="high"), _row(annualized=float("nan")), _row()]
     assert filter_rows(rows, ResultFilters(min_annualized=10)) == [_row()]

@@ -159,7 +159,7 @@ def test_a_scan_that_lost_its_lock_cannot_write(scanner, store, redis_client, ke
         store.assemble("old")
     with pytest.raises(LockLost):
         store.finish("old", "old scan done", _facts("old"))
-    puts, _times, _errors = scanner.reader.read_everything()
+    puts, _times, _errors, _partial = scanner.reader.read_everything()
     assert set(puts) == {"MSFT"}
     assert store.read_status().progress.scan_id == "new"
     assert store.read_status().last_run == NEVER_RUN_MESSAGE
@@ -256,13 +256,14 @@ def test_garbage_in_a_status_key_gives_safe_defaults(store, redis_client, key_pr
 def test_garbage_in_a_tickers_fields_reads_as_missing(scanner, redis_client, key_prefix, garbage):
     redis_client.hset(f"{key_prefix}puts", "AAPL", garbage)
     redis_client.hset(f"{key_prefix}summaries", "AAPL", garbage)
+    redis_client.hset(f"{key_prefix}partial", "AAPL", garbage)
     redis_client.zadd(f"{key_prefix}listed", {"AAPL": 0})
 
     view = scanner.reader.read_ticker("AAPL")
     listing = scanner.reader.read_page(None, 0, 50, descending=False)
 
-    assert view.available and view.options == []
-    assert listing.available and listing.symbols == ["AAPL"]
+    assert view.available and view.options == [] and view.partial_expirations == []
+    assert listing.available and listing.symbols == ["AAPL"] and listing.partial == {}
     row = TickerSummary.of("AAPL", listing.summaries["AAPL"], None, fair_value=100.0)
     assert (row.puts, row.spot, row.best_annualized, row.lowest_strike) == (0, None, None, None)
     assert row.scanned_at is None and row.badge == "n/a"
@@ -315,7 +316,7 @@ def test_a_failed_ticker_keeps_its_rows_until_it_is_fetched_again(scanner, store
         "first", [TickerResult("AAPL", "2026-11-18T17:00:00+00:00", [], "timed out")], None
     )
 
-    puts, times, errors = scanner.reader.read_everything()
+    puts, times, errors, _partial = scanner.reader.read_everything()
     assert puts == {"AAPL": [{"ticker": "AAPL", "strike": 100.0}]}
     assert times == {"AAPL": SCANNED_AT} and errors == {"AAPL": "timed out"}
     assert store.release_lock("first")
@@ -341,6 +342,6 @@ def test_begin_forgets_the_tickers_it_is_told_to(scanner, store):
     store.begin(Progress(scan_id="second", total=1, started_at=STARTED_AT), forget=["GONE"])
 
     assert store.listed_symbols() == {"AAPL"}
-    puts, times, errors = scanner.reader.read_everything()
+    puts, times, errors, _partial = scanner.reader.read_everything()
     assert set(puts) == set(times) == {"AAPL"} and errors == {}
     assert scanner.reader.read_page(None, 0, 50, descending=False).failed == 0

@@ -9,21 +9,17 @@ import copy
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from curl_cffi.curl import Curl
 from curl_cffi.requests.exceptions import ConnectionError as CurlConnectionError
 from curl_cffi.requests.exceptions import Timeout as CurlTimeout
 from pytest_socket import SocketConnectBlockedError
 from tenacity import RetryCallState, wait_none
-from yfinance import cache as yf_cache
-from yfinance.data import SingletonMeta, YfData
 
 from scanner_app.config import load_settings
 from scanner_app.market.errors import (
@@ -38,37 +34,18 @@ from scanner_app.market.models import PLACEHOLDER_IVS, OptionQuote
 from scanner_app.market.provider import create_provider
 from scanner_app.market.yahoo import YahooProvider, YahooSession
 from scanner_app.scan.screen import Criteria, screen_chain
-from tests.yahoo_transport import CRUMB, OPTIONS_PATH, FakeYahoo, fixture_payload
+from tests.yahoo_transport import (  # noqa: F401 - isolated_yfinance is autouse
+    CRUMB,
+    OPTIONS_PATH,
+    FakeYahoo,
+    RealNetworkBlocked,
+    fixture_payload,
+    isolated_yfinance,
+)
 
 NOV_20, NOV_27, DEC_04 = date(2026, 11, 20), date(2026, 11, 27), date(2026, 12, 4)
 TODAY = date(2026, 11, 18)
 RETRIES = 2
-
-
-class RealNetworkBlocked(AssertionError):
-    """A test reached libcurl's transfer, i.e. tried the real network."""
-
-
-def _refuse_real_network(curl: Curl, *args: Any, **kwargs: Any) -> None:
-    raise RealNetworkBlocked("a test tried a real curl transfer")
-
-
-@pytest.fixture(autouse=True)
-def isolated_yfinance(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """A fresh yfinance per test: no shared session or crumb, no disk cache, no real curl.
-
-    yfinance keeps its session, cookie and crumb in the ``YfData`` singleton and its
-    cookie in a SQLite cache under ~/.cache; both are swapped out here and put back after.
-    """
-    saved = SingletonMeta._instances.pop(YfData, None)
-    monkeypatch.setattr(yf_cache._CookieCacheManager, "_Cookie_cache", yf_cache._CookieCacheDummy())
-    for manager in (yf_cache._TzDBManager, yf_cache._CookieDBManager, yf_cache._ISINDBManager):
-        monkeypatch.setattr(manager, "_cache_dir", str(tmp_path))
-    monkeypatch.setattr(Curl, "perform", _refuse_real_network)
-    yield
-    SingletonMeta._instances.pop(YfData, None)
-    if saved is not None:
-        SingletonMeta._instances[YfData] = saved
 
 
 @pytest.fixture
@@ -594,3 +571,87 @@ def test_no_test_here_can_reach_the_network() -> None:
     provider = YahooProvider(retries=0, today=lambda: TODAY)
     with pytest.raises(RealNetworkBlocked):
         provider.open("AAPL").expirations()
+
+
+# -- the calendar: next earnings date -----------------------------------------------------
+
+NOV_24 = date(2026, 11, 24)
+
+
+def _earnings(payload: dict[str, Any]) -> dict[str, Any]:
+    """The ``calendarEvents.earnings`` of a calendar answer, to edit in place."""
+    return payload["quoteSummary"]["result"][0]["calendarEvents"]["earnings"]
+
+
+def test_the_next_earnings_date_comes_from_yfinances_calendar(fake: FakeYahoo) -> None:
+    provider = make_provider(fake)
+
+    assert provider.open("AAPL").next_earnings() == NOV_24
+
+    assert fake.calendar_requests == ["AAPL_calendar"] and fake.options_requests == []
+    assert provider.request_count == 1
+    [request] = [seen for seen in fake.requests if "quoteSummary" in seen.url]
+    assert request.params["modules"] == "calendarEvents" and request.params["crumb"] == CRUMB
+
+
+@pytest.mark.parametrize(
+    ("dates", "expected"),
+    [
+        ([1795525200, 1795784400], NOV_24),  # an estimate: Nov 24-27, its first day
+        ([1794920400, 1795525200], NOV_24),  # Nov 17 is past
+        ([1794920400], None),  # only a past report
+        ([], None),  # none scheduled
+    ],
+    ids=["estimated-range", "past-and-next", "only-past", "none"],
+)
+def test_the_next_earnings_date_is_the_first_from_today_on(
+    fake: FakeYahoo, dates: list[int], expected: date | None
+) -> None:
+    payload = fixture_payload("AAPL_calendar")
+    _earnings(payload)["earningsDate"] = dates
+    fake.payloads["AAPL_calendar"] = payload
+
+    assert make_provider(fake).open("AAPL").next_earnings() == expected
+
+
+def test_a_fund_without_earnings_has_no_earnings_date(fake: FakeYahoo) -> None:
+    payload = fixture_payload("AAPL_calendar")
+    del payload["quoteSummary"]["result"][0]["calendarEvents"]["earnings"]
+    fake.payloads["SPY_calendar"] = payload
+
+    assert make_provider(fake).open("SPY").next_earnings() is None
+
+
+def test_a_refused_calendar_request_is_retried_with_a_fresh_crumb(fake: FakeYahoo) -> None:
+    """yfinance turns the 401 into an empty calendar; the provider sees the raw answer."""
+    provider = make_provider(fake)
+    fake.fail_next(401, times=1)
+
+    assert provider.open("AAPL").next_earnings() == NOV_24
+    assert fake.calendar_requests == ["AAPL_calendar"] * 2
+    assert fake.crumb_requests == 2
+
+
+@pytest.mark.parametrize(
+    ("fault", "error_type", "message"),
+    [
+        (401, InvalidCrumb, "Yahoo refused the request: invalid crumb"),
+        (503, MarketDataError, "Yahoo failed to answer for AAPL, 3 attempts in a row"),
+    ],
+    ids=["invalid-crumb", "server-error"],
+)
+def test_a_lasting_calendar_refusal_is_an_error_not_an_empty_calendar(
+    fake: FakeYahoo, fault: int, error_type: type, message: str
+) -> None:
+    provider = make_provider(fake)
+    fake.fail_next(fault, times=None)
+
+    with pytest.raises(error_type, match=message):
+        provider.open("AAPL").next_earnings()
+    assert provider.request_count == RETRIES + 1
+
+
+def test_a_symbol_yahoo_has_no_calendar_for_has_no_earnings_date(fake: FakeYahoo) -> None:
+    fake.fail_next(404, times=None)  # Yahoo's "Quote not found for symbol"
+
+    assert make_provider(fake).open("AAPL").next_earnings() is None

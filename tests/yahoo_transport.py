@@ -3,9 +3,14 @@
 yfinance sees a real curl_cffi session (it checks the type) and runs its own cookie,
 crumb and JSON-parsing code; only the final HTTP exchange (``transmit``) is replaced.
 Options answers come from ``fixtures/yahoo/<SYMBOL>.json`` (no date) and
-``<SYMBOL>_<YYYY-MM-DD>.json`` (``?date=<epoch>``), or from ``payloads`` set by a test.
-Like Yahoo, an options request without the crumb the fake last handed out gets HTTP 401
-with Yahoo's "Invalid Crumb" JSON. Any other URL raises ``UnexpectedRequest``.
+``<SYMBOL>_<YYYY-MM-DD>.json`` (``?date=<epoch>``), calendar answers (quoteSummary's
+``calendarEvents``, the shape yfinance's calendar parser reads) from
+``<SYMBOL>_calendar.json``, or any of them from ``payloads`` set by a test. Like Yahoo, a
+data request without the crumb the fake last handed out gets HTTP 401 with Yahoo's
+"Invalid Crumb" JSON. Any other URL raises ``UnexpectedRequest``.
+
+``isolated_yfinance`` is the autouse fixture (import it into a test module) that gives each
+test a fresh yfinance and keeps curl off the network.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -20,13 +26,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from curl_cffi import requests as curl_requests
+from curl_cffi.curl import Curl
+from yfinance import cache as yf_cache
+from yfinance.data import SingletonMeta, YfData
 
 from scanner_app.market.yahoo import YahooSession
 
 FIXTURES = Path(__file__).parent / "fixtures" / "yahoo"
 CRUMB = "kX7r.Qf2mZb"
 OPTIONS_PATH = "/v7/finance/options/"
+CALENDAR_PATH = "/v10/finance/quoteSummary/"
 #: Yahoo's answer (HTTP 401) to an options request with a stale or missing crumb.
 INVALID_CRUMB = {
     "finance": {"result": None, "error": {"code": "Unauthorized", "description": "Invalid Crumb"}}
@@ -34,6 +45,32 @@ INVALID_CRUMB = {
 
 #: An options-request fault: an HTTP status to answer with, or an exception to raise.
 Fault = int | Exception
+
+
+class RealNetworkBlocked(AssertionError):
+    """A test reached libcurl's transfer, i.e. tried the real network."""
+
+
+def _refuse_real_network(curl: Curl, *args: Any, **kwargs: Any) -> None:
+    raise RealNetworkBlocked("a test tried a real curl transfer")
+
+
+@pytest.fixture(autouse=True)
+def isolated_yfinance(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """A fresh yfinance per test: no shared session or crumb, no disk cache, no real curl.
+
+    yfinance keeps its session, cookie and crumb in the ``YfData`` singleton and its
+    cookie in a SQLite cache under ~/.cache; both are swapped out here and put back after.
+    """
+    saved = SingletonMeta._instances.pop(YfData, None)
+    monkeypatch.setattr(yf_cache._CookieCacheManager, "_Cookie_cache", yf_cache._CookieCacheDummy())
+    for manager in (yf_cache._TzDBManager, yf_cache._CookieDBManager, yf_cache._ISINDBManager):
+        monkeypatch.setattr(manager, "_cache_dir", str(tmp_path))
+    monkeypatch.setattr(Curl, "perform", _refuse_real_network)
+    yield
+    SingletonMeta._instances.pop(YfData, None)
+    if saved is not None:
+        SingletonMeta._instances[YfData] = saved
 
 
 class UnexpectedRequest(AssertionError):
@@ -67,14 +104,17 @@ def _response(url: str, status: int, body: bytes, content_type: str) -> curl_req
 
 
 class FakeYahoo(YahooSession):
-    """Serves Yahoo's cookie, crumb and options endpoints from fixtures, counting requests.
+    """Serves Yahoo's cookie, crumb, options and calendar endpoints from fixtures, counting
+    requests (``options_requests``, ``calendar_requests``).
 
-    ``fail_next(fault, times)`` makes the next ``times`` options requests (every one when
-    ``times`` is None) answer with an HTTP status (401: Yahoo's "Invalid Crumb" JSON) or
-    raise an exception; ``fail_crumb_next`` does the same to crumb requests with a status.
+    ``fail_next(fault, times)`` makes the next ``times`` data requests (options and
+    calendar; every one when ``times`` is None) answer with an HTTP status (401: Yahoo's
+    "Invalid Crumb" JSON) or raise an exception; ``fail_crumb_next`` does the same to crumb
+    requests with a status. ``fail_key(key, fault)`` answers every request for one fixture
+    key (``AAPL_2026-11-27``, ``AAPL_calendar``) with ``fault``.
     ``rotate_crumb()`` makes the crumb handed out so far stale, as Yahoo does now and then.
-    ``gate``, when set, holds every options request until it is opened; ``in_flight`` and
-    ``peak`` count options requests being answered at once.
+    ``gate``, when set, holds every data request until it is opened; ``in_flight`` and
+    ``peak`` count data requests being answered at once.
     """
 
     def __init__(self, *, timeout: float = 5.0) -> None:
@@ -82,6 +122,7 @@ class FakeYahoo(YahooSession):
         self.payloads: dict[str, Any] = {}
         self.requests: list[SeenRequest] = []
         self.options_requests: list[str] = []
+        self.calendar_requests: list[str] = []
         self.crumb = CRUMB
         self.crumb_requests = 0
         self._crumb_faults: deque[int] = deque()
@@ -91,14 +132,19 @@ class FakeYahoo(YahooSession):
         self.peak = 0
         self._faults: deque[Fault] = deque()
         self._lasting_fault: Fault | None = None
+        self._key_faults: dict[str, Fault] = {}
         self._lock = threading.Lock()
 
     def fail_next(self, fault: Fault, times: int | None) -> None:
-        """Answer the next ``times`` options requests (None: all of them) with ``fault``."""
+        """Answer the next ``times`` data requests (None: all of them) with ``fault``."""
         if times is None:
             self._lasting_fault = fault
         else:
             self._faults.extend([fault] * times)
+
+    def fail_key(self, key: str, fault: Fault) -> None:
+        """Answer every request for the fixture ``key`` with ``fault``."""
+        self._key_faults[key] = fault
 
     def fail_crumb_next(self, status: int, times: int | None) -> None:
         """Answer the next ``times`` crumb requests (None: all of them) with ``status``."""
@@ -133,6 +179,16 @@ class FakeYahoo(YahooSession):
             return self._options(
                 url, parts.path.removeprefix(OPTIONS_PATH), parts.query, params.get("crumb")
             )
+        if (
+            method == "GET"
+            and parts.hostname == "query2.finance.yahoo.com"
+            and parts.path.startswith(CALENDAR_PATH)
+            and params.get("modules") == "calendarEvents"
+        ):
+            key = parts.path.removeprefix(CALENDAR_PATH) + "_calendar"
+            with self._lock:
+                self.calendar_requests.append(key)
+            return self._answer(url, key, params.get("crumb"))
         raise UnexpectedRequest(f"the fake Yahoo does not serve {method} {url}")
 
     def _crumb(self, url: str) -> curl_requests.Response:
@@ -156,9 +212,15 @@ class FakeYahoo(YahooSession):
             key += "_" + datetime.fromtimestamp(int(dates[0]), UTC).date().isoformat()
         with self._lock:
             self.options_requests.append(key)
+        return self._answer(url, key, crumb)
+
+    def _answer(self, url: str, key: str, crumb: str | None) -> curl_requests.Response:
+        """A data request's answer: its fault, a 401 for a stale crumb, else its payload."""
+        with self._lock:
             self.in_flight += 1
             self.peak = max(self.peak, self.in_flight)
             fault = self._faults.popleft() if self._faults else self._lasting_fault
+            fault = self._key_faults.get(key, fault)
             if fault is None and crumb != self.crumb:
                 fault = HTTPStatus.UNAUTHORIZED
         try:
@@ -181,5 +243,5 @@ class FakeYahoo(YahooSession):
             return payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         path = FIXTURES / f"{key}.json"
         if not path.is_file():
-            raise UnexpectedRequest(f"no fixture for options request {key!r}")
+            raise UnexpectedRequest(f"no fixture for request {key!r}")
         return path.read_bytes()

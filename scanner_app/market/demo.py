@@ -32,6 +32,8 @@ FAILURE_KINDS: dict[str, type[MarketDataError]] = {
 }
 
 LISTED_WEEKS = 8
+#: Days between two earnings reports of a demo ticker (a quarter).
+EARNINGS_CYCLE = 91
 LOWEST_STRIKE = 0.70  # of spot
 HIGHEST_STRIKE = 1.10  # of spot
 
@@ -197,6 +199,24 @@ def demo_chain(symbol: str, today: date, expiration: date, rate: float) -> PutCh
     return PutChain(ticker=symbol, expiration=expiration, spot=setting.spot, puts=puts)
 
 
+def _weekday_on_or_after(day: date) -> date:
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def demo_earnings(symbol: str, today: date) -> date:
+    """The next earnings date of ``symbol`` from ``today`` on: a weekday, once a quarter,
+    on a day of the cycle fixed by the symbol, so it stays put as the days go by."""
+    phase = int(_unit(symbol, "earnings") * EARNINGS_CYCLE)
+    start = today - timedelta(days=2)  # a report moved off a weekend may still be ahead
+    report = start + timedelta(days=(phase - start.toordinal()) % EARNINGS_CYCLE)
+    event = _weekday_on_or_after(report)
+    if event < today:
+        event = _weekday_on_or_after(report + timedelta(days=EARNINGS_CYCLE))
+    return event
+
+
 def parse_failures(raw: str | None) -> dict[str, str]:
     """``"TSLA:rate_limit,NFLX:timeout"`` -> ``{"TSLA": "rate_limit", "NFLX": "timeout"}``."""
     failures: dict[str, str] = {}
@@ -224,6 +244,8 @@ def _checked_failures(failures: Mapping[str, str]) -> dict[str, str]:
 
 class DemoFeed:
     """One ticker's demo chains for one scan; chains it has fetched cost nothing again."""
+
+    credits = None  # the demo market bills nothing
 
     def __init__(self, provider: DemoProvider, symbol: str, today: date) -> None:
         self._provider = provider
@@ -253,6 +275,11 @@ class DemoFeed:
             self._request()
             self._fetched[expiration] = self._chain(expiration)
         return self._fetched[expiration]
+
+    def next_earnings(self) -> date:
+        """The ticker's next earnings date; one request."""
+        self._request()
+        return demo_earnings(self._symbol, self._today)
 
     def _chain(self, expiration: date) -> PutChain:
         return demo_chain(self._symbol, self._today, expiration, self._provider.rate)

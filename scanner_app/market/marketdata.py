@@ -12,7 +12,11 @@ with ``side=put``, ``range=otm`` (strikes below the underlying's price), ``minBi
 inclusive): the answer holds only contracts the screen can use, and its columns carry the
 API's own ``delta``. The API bills one credit per
 contract returned (one per request with ``mode=cached``); each answer says what it cost in
-its ``X-Api-Ratelimit-Consumed`` header, summed by ``credits_used()``.
+its ``X-Api-Ratelimit-Consumed`` header, summed per feed (``credits``).
+
+The next earnings date comes from ``GET /v1/stocks/earnings/{symbol}/`` with ``from``
+(today) and ``to`` (``EARNINGS_HORIZON`` ahead): one more request, through the same
+throttle; ``no_data`` means no report ahead.
 
 What a feed raises (all ``MarketDataError``, see ``errors``):
 
@@ -32,7 +36,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -71,6 +75,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://api.marketdata.app"
 #: The API answers 429 beyond this many requests at once, on every plan.
 MAX_CONCURRENT_REQUESTS = 50
+#: How far ahead the earnings request looks: past the longest expiration window (12 weeks).
+EARNINGS_HORIZON = timedelta(days=100)
 
 _SYMBOL = re.compile(r"[A-Z0-9][A-Z0-9.:-]{0,19}")
 
@@ -131,7 +137,6 @@ class MarketDataProvider:
         self._wait = wait if wait is not None else wait_exponential_jitter(initial=1.0, max=30.0)
         self._count_lock = threading.Lock()
         self._request_count = 0
-        self._credits = 0
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> MarketDataProvider:
@@ -155,19 +160,15 @@ class MarketDataProvider:
         with self._count_lock:
             return self._request_count
 
-    def credits_used(self) -> int:
-        """API credits the answers so far cost, by their ``X-Api-Ratelimit-Consumed``
-        header; a running total, so a scan's cost is the difference across it."""
-        with self._count_lock:
-            return self._credits
-
     def open(self, ticker: str) -> MarketDataFeed:
         """A feed for ``ticker``; makes no request."""
         return MarketDataFeed(self, ticker)
 
-    def fetch_chain(self, symbol: str, first: date, last: date) -> Mapping[str, Any]:
+    def fetch_chain(
+        self, symbol: str, first: date, last: date, spend: Callable[[int], None]
+    ) -> Mapping[str, Any]:
         """The ``ok`` answer for the puts of ``symbol`` out of the money expiring from
-        ``first`` to ``last``, throttled and retried; every failure a ``MarketDataError``."""
+        ``first`` to ``last``; ``spend`` hears what each answer cost."""
         params = {
             "side": "put",
             "range": "otm",
@@ -177,6 +178,24 @@ class MarketDataProvider:
         }
         if self.mode is not None:
             params["mode"] = self.mode
+        answer = self._get(f"v1/options/chain/{symbol}/", symbol, params, spend)
+        if answer is None:
+            raise UnknownTicker(f"Market Data lists no puts for {symbol} in the scan's weeks")
+        return answer
+
+    def fetch_earnings(
+        self, symbol: str, first: date, last: date, spend: Callable[[int], None]
+    ) -> Mapping[str, Any] | None:
+        """The ``ok`` answer listing the earnings reports of ``symbol`` from ``first`` to
+        ``last``; None when there are none (``no_data``)."""
+        params = {"from": first.isoformat(), "to": last.isoformat()}
+        return self._get(f"v1/stocks/earnings/{symbol}/", symbol, params, spend)
+
+    def _get(
+        self, path: str, symbol: str, params: Mapping[str, str], spend: Callable[[int], None]
+    ) -> Mapping[str, Any] | None:
+        """The JSON of an ``ok`` answer (None for ``no_data``), throttled and retried; every
+        failure a ``MarketDataError``."""
         attempts = self.retries + 1
         retrying = Retrying(
             stop=stop_after_attempt(attempts),
@@ -185,7 +204,7 @@ class MarketDataProvider:
             reraise=True,
         )
         try:
-            response = retrying(self._request_once, symbol, params)
+            response = retrying(self._request_once, path, symbol, params, spend)
         except _RetryableAnswer as error:
             if error.status_code == 429:
                 raise RateLimited(
@@ -204,43 +223,37 @@ class MarketDataProvider:
                 f"Market Data could not be reached for {symbol}, {attempts} attempts in a row: "
                 f"{error}"
             ) from error
-        return _ok_answer(symbol, response)
+        return _answer(symbol, response)
 
-    def _request_once(self, symbol: str, params: Mapping[str, str]) -> httpx.Response:
+    def _request_once(
+        self, path: str, symbol: str, params: Mapping[str, str], spend: Callable[[int], None]
+    ) -> httpx.Response:
         """One throttled, counted request; raises on what is retried or stops the scan."""
         with self._throttle.slot():
             with self._count_lock:
                 self._request_count += 1
-            response = self._client.get(f"v1/options/chain/{symbol}/", params=params)
-        self._count_credits(symbol, response)
+            response = self._client.get(path, params=params)
+        spent = count(response.headers.get("X-Api-Ratelimit-Consumed")) or 0
+        spend(spent)
+        logger.debug("Market Data %s: HTTP %d, %d credits", path, response.status_code, spent)
         _refuse_account(response)
         if response.status_code == 429 or response.status_code >= 500:
             raise _RetryableAnswer(response)
         return response
 
-    def _count_credits(self, symbol: str, response: httpx.Response) -> None:
-        """Add what ``response`` cost to the running total, and log it."""
-        spent = count(response.headers.get("X-Api-Ratelimit-Consumed")) or 0
-        with self._count_lock:
-            self._credits += spent
-            total = self._credits
-        logger.debug(
-            "Market Data %s: HTTP %d, %d credits (%d so far)",
-            symbol,
-            response.status_code,
-            spent,
-            total,
-        )
-
 
 class MarketDataFeed:
-    """One ticker's puts for one scan: a single request brings every expiration."""
+    """One ticker's puts for one scan: a single request brings every expiration.
+
+    ``credits`` adds up what its answers cost.
+    """
 
     def __init__(self, provider: MarketDataProvider, ticker: str) -> None:
         self._provider = provider
         self._symbol = ticker.strip().upper()
         self._lock = threading.Lock()
         self._chains: dict[date, PutChain] | None = None
+        self.credits = 0
 
     def expirations(self) -> list[date]:
         """The expirations of the window that have puts out of the money, ascending."""
@@ -256,17 +269,36 @@ class MarketDataFeed:
             )
         return require_live(chains[expiration])
 
+    def next_earnings(self) -> date | None:
+        """The first earnings report from today on, within ``EARNINGS_HORIZON``; one
+        request."""
+        self._check_symbol()
+        today = self._provider.today()
+        answer = self._provider.fetch_earnings(
+            self._symbol, today, today + EARNINGS_HORIZON, self._spend
+        )
+        if answer is None:
+            return None
+        days = (_new_york_date(value) for value in _column(self._symbol, answer, "reportDate"))
+        return min((day for day in days if day is not None and day >= today), default=None)
+
     def _load(self) -> dict[date, PutChain]:
         """The chains by expiration, fetched on first use."""
         with self._lock:
             if self._chains is None:
-                if not _SYMBOL.fullmatch(self._symbol):
-                    raise UnknownTicker(f"{self._symbol!r} is not a Market Data ticker symbol")
+                self._check_symbol()
                 today = self._provider.today()
                 last = expiration_window_end(today, self._provider.weeks)
-                answer = self._provider.fetch_chain(self._symbol, today, last)
+                answer = self._provider.fetch_chain(self._symbol, today, last, self._spend)
                 self._chains = _chains(self._symbol, _rows(self._symbol, answer))
             return self._chains
+
+    def _check_symbol(self) -> None:
+        if not _SYMBOL.fullmatch(self._symbol):
+            raise UnknownTicker(f"{self._symbol!r} is not a Market Data ticker symbol")
+
+    def _spend(self, credits: int) -> None:
+        self.credits += credits
 
 
 def _message(response: httpx.Response) -> str:
@@ -303,8 +335,8 @@ def _refuse_account(response: httpx.Response) -> None:
         )
 
 
-def _ok_answer(symbol: str, response: httpx.Response) -> Mapping[str, Any]:
-    """The JSON of an ``ok`` answer; the API's ``no_data`` and ``error`` as errors."""
+def _answer(symbol: str, response: httpx.Response) -> Mapping[str, Any] | None:
+    """The JSON of an ``ok`` answer, None for ``no_data``; the API's ``error`` as an error."""
     try:
         answer = response.json()
     except ValueError:
@@ -313,7 +345,7 @@ def _ok_answer(symbol: str, response: httpx.Response) -> Mapping[str, Any]:
     if status == "ok":
         return answer
     if status == "no_data":
-        raise UnknownTicker(f"Market Data lists no puts for {symbol} in the scan's weeks")
+        return None
     if status == "error":
         raise MarketDataError(f"Market Data refused {symbol}: {_message(response)}")
     raise MarketDataError(
@@ -321,12 +353,18 @@ def _ok_answer(symbol: str, response: httpx.Response) -> Mapping[str, Any]:
     )
 
 
+def _column(symbol: str, answer: Mapping[str, Any], name: str) -> list[Any]:
+    """One column of a columnar answer."""
+    values = answer.get(name)
+    if not isinstance(values, list):
+        raise MarketDataError(f"Market Data's answer for {symbol} has no {name} column")
+    return values
+
+
 def _rows(symbol: str, answer: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The columnar answer as one dict per contract; every column must be as long as
     ``optionSymbol``."""
-    contracts = answer.get("optionSymbol")
-    if not isinstance(contracts, list):
-        raise MarketDataError(f"Market Data's answer for {symbol} has no optionSymbol column")
+    contracts = _column(symbol, answer, "optionSymbol")
     columns = {name: values for name, values in answer.items() if isinstance(values, list)}
     uneven = sorted(name for name, values in columns.items() if len(values) != len(contracts))
     if uneven:
@@ -337,8 +375,8 @@ def _rows(symbol: str, answer: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [{name: values[i] for name, values in columns.items()} for i in range(len(contracts))]
 
 
-def _expiration(value: Any) -> date | None:
-    """An expiration time in Unix seconds as its New York date, or None."""
+def _new_york_date(value: Any) -> date | None:
+    """A time in Unix seconds as its New York date, or None."""
     seconds = finite(value)
     return None if seconds is None else datetime.fromtimestamp(seconds, NY).date()
 
@@ -347,7 +385,7 @@ def _quote(row: Mapping[str, Any]) -> OptionQuote | None:
     """One contract as an ``OptionQuote``; None for a call or without symbol, strike or date."""
     contract = row.get("optionSymbol")
     strike = positive(row.get("strike"))
-    expiration = _expiration(row.get("expiration"))
+    expiration = _new_york_date(row.get("expiration"))
     if (
         row.get("side", "put") != "put"
         or not isinstance(contract, str)

@@ -57,6 +57,8 @@ class ScreenedPut:
     and ``iv`` and the risk-free rate of the scan, so anyone can reproduce it from the row
     alone; so does ``delta`` when ``delta_source`` is ``black_scholes``. With ``api`` the
     delta is the provider's own. ``spot_source`` says which session's price ``spot`` is.
+    ``earnings_date`` is the ticker's next earnings date when known (ISO date), and
+    ``earnings_before_expiry`` says whether the put expires on or after it.
     """
 
     ticker: str
@@ -81,6 +83,8 @@ class ScreenedPut:
     spread_pct: float | None  # (ask - bid) / mid * 100
     delta_source: DeltaSource = "black_scholes"
     spot_source: SpotSource = "regular"
+    earnings_date: str | None = None
+    earnings_before_expiry: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The row as a JSON-able dict."""

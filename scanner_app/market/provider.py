@@ -19,13 +19,22 @@ class TickerFeed(Protocol):
 
     Failures are ``MarketDataError`` subclasses (see ``errors``): from ``expirations()``
     the ticker failed; from ``put_chain`` only that expiration did, and the others stand.
+
+    ``credits`` is what the feed's requests cost so far, for a provider that bills per
+    request (Market Data), else None.
     """
+
+    credits: int | None
 
     def expirations(self) -> list[date]:
         """All listed expirations, ascending."""
 
     def put_chain(self, expiration: date) -> PutChain:
         """The cleaned puts of one listed expiration, with the spot price."""
+
+    def next_earnings(self) -> date | None:
+        """The ticker's next earnings date from today on (one request), None when none is
+        known."""
 
 
 class MarketProvider(Protocol):

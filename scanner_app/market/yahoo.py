@@ -8,7 +8,9 @@ yfinance turns into ``{}`` when they are refusals: HTTP 5xx becomes ``YahooServe
 and HTTP 401 (``{"finance": {"error": {"code": "Unauthorized", "description": "Invalid
 Crumb"}}}``, also what Yahoo answers when a 429 on the crumb request left yfinance without
 a crumb) becomes ``YahooUnauthorized``. On that, the provider drops yfinance's cached
-cookie and crumb, so the next attempt fetches fresh ones.
+cookie and crumb, so the next attempt fetches fresh ones. yfinance's calendar swallows even
+these (it answers ``{}``), so the session also notes the last refusal of each thread, and
+the provider raises it after the call.
 
 What a feed raises (all ``MarketDataError``, see ``errors``):
 
@@ -18,6 +20,10 @@ What a feed raises (all ``MarketDataError``, see ``errors``):
   and 5xx answers that lasted through the retries; an unreadable answer (not retried).
 - ``UnusableAnswer`` (``put_chain`` only): an expiration answered with no contracts at all,
   or a not-live chain (no put has a bid).
+
+The next earnings date comes from yfinance's calendar (Yahoo's ``calendarEvents``), one
+request, throttled and retried like the chains. yfinance turns its timestamps into dates
+in the server's local time zone.
 
 yfinance keeps one HTTP session per process (its ``YfData`` singleton): every
 ``yf.Ticker(session=...)`` makes that session the process-wide one, so run one
@@ -48,7 +54,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 from yfinance import cache as yf_cache
-from yfinance.exceptions import YFRateLimitError
+from yfinance.exceptions import YFDataException, YFRateLimitError
 from yfinance.utils import is_isin
 
 from .calendar import NY
@@ -102,7 +108,11 @@ class YahooUnauthorized(HTTPError):
 
 _UNREACHABLE = (CurlConnectionError, ConnectionError, YahooServerError)
 _TRANSIENT = (YFRateLimitError, YahooUnauthorized, *_TIMEOUTS, *_UNREACHABLE)
-_UNREADABLE = (RequestException, ValueError, KeyError, TypeError, IndexError)
+_UNREADABLE = (RequestException, YFDataException, ValueError, KeyError, TypeError, IndexError)
+
+#: The refusal (``YahooUnauthorized``, ``YahooServerError``) of the last answer this thread
+#: received, or None: what yfinance's calendar hides.
+_last_answer = threading.local()
 
 
 class YahooSession(curl_requests.Session):
@@ -114,12 +124,16 @@ class YahooSession(curl_requests.Session):
         and ``YahooUnauthorized`` on a 401."""
         kwargs["timeout"] = self.timeout
         response = self.transmit(method, url, **kwargs)
+        refusal: HTTPError | None = None
         if response.status_code >= 500:
-            raise YahooServerError(
+            refusal = YahooServerError(
                 f"Yahoo answered HTTP {response.status_code} for {url}", response=response
             )
-        if response.status_code == 401:
-            raise YahooUnauthorized(_refusal_reason(response), response)
+        elif response.status_code == 401:
+            refusal = YahooUnauthorized(_refusal_reason(response), response)
+        _last_answer.refusal = refusal
+        if refusal is not None:
+            raise refusal
         return response
 
     def transmit(self, method: str, url: str, **kwargs: Any) -> curl_requests.Response:
@@ -203,7 +217,7 @@ class YahooProvider:
 
     @property
     def request_count(self) -> int:
-        """Options-endpoint requests made so far, retries included."""
+        """Options and calendar requests made so far, retries included."""
         with self._count_lock:
             return self._request_count
 
@@ -214,6 +228,15 @@ class YahooProvider:
     def fetch_options(self, ticker: yf.Ticker, expiration: str | None) -> Any:
         """yfinance's ``option_chain`` for one expiration (None: Yahoo's default, the nearest),
         throttled and retried, with every failure turned into a ``MarketDataError``."""
+        return self._fetch(ticker.ticker, self._options_once, ticker, expiration)
+
+    def fetch_calendar(self, symbol: str) -> Mapping[str, Any]:
+        """yfinance's calendar of ``symbol`` (``{"Earnings Date": [date, ...], ...}``),
+        throttled and retried, with every failure turned into a ``MarketDataError``."""
+        return self._fetch(symbol, self._calendar_once, symbol)
+
+    def _fetch(self, symbol: str, attempt: Callable[..., Any], *args: Any) -> Any:
+        """``attempt(*args)``, retried on what is transient; failures as ``MarketDataError``."""
         attempts = self.retries + 1
         retrying = Retrying(
             stop=stop_after_attempt(attempts),
@@ -221,9 +244,8 @@ class YahooProvider:
             retry=retry_if_exception_type(_TRANSIENT),
             reraise=True,
         )
-        symbol = ticker.ticker
         try:
-            return retrying(self._request_once, ticker, expiration)
+            return retrying(attempt, *args)
         except YahooUnauthorized as error:
             logger.warning("%s: %s, %d attempts in a row", symbol, error, attempts)
             raise InvalidCrumb(f"Yahoo refused the request: {error.reason}") from error
@@ -242,19 +264,38 @@ class YahooProvider:
         except KeyError as error:
             if error.args == ("expirationDates",):
                 raise UnknownTicker(_no_options(symbol)) from error
-            raise MarketDataError(f"Yahoo's option data for {symbol} lacks {error}") from error
+            raise MarketDataError(f"Yahoo's answer for {symbol} lacks {error}") from error
         except _UNREADABLE as error:
             raise MarketDataError(
-                f"Yahoo's option data for {symbol} could not be read: {error}"
+                f"Yahoo's answer for {symbol} could not be read: {error}"
             ) from error
 
-    def _request_once(self, ticker: yf.Ticker, expiration: str | None) -> Any:
-        """One throttled, counted ``option_chain`` call; a 401 drops the cookie and crumb."""
+    def _options_once(self, ticker: yf.Ticker, expiration: str | None) -> Any:
+        """One ``option_chain`` call."""
+        return self._request_once(ticker, lambda: ticker.option_chain(expiration))
+
+    def _calendar_once(self, symbol: str) -> Mapping[str, Any]:
+        """One calendar request, on a ``yf.Ticker`` of its own: yfinance keeps a ticker's
+        first calendar, even the ``{}`` of a refused request. A refusal that yfinance
+        swallowed is raised."""
+        ticker = yf.Ticker(symbol, session=self.session)
+
+        def calendar() -> Mapping[str, Any]:
+            _last_answer.refusal = None
+            found = ticker.calendar
+            if (refusal := getattr(_last_answer, "refusal", None)) is not None:
+                raise refusal
+            return found
+
+        return self._request_once(ticker, calendar)
+
+    def _request_once(self, ticker: yf.Ticker, call: Callable[[], Any]) -> Any:
+        """One throttled, counted request; a 401 drops the cookie and crumb."""
         with self._throttle.slot():
             with self._count_lock:
                 self._request_count += 1
             try:
-                return ticker.option_chain(expiration)
+                return call()
             except YahooUnauthorized:
                 _forget_cookie_and_crumb(ticker)
                 raise
@@ -267,6 +308,8 @@ class YahooFeed:
     default chain, which is the nearest expiration's; that answer is kept, so asking for
     the nearest chain costs nothing more and E expirations cost E requests.
     """
+
+    credits = None  # Yahoo bills nothing
 
     def __init__(self, provider: YahooProvider, ticker: str) -> None:
         self._provider = provider
@@ -312,6 +355,14 @@ class YahooFeed:
             spot_source=spot[1],
         )
         return require_live(chain)
+
+    def next_earnings(self) -> date | None:
+        """The first earnings date of Yahoo's calendar from today on (a range, when Yahoo
+        only estimates it, gives its first day); None for none, as for an ETF."""
+        self._ticker()  # refuses a malformed symbol without a request
+        dates = self._provider.fetch_calendar(self._symbol).get("Earnings Date") or []
+        today = self._provider.today()
+        return min((day for day in dates if isinstance(day, date) and day >= today), default=None)
 
     def _listing(self) -> list[date]:
         """The listed expirations, fetched once with the nearest chain and the quote."""

@@ -199,6 +199,7 @@ class ScanEngine:
             puts=puts,
             failed=stored.failed,
             reason=_missing_reason(missing, stored.total) if missing > 0 else None,
+            credits=stored.credits,
         )
         if missing > 0:
             message = f"Scan failed at {_display_time(finished_at)}: {facts.reason}"

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 from .summary import SCORED_SORTS
 
-#: The working set's hashes, keyed by symbol.
-HASHES = ("puts", "summaries", "errors", "scan_times")
+#: The working set's hashes, keyed by symbol. ``partial`` holds the expirations that
+#: failed in the scan that made a ticker's rows (a JSON list of ISO dates).
+HASHES = ("puts", "summaries", "errors", "scan_times", "partial")
 #: Sorted sets: ``listed`` (every ticker the dashboard lists, score 0: symbol order),
 #: ``failed`` (tickers whose latest fetch failed, symbol order), ``changes`` (symbol ->
 #: version of its last change) and one ``idx:<sort>`` per scored sort key.
@@ -39,6 +40,10 @@ class Keys:
     def index(self, sort: str) -> str:
         """The sorted set that orders the listed tickers by ``sort``."""
         return self(f"idx:{sort}")
+
+    def earnings(self, symbol: str) -> str:
+        """The cached next earnings date of ``symbol`` (a key of its own, with its own TTL)."""
+        return self(f"earnings:{symbol}")
 
     def results(self) -> list[str]:
         """Every key that holds results or status: the ones whose expiry a scan manages."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import redis
@@ -32,6 +33,7 @@ class Listing:
     summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     changed_at: dict[str, int] = field(default_factory=dict)
+    partial: dict[str, list[str]] = field(default_factory=dict)
     listed: int = 0
     failed: int = 0
     failed_sample: dict[str, str] = field(default_factory=dict)
@@ -46,7 +48,14 @@ class TickerView:
     scanned_at: str | None = None
     error: str | None = None
     last_run: str | None = None
+    partial_expirations: list[str] = field(default_factory=list)
     available: bool = False
+
+    @property
+    def stale(self) -> bool:
+        """Whether the rows are an earlier scan's (fetched at ``scanned_at``): the latest
+        fetch failed."""
+        return bool(self.options) and self.error is not None
 
 
 def _text(raw: bytes | None) -> str | None:
@@ -61,6 +70,29 @@ def _mapping(raw: bytes | None) -> dict[str, Any]:
 def _rows(raw: bytes | None) -> list[dict[str, Any]]:
     value = load_json(raw)
     return [row for row in value if isinstance(row, dict)] if isinstance(value, list) else []
+
+
+def _is_date(value: Any) -> bool:
+    try:
+        date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _dates(raw: bytes | None) -> list[str]:
+    """A stored list of ISO dates (``partial``), without what is not one; [] when missing."""
+    value = load_json(raw)
+    return [day for day in value if _is_date(day)] if isinstance(value, list) else []
+
+
+def _partial(symbols: list[bytes], values: list[bytes | None]) -> dict[str, list[str]]:
+    """``{symbol: failed expirations}`` for the symbols that have some."""
+    return {
+        symbol.decode(): days
+        for symbol, value in zip(symbols, values, strict=True)
+        if (days := _dates(value))
+    }
 
 
 def _pairs(symbols: list[bytes], values: list[bytes | None]) -> dict[str, str]:
@@ -85,17 +117,14 @@ class ResultReader:
         keys = self.keys
         index = keys("listed") if order is None else keys.index(order)
         try:
-            names = ("summaries", "errors", "failed", "changes")
+            names = ("summaries", "errors", "failed", "changes", "partial")
             answer = self._page(
                 keys=[keys("listed"), index, *map(keys, names)],
                 args=[offset, count, "1" if descending else "0", FAILED_SHOWN],
             )
-            listed, symbols, summaries, errors, changed, failed, sample, sample_errors = answer
         except REDIS_ERRORS:
             return Listing()
-        return self._listing(
-            symbols, summaries, errors, changed, listed, failed, sample, sample_errors
-        )
+        return self._listing(*answer)
 
     def read_symbols(self, symbols: list[str]) -> Listing:
         """The summaries and errors of ``symbols``, with the counts: one round trip."""
@@ -106,18 +135,19 @@ class ResultReader:
                     pipe.hmget(keys("summaries"), symbols)
                     pipe.hmget(keys("errors"), symbols)
                     pipe.zmscore(keys("changes"), symbols)
+                    pipe.hmget(keys("partial"), symbols)
                 pipe.zcard(keys("listed"))
                 pipe.zcard(keys("failed"))
                 pipe.zrange(keys("failed"), 0, FAILED_SHOWN - 1)
                 answers = pipe.execute()
-            summaries, errors, changed = answers[:3] if symbols else ([], [], [])
+            summaries, errors, changed, partial = answers[:4] if symbols else ([], [], [], [])
             listed, failed, sample = answers[-3:]
             sample_errors = self.client.hmget(keys("errors"), sample) if sample else []
         except REDIS_ERRORS:
             return Listing()
         encoded = [symbol.encode() for symbol in symbols]
         return self._listing(
-            encoded, summaries, errors, changed, listed, failed, sample, sample_errors
+            listed, encoded, summaries, errors, changed, failed, sample, sample_errors, partial
         )
 
     def change_versions(self, symbols: list[str]) -> dict[str, int]:
@@ -135,7 +165,10 @@ class ResultReader:
         }
 
     @staticmethod
-    def _listing(symbols, summaries, errors, changed, listed, failed, sample, sample_errors):
+    def _listing(
+        listed, symbols, summaries, errors, changed, failed, sample, sample_errors, partial
+    ):
+        """A Listing from the PAGE script's answer (or the same values read otherwise)."""
         names = [symbol.decode() for symbol in symbols]
         return Listing(
             symbols=names,
@@ -146,6 +179,7 @@ class ResultReader:
                 for name, version in zip(names, changed, strict=True)
                 if version is not None
             },
+            partial=_partial(symbols, partial),
             listed=int(listed),
             failed=int(failed),
             failed_sample=_pairs(sample, sample_errors),
@@ -163,14 +197,17 @@ class ResultReader:
             return None
         return [s.decode() for s in listed], {s.decode(): score for s, score in strikes}
 
-    def read_everything(self) -> tuple[dict[str, list], dict[str, str], dict[str, str]] | None:
-        """Every ticker's rows, its scan time and its error: O(rows), for filtered views."""
+    def read_everything(
+        self,
+    ) -> tuple[dict[str, list], dict[str, str], dict[str, str], dict[str, list[str]]] | None:
+        """Every ticker's rows, scan time, error and failed expirations: O(rows), for
+        filtered views."""
         keys = self.keys
         try:
             with self.client.pipeline(transaction=False) as pipe:
-                for name in ("puts", "scan_times", "errors"):
+                for name in ("puts", "scan_times", "errors", "partial"):
                     pipe.hgetall(keys(name))
-                puts, times, errors = pipe.execute()
+                puts, times, errors, partial = pipe.execute()
         except REDIS_ERRORS:
             return None
         decode = {symbol.decode(): value for symbol, value in puts.items()}
@@ -178,6 +215,7 @@ class ResultReader:
             {symbol: _rows(raw) for symbol, raw in decode.items()},
             _pairs(list(times), list(times.values())),
             _pairs(list(errors), list(errors.values())),
+            _partial(list(partial), list(partial.values())),
         )
 
     def read_ticker(self, symbol: str) -> TickerView:
@@ -189,7 +227,8 @@ class ResultReader:
                 pipe.hget(keys("scan_times"), symbol)
                 pipe.hget(keys("errors"), symbol)
                 pipe.get(keys("last_run"))
-                rows, scanned_at, error, last_run = pipe.execute()
+                pipe.hget(keys("partial"), symbol)
+                rows, scanned_at, error, last_run, partial = pipe.execute()
         except REDIS_ERRORS:
             return TickerView()
         message = load_json(last_run)
@@ -198,6 +237,7 @@ class ResultReader:
             scanned_at=_text(scanned_at),
             error=_text(error),
             last_run=message if isinstance(message, str) else None,
+            partial_expirations=_dates(partial),
             available=True,
         )
 
@@ -220,11 +260,19 @@ class ResultReader:
 
     def read_hash(self, name: str) -> dict[str, str]:
         """A small per-ticker hash (``scan_times``, ``errors``) as text; raises CacheUnavailable."""
+        flat = self._hgetall(name)
+        return _pairs(list(flat), list(flat.values()))
+
+    def read_partial(self) -> dict[str, list[str]]:
+        """Every partial ticker's failed expirations; raises CacheUnavailable."""
+        flat = self._hgetall("partial")
+        return _partial(list(flat), list(flat.values()))
+
+    def _hgetall(self, name: str) -> dict[bytes, bytes]:
         try:
-            flat = self.client.hgetall(self.keys(name))
+            return self.client.hgetall(self.keys(name))
         except REDIS_ERRORS as error:
             raise CacheUnavailable(str(error)) from error
-        return _pairs(list(flat), list(flat.values()))
 
     def _hash_keys(self, name: str) -> list[str]:
         try:

@@ -24,15 +24,18 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return false end
 local ttl = tonumber(ARGV[2])
 for i = 2, #KEYS do redis.call('EXPIRE', KEYS[i], ttl) end
 """
-#: Arguments per ticker in PUBLISH: symbol, outcome, payload, summary, scanned_at, scores.
-TICKER_ARGS = 5 + len(SCORED_SORTS)
+#: Arguments per ticker in PUBLISH: symbol, outcome, payload, summary, scanned_at,
+#: partial, scores.
+TICKER_ARGS = 6 + len(SCORED_SORTS)
 
 # ARGV: token, ttl, progress JSON ('' to update the stored one), current ('' for none),
-# then TICKER_ARGS per ticker. Progress counts the distinct tickers done and failed in this
-# scan (the sets scan_done and scan_failed), so a batch published twice (a retried job)
-# counts once. outcome is one of
-#   ok      payload = rows JSON ('' when nothing qualifies), summary JSON, scanned_at, scores
-#   failed  payload = error text; the ticker's earlier rows and summary stay
+# credits + ('' when the provider bills none), then TICKER_ARGS per ticker. Progress counts
+# the distinct tickers done and failed in this scan (the sets scan_done and scan_failed), so
+# a batch published twice (a retried job) counts once. outcome is one of
+#   ok      payload = rows JSON ('' when nothing qualifies), summary JSON, scanned_at,
+#           partial = failed expirations JSON ('' for none), scores
+#   failed  payload = error text; the ticker's earlier rows, summary and partial stay
+#           (stale: rows and an error)
 #   forget  the ticker left the watchlist: every trace of it goes
 # Returns the new version.
 PUBLISH = (
@@ -44,10 +47,11 @@ if ARGV[3] ~= '' then redis.call('DEL', K.scan_done, K.scan_failed) end
 local function unlist(symbol)
   redis.call('HDEL', K.puts, symbol)
   redis.call('HDEL', K.summaries, symbol)
+  redis.call('HDEL', K.partial, symbol)
   redis.call('ZREM', K.listed, symbol)
   for _, index in ipairs(SCORED) do redis.call('ZREM', K[index], symbol) end
 end
-for a = 5, #ARGV, TICKER_ARGS do
+for a = 6, #ARGV, TICKER_ARGS do
   local symbol, outcome, payload = ARGV[a], ARGV[a + 1], ARGV[a + 2]
   if outcome ~= 'forget' then redis.call('SADD', K.scan_done, symbol) end
   if outcome == 'failed' then
@@ -70,9 +74,11 @@ for a = 5, #ARGV, TICKER_ARGS do
       else
         redis.call('HSET', K.puts, symbol, payload)
         redis.call('HSET', K.summaries, symbol, ARGV[a + 3])
+        if ARGV[a + 5] == '' then redis.call('HDEL', K.partial, symbol)
+        else redis.call('HSET', K.partial, symbol, ARGV[a + 5]) end
         redis.call('ZADD', K.listed, 0, symbol)
         for offset, index in ipairs(SCORED) do
-          local score = ARGV[a + 4 + offset]
+          local score = ARGV[a + 5 + offset]
           if score == '' then redis.call('ZREM', K[index], symbol)
           else redis.call('ZADD', K[index], score, symbol) end
         end
@@ -89,6 +95,9 @@ else
     progress.done = redis.call('SCARD', K.scan_done)
     progress.failed = redis.call('SCARD', K.scan_failed)
     progress.current = ARGV[4] ~= '' and ARGV[4] or cjson.null
+    if ARGV[5] ~= '' then
+      progress.credits = (tonumber(progress.credits) or 0) + tonumber(ARGV[5])
+    end
     redis.call('SET', K.scan_progress, cjson.encode(progress))
   end
 end
@@ -176,10 +185,10 @@ return 1
 """
 
 # One dashboard page in symbol or score order. KEYS: listed, the order's set (listed
-# itself for symbol order), summaries, errors, failed, changes. ARGV: offset, count, '1'
-# for descending, banner errors to return. Tickers without a score come last, by symbol.
-# Returns {listed, symbols, summaries, errors, change versions, failed count, failed
-# symbols, their errors}.
+# itself for symbol order), summaries, errors, failed, changes, partial. ARGV: offset,
+# count, '1' for descending, banner errors to return. Tickers without a score come last,
+# by symbol. Returns {listed, symbols, summaries, errors, change versions, failed count,
+# failed symbols, their errors, partial expirations}.
 PAGE = """
 local listed = redis.call('ZCARD', KEYS[1])
 local scored = redis.call('ZCARD', KEYS[2])
@@ -197,15 +206,16 @@ if #symbols < count and listed > scored then
     symbols[#symbols + 1] = unscored[i]
   end
 end
-local summaries, errors, changed = {}, {}, {}
+local summaries, errors, changed, partial = {}, {}, {}, {}
 if #symbols > 0 then
   summaries = redis.call('HMGET', KEYS[3], unpack(symbols))
   errors = redis.call('HMGET', KEYS[4], unpack(symbols))
   changed = redis.call('ZMSCORE', KEYS[6], unpack(symbols))
+  partial = redis.call('HMGET', KEYS[7], unpack(symbols))
 end
 local failed = redis.call('ZRANGE', KEYS[5], 0, tonumber(ARGV[4]) - 1)
 local failed_errors = {}
 if #failed > 0 then failed_errors = redis.call('HMGET', KEYS[4], unpack(failed)) end
 return {listed, symbols, summaries, errors, changed, redis.call('ZCARD', KEYS[5]), failed,
-  failed_errors}
+  failed_errors, partial}
 """

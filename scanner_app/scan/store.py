@@ -9,6 +9,7 @@ workers elsewhere) each touch only their own tickers' fields.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,8 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_e
 from . import scripts
 from .layout import LOCK, Keys
 from .summary import SCORED_SORTS, sort_scores, summarize_rows
+
+log = logging.getLogger(__name__)
 
 UNAVAILABLE_MESSAGE = "Data temporarily unavailable. Please refresh the page."
 NEVER_RUN_MESSAGE = "Never"
@@ -39,7 +42,8 @@ class LockLost(Exception):
 
 @dataclass(frozen=True)
 class Progress:
-    """Where a scan is: how many tickers are done, which one is being fetched."""
+    """Where a scan is: how many tickers are done, which one is being fetched, and the
+    API credits spent so far (None while the provider bills none)."""
 
     scan_id: str
     total: int
@@ -48,6 +52,7 @@ class Progress:
     current: str | None = None
     failed: int = 0
     finished_at: str | None = None
+    credits: int | None = None
 
     @property
     def percent(self) -> int:
@@ -68,8 +73,10 @@ class Progress:
         except TypeError:
             return None
         numbers = (progress.total, progress.done, progress.failed)
-        if not all(type(number) is int for number in numbers) or not isinstance(
-            progress.scan_id, str
+        if (
+            not all(type(number) is int for number in numbers)
+            or not isinstance(progress.scan_id, str)
+            or not (progress.credits is None or type(progress.credits) is int)
         ):
             return None
         return progress
@@ -77,7 +84,8 @@ class Progress:
 
 @dataclass(frozen=True)
 class RunFacts:
-    """How the last scan ended, as data: the web layer words and formats it."""
+    """How the last scan ended, as data: the web layer words and formats it. ``credits``
+    is what the scan cost in API credits, for a provider that bills them."""
 
     scan_id: str
     outcome: str  # completed | failed | interrupted
@@ -86,6 +94,7 @@ class RunFacts:
     puts: int
     failed: int
     reason: str | None = None
+    credits: int | None = None
 
     @classmethod
     def from_dict(cls, data: Any) -> RunFacts | None:
@@ -125,12 +134,18 @@ class Status:
 
 @dataclass(frozen=True)
 class TickerResult:
-    """What one ticker's scan produced; ``rows`` empty when nothing qualifies."""
+    """What one ticker's scan produced; ``rows`` empty when nothing qualifies.
+
+    ``partial_expirations``: the expirations (ISO dates) that failed while others came
+    back. ``credits``: what its requests cost, for a provider that bills them.
+    """
 
     symbol: str
     scanned_at: str
     rows: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
+    partial_expirations: list[str] = field(default_factory=list)
+    credits: int | None = None
 
 
 def _encode(value: Any) -> str:
@@ -141,12 +156,15 @@ def _score(value: float | None) -> str:
     return "" if value is None else repr(float(value))
 
 
+_NO_SCORES = [""] * len(SCORED_SORTS)
+
+
 def _ticker_args(result: TickerResult) -> list[str]:
     """The PUBLISH arguments of one finished ticker."""
     if result.error:
-        return [result.symbol, "failed", result.error, "", "", *[""] * len(SCORED_SORTS)]
+        return [result.symbol, "failed", result.error, "", "", "", *_NO_SCORES]
     if not result.rows:
-        return [result.symbol, "ok", "", "", result.scanned_at, *[""] * len(SCORED_SORTS)]
+        return [result.symbol, "ok", "", "", result.scanned_at, "", *_NO_SCORES]
     summary = summarize_rows(result.rows, result.scanned_at)
     scores = sort_scores(summary)
     return [
@@ -155,12 +173,19 @@ def _ticker_args(result: TickerResult) -> list[str]:
         _encode(result.rows),
         _encode(summary),
         result.scanned_at,
+        _encode(result.partial_expirations) if result.partial_expirations else "",
         *(_score(scores[sort]) for sort in SCORED_SORTS),
     ]
 
 
 def _forget_args(symbol: str) -> list[str]:
-    return [symbol, "forget", "", "", "", *[""] * len(SCORED_SORTS)]
+    return [symbol, "forget", "", "", "", "", *_NO_SCORES]
+
+
+def _credits(results: list[TickerResult]) -> str:
+    """The credits ``results`` cost, as PUBLISH takes them ('' when none was billed)."""
+    billed = [result.credits for result in results if result.credits is not None]
+    return str(sum(billed)) if billed else ""
 
 
 class ScanStore:
@@ -287,7 +312,7 @@ class ScanStore:
 
     def begin(self, progress: Progress, forget: Iterable[str] = ()) -> None:
         """Publish a new scan's starting progress; drop the tickers in ``forget``."""
-        args = [_encode(progress.to_dict()), ""]
+        args = [_encode(progress.to_dict()), "", ""]
         for symbol in forget:
             args += _forget_args(symbol)
         self._fenced("PUBLISH", progress.scan_id, args)
@@ -297,7 +322,8 @@ class ScanStore:
 
         Costs what the tickers carry, however many tickers the store already holds.
         """
-        args: list[Any] = ["", current or ""]
+        results = list(results)
+        args: list[Any] = ["", current or "", _credits(results)]
         for result in results:
             args += _ticker_args(result)
         return self._fenced("PUBLISH", scan_id, args)
@@ -316,7 +342,8 @@ class ScanStore:
     def finish(
         self, scan_id: str, message: str, facts: RunFacts, progress: Progress | None = None
     ) -> None:
-        """Publish how the scan ended: the "Last scan" message, its facts, the final progress."""
+        """Publish how the scan ended: the "Last scan" message, its facts, the final progress;
+        log the credits it cost."""
         values = {"last_run": message, "last_run_facts": facts.__dict__}
         if progress is not None:
             values["scan_progress"] = progress.to_dict()
@@ -326,6 +353,8 @@ class ScanStore:
             [_encode(value) for value in values.values()],
             [self.key(name) for name in values],
         )
+        if facts.credits is not None:
+            log.info("scan %s (%s) cost %d API credits", scan_id, facts.outcome, facts.credits)
 
     def assemble(self, scan_id: str) -> tuple[int, int]:
         """Rebuild the contract keys from the working set; (tickers with puts, puts)."""

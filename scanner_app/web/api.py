@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__)
 
 CSV_FILENAME = "put-scanner-options.csv"
-CSV_COLUMNS = tuple(field.name for field in fields(ScreenedPut))
+#: Every ScreenedPut field, then ``stale``: whether the row is from an earlier scan.
+CSV_COLUMNS = (*(field.name for field in fields(ScreenedPut)), "stale")
 
 #: A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -91,13 +92,15 @@ def _json_chunks(filters: ResultFilters, messages: list[str]) -> Iterator[str]:
     scanner = current_scanner()
     reader = scanner.reader
     try:
-        reader.read_hash("scan_times")  # fail before the first byte when Redis is down
+        errors = reader.read_hash("errors")  # fails before the first byte when Redis is down
     except CacheUnavailable:
         yield json.dumps(
             {
                 "options": {},
                 "scan_times": {},
                 "errors": {},
+                "stale": {},
+                "partial_expirations": {},
                 "last_run": None,
                 "filters": asdict(filters),
                 "messages": messages,
@@ -106,10 +109,13 @@ def _json_chunks(filters: ResultFilters, messages: list[str]) -> Iterator[str]:
         )
         return
     yield '{"options":{'
+    stale = []
     try:
         for index, (symbol, rows) in enumerate(_filtered_stream(reader, filters)):
             yield ("," if index else "") + json.dumps(symbol) + ":" + json.dumps(rows)
-        scan_times, errors = reader.read_hash("scan_times"), reader.read_hash("errors")
+            if symbol in errors:
+                stale.append(symbol)
+        scan_times, partial = reader.read_hash("scan_times"), reader.read_partial()
     except CacheUnavailable as error:
         log.warning("options stream cut short: %s", error)
         return  # the client sees invalid JSON, never a silently partial answer
@@ -120,6 +126,8 @@ def _json_chunks(filters: ResultFilters, messages: list[str]) -> Iterator[str]:
             {
                 "scan_times": scan_times,
                 "errors": errors,
+                "stale": {symbol: scan_times.get(symbol) for symbol in stale},
+                "partial_expirations": partial,
                 "last_run": status.last_run,
                 "filters": asdict(filters),
                 "messages": messages,
@@ -131,7 +139,8 @@ def _json_chunks(filters: ResultFilters, messages: list[str]) -> Iterator[str]:
 
 @bp.get("/api/options")
 def options() -> Response:
-    """Every ticker's qualifying puts, filtered like the dashboard, with scan times and errors."""
+    """Every ticker's qualifying puts, filtered like the dashboard, with scan times, errors,
+    stale tickers (with the time their rows were fetched) and partial ones."""
     filters, messages = parse_filters(request.args)
     return Response(
         stream_with_context(_json_chunks(filters, messages)), mimetype="application/json"
@@ -140,7 +149,8 @@ def options() -> Response:
 
 @bp.get("/api/options/<symbol>")
 def ticker_options(symbol: str) -> Response:
-    """One watched ticker's puts, scan time and error, read from its own fields."""
+    """One watched ticker's puts, scan time, error, staleness and failed expirations, read
+    from its own fields."""
     scanner = current_scanner()
     normalized = normalize_symbol(symbol)
     if normalized is None:
@@ -154,6 +164,8 @@ def ticker_options(symbol: str) -> Response:
         options=view.options,
         scanned_at=view.scanned_at,
         error=view.error,
+        stale=view.stale,
+        partial_expirations=view.partial_expirations,
         cache_available=view.available,
     )
 
@@ -194,9 +206,19 @@ def csv_lines(tickers: Iterator[tuple[str, list[dict[str, Any]]]]) -> Iterator[s
         yield flush()
 
 
+def _stale_marked(
+    reader: ResultReader, filters: ResultFilters
+) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """``_filtered_stream`` with ``stale`` on each row: whether its ticker's latest fetch
+    failed, so the row is an earlier scan's."""
+    errors = reader.read_hash("errors")
+    for symbol, rows in _filtered_stream(reader, filters):
+        yield symbol, [{**row, "stale": symbol in errors} for row in rows]
+
+
 def _csv_stream(filters: ResultFilters) -> Iterator[str]:
     try:
-        yield from csv_lines(_filtered_stream(current_scanner().reader, filters))
+        yield from csv_lines(_stale_marked(current_scanner().reader, filters))
     except CacheUnavailable as error:
         log.warning("CSV stream cut short: %s", error)
 

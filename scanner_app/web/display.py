@@ -138,10 +138,13 @@ def last_run_text(facts: RunFacts | None, message: str) -> str:
         return message
     when = eastern_time(facts.finished_at)
     if facts.outcome == "failed":
-        return f"Scan failed at {when}: {facts.reason}"
-    if facts.outcome == "interrupted":
-        return f"Scan interrupted at {when}: {facts.reason}"
-    text = f"Scan completed successfully at {when} — {facts.tickers} tickers, {facts.puts} puts"
-    if facts.failed:
-        text += f" ({facts.failed} failed ticker{'s' if facts.failed != 1 else ''})"
+        text = f"Scan failed at {when}: {facts.reason}"
+    elif facts.outcome == "interrupted":
+        text = f"Scan interrupted at {when}: {facts.reason}"
+    else:
+        text = f"Scan completed successfully at {when} — {facts.tickers} tickers, {facts.puts} puts"
+        if facts.failed:
+            text += f" ({facts.failed} failed ticker{'s' if facts.failed != 1 else ''})"
+    if facts.credits is not None:
+        text += f"; {facts.credits:,} API credit{'s' if facts.credits != 1 else ''} used"
     return text

@@ -66,6 +66,7 @@ def _from_listing(listing: Listing, filters: ResultFilters, fair_value: FairValu
             listing.summaries.get(symbol, {}),
             listing.errors.get(symbol),
             fair_value(symbol),
+            listing.partial.get(symbol, ()),
         )
         for symbol in listing.symbols
     ]
@@ -107,7 +108,7 @@ def _filtered(reader: ResultReader, filters: ResultFilters, fair_value: FairValu
     everything = reader.read_everything()
     if everything is None:
         return ResultsPage(filters)
-    puts, scan_times, errors = everything
+    puts, scan_times, errors, partial = everything
     facts = {}
     for symbol, rows in puts.items():
         kept = filter_rows(rows, filters)
@@ -121,7 +122,13 @@ def _filtered(reader: ResultReader, filters: ResultFilters, fair_value: FairValu
     return ResultsPage(
         filters=filters,
         summaries=[
-            TickerSummary.of(symbol, facts[symbol], errors.get(symbol), fair_value(symbol))
+            TickerSummary.of(
+                symbol,
+                facts[symbol],
+                errors.get(symbol),
+                fair_value(symbol),
+                partial.get(symbol, ()),
+            )
             for symbol in page
         ],
         listed=len(ordered),

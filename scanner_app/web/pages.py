@@ -48,11 +48,13 @@ def index() -> Response:
 
 @dataclass(frozen=True)
 class ExpirationGroup:
-    """The puts of one expiration, each with its fair-value badge."""
+    """The puts of one expiration, each with its fair-value badge, and the earnings date
+    when the expiration is on or after it."""
 
     expiration: str
     dte: Any
     rows: list[tuple[Mapping[str, Any], str]]
+    earnings_date: str | None = None
 
 
 def _groups(rows: list[Mapping[str, Any]], fair_value: float | None) -> list[ExpirationGroup]:
@@ -67,7 +69,11 @@ def _groups(rows: list[Mapping[str, Any]], fair_value: float | None) -> list[Exp
     for expiration, members in by_expiration:
         members = list(members)
         badged = [(row, strike_badge(row.get("strike"), fair_value)) for row in members]
-        groups.append(ExpirationGroup(expiration, members[0].get("dte"), badged))
+        first = members[0]
+        earnings = (
+            first.get("earnings_date") if first.get("earnings_before_expiry") is True else None
+        )
+        groups.append(ExpirationGroup(expiration, first.get("dte"), badged, earnings))
     return groups
 
 

@@ -66,6 +66,9 @@ _PAGE_PARAMS = (
 
 #: (query name, filter field, allowed values) of the parameters that pick from a list
 _CHOICE_PARAMS = (("sort", "sort", SORT_KEYS), ("dir", "direction", DIRECTIONS))
+#: Filters that are on or off: query name -> filter field (on: ``1``, off: ``0``).
+_FLAG_PARAMS = {"exclude_earnings": "exclude_earnings"}
+_FLAG_VALUES = {"1": True, "true": True, "on": True, "0": False, "false": False, "off": False}
 
 
 def _format_number(value: float | int) -> str:
@@ -82,6 +85,7 @@ class ResultFilters:
     min_delta: float | None = None
     max_dte: int | None = None
     min_open_interest: int | None = None
+    exclude_earnings: bool = False
     sort: str = "ticker"
     direction: str = "asc"
     page: int = 1
@@ -90,15 +94,11 @@ class ResultFilters:
     @property
     def active(self) -> bool:
         """Whether any filter (not just the sort) is set."""
-        return any(getattr(self, param.field) is not None for param in _NUMBER_PARAMS)
+        return bool(self.filter_args())
 
     def query_args(self) -> dict[str, str]:
         """The non-default values under their query names, for URLs."""
-        args = {
-            param.name: _format_number(getattr(self, param.field))
-            for param in _NUMBER_PARAMS
-            if getattr(self, param.field) is not None
-        }
+        args = self.filter_args()
         defaults = ResultFilters()
         if self.sort != defaults.sort:
             args["sort"] = self.sort
@@ -111,11 +111,15 @@ class ResultFilters:
 
     def filter_args(self) -> dict[str, str]:
         """The filters alone, under their query names: what narrows the rows of one ticker."""
-        return {
+        args = {
             param.name: _format_number(getattr(self, param.field))
             for param in _NUMBER_PARAMS
             if getattr(self, param.field) is not None
         }
+        args |= {
+            name: "1" for name, field_name in _FLAG_PARAMS.items() if getattr(self, field_name)
+        }
+        return args
 
     @property
     def offset(self) -> int:
@@ -144,7 +148,8 @@ def parse_filters(args: Mapping[str, str]) -> tuple[ResultFilters, list[str]]:
     """The view from query ``args``, and a message for each value that was ignored.
 
     Never raises: a bad value (not a number, NaN, infinite, out of range, too long,
-    unknown sort key) falls back to the default and adds a message.
+    unknown sort key, a flag other than 1 or 0) falls back to the default and adds a
+    message.
     """
     values: dict[str, Any] = {}
     messages: list[str] = []
@@ -166,4 +171,13 @@ def parse_filters(args: Mapping[str, str]) -> tuple[ResultFilters, list[str]]:
             messages.append(f"{name} must be one of {', '.join(allowed)}; ignored.")
         else:
             values[field_name] = choice
+    for name, field_name in _FLAG_PARAMS.items():
+        raw = args.get(name)
+        if raw is None or not raw.strip():
+            continue
+        flag = _FLAG_VALUES.get(raw.strip().lower())
+        if flag is None:
+            messages.append(f"{name} must be 1 or 0; ignored.")
+        else:
+            values[field_name] = flag
     return ResultFilters(**values), messages

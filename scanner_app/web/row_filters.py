@@ -14,7 +14,8 @@ def _at_least(value: float | None, limit: float | None) -> bool:
 
 
 def _passes(row: Any, filters: ResultFilters) -> bool:
-    """Whether ``row`` meets every set filter; a missing open interest counts as 0."""
+    """Whether ``row`` meets every set filter; a missing open interest counts as 0, and a
+    row without an earnings mark passes ``exclude_earnings``."""
     if not isinstance(row, Mapping):
         return False
     dte = finite_number(row.get("dte"))
@@ -23,6 +24,7 @@ def _passes(row: Any, filters: ResultFilters) -> bool:
         and _at_least(finite_number(row.get("delta")), filters.min_delta)
         and _at_least(finite_number(row.get("open_interest")) or 0, filters.min_open_interest)
         and (filters.max_dte is None or (dte is not None and dte <= filters.max_dte))
+        and not (filters.exclude_earnings and row.get("earnings_before_expiry") is True)
     )
 
 

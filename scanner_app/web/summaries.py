@@ -29,6 +29,12 @@ class TickerSummary:
     scanned_at: str | None
     fair_value: float | None
     error: str | None
+    partial_expirations: tuple[str, ...] = ()
+
+    @property
+    def stale(self) -> bool:
+        """Whether its puts are an earlier scan's (of ``scanned_at``): the latest fetch failed."""
+        return bool(self.puts) and self.error is not None
 
     @classmethod
     def of(
@@ -37,8 +43,10 @@ class TickerSummary:
         facts: Mapping[str, Any],
         error: str | None,
         fair_value: float | None,
+        partial_expirations: Iterable[str] = (),
     ) -> TickerSummary:
-        """The row of ``symbol`` from its stored facts (any malformed fact is missing)."""
+        """The row of ``symbol`` from its stored facts (any malformed fact is missing) and
+        the expirations that failed in the scan of its puts."""
         puts = facts.get("puts")
         scanned_at = facts.get("scanned_at")
         return cls(
@@ -52,6 +60,7 @@ class TickerSummary:
             scanned_at=scanned_at if isinstance(scanned_at, str) else None,
             fair_value=fair_value,
             error=error if isinstance(error, str) else None,
+            partial_expirations=tuple(partial_expirations),
         )
 
 

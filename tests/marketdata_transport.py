@@ -1,0 +1,60 @@
+"""A fake Market Data API for httpx's mock transport, answering from fixture files.
+
+Chain requests (``/v1/options/chain/<SYMBOL>/``) get the queued ``answers``, then
+``lasting`` if set, else the AAPL chain of ``fixtures/marketdata/AAPL.json``; earnings
+requests (``/v1/stocks/earnings/<SYMBOL>/``) get the queued ``earnings``, else
+``AAPL_earnings.json``. Both are in the API's documented columnar shape.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+FIXTURES = Path(__file__).parent / "fixtures" / "marketdata"
+EARNINGS_PATH = "/v1/stocks/earnings/"
+
+#: An answer the fake gives: (status, JSON body, headers), or an exception to raise.
+Answer = tuple[int, Any, dict[str, str]] | Exception
+
+
+def fixture(name: str) -> dict[str, Any]:
+    """The parsed JSON of ``fixtures/marketdata/<name>.json``."""
+    return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+def chain_answer() -> dict[str, Any]:
+    """The fixture chain of AAPL puts: two expirations, five contracts."""
+    return fixture("AAPL")
+
+
+def ok(body: dict[str, Any] | None = None, credits: int = 5) -> Answer:
+    """A 200 answer that cost ``credits`` (the AAPL chain by default)."""
+    headers = {"X-Api-Ratelimit-Consumed": str(credits), "X-Api-Ratelimit-Remaining": "9000"}
+    return (200, chain_answer() if body is None else body, headers)
+
+
+class FakeMarketData:
+    """Answers chain and earnings requests from queues and fixtures; records requests."""
+
+    def __init__(self) -> None:
+        self.answers: deque[Answer] = deque()
+        self.earnings: deque[Answer] = deque()
+        self.requests: list[httpx.Request] = []
+        self.lasting: Answer | None = None
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        """The mock transport's handler."""
+        self.requests.append(request)
+        if request.url.path.startswith(EARNINGS_PATH):
+            answer = self.earnings.popleft() if self.earnings else ok(fixture("AAPL_earnings"), 1)
+        else:
+            answer = self.answers.popleft() if self.answers else self.lasting or ok()
+        if isinstance(answer, Exception):
+            raise answer
+        status, body, headers = answer
+        return httpx.Response(status, json=body, headers=headers)

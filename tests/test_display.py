@@ -1,0 +1,45 @@
+"""The "Last scan" line, worded from the stored facts: outcome, counts and credits."""
+
+from __future__ import annotations
+
+import pytest
+
+from scanner_app.scan.store import RunFacts
+from scanner_app.web.display import last_run_text
+
+FINISHED = "2026-11-18T16:02:00+00:00"  # 11:02 AM EST
+
+
+def facts(**overrides) -> RunFacts:
+    values = {"scan_id": "s", "outcome": "completed", "finished_at": FINISHED}
+    return RunFacts(**(values | {"tickers": 25, "puts": 212, "failed": 0} | overrides))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({}, "Scan completed successfully at Nov 18, 2026 11:02 AM EST — 25 tickers, 212 puts"),
+        (
+            {"failed": 1, "credits": 4180},
+            "Scan completed successfully at Nov 18, 2026 11:02 AM EST — 25 tickers, 212 puts"
+            " (1 failed ticker); 4,180 API credits used",
+        ),
+        (
+            {"credits": 1},
+            "Scan completed successfully at Nov 18, 2026 11:02 AM EST — 25 tickers, 212 puts"
+            "; 1 API credit used",
+        ),
+        (
+            {"outcome": "failed", "reason": "2 of 25 tickers could not be scanned", "credits": 0},
+            "Scan failed at Nov 18, 2026 11:02 AM EST: 2 of 25 tickers could not be scanned"
+            "; 0 API credits used",
+        ),
+    ],
+    ids=["no-credits", "credits", "one-credit", "failed"],
+)
+def test_the_last_scan_line_names_the_credits_a_billing_provider_used(overrides, expected):
+    assert last_run_text(facts(**overrides), "stored message") == expected
+
+
+def test_without_facts_the_stored_message_is_shown():
+    assert last_run_text(None, "Never") == "Never"
