@@ -16,7 +16,7 @@ from scanner_app.market.models import ScreenedPut
 from scanner_app.scan.store import CacheUnavailable, Progress, TickerResult
 from scanner_app.web.api import csv_safe
 
-from .scan_results import publish_scan
+from .scan_results import publish_scan, sample_row
 
 SCREENED_PUT_FIELDS = [field.name for field in fields(ScreenedPut)]
 DOWN_REDIS_URL = "redis://127.0.0.1:1/0"
@@ -46,34 +46,6 @@ def down_client(app_config, small_watchlist):
 
 def store_of(app):
     return app.extensions["put_scanner"].store
-
-
-def sample_row(**overrides) -> dict:
-    """A complete, valid row, with ``overrides`` applied."""
-    row = ScreenedPut(
-        ticker="AAPL",
-        contract_symbol="AAPL261218P00150000",
-        expiration="2026-12-18",
-        strike=150.0,
-        bid=2.5,
-        ask=2.7,
-        last=2.6,
-        volume=10,
-        open_interest=100,
-        iv=0.3,
-        spot=160.0,
-        dte=30,
-        annualized=20.3,
-        pct_otm=6.67,
-        delta=-0.25,
-        prob_otm=0.75,
-        breakeven=147.5,
-        premium=250.0,
-        collateral=15000.0,
-        spread_pct=7.7,
-    ).to_dict()
-    row.update(overrides)
-    return row
 
 
 def publish_rows(app, rows_by_ticker: dict[str, list[dict]]) -> None:
