@@ -14,9 +14,10 @@ from typing import Any
 
 import redis
 
+from ..stored_json import load_json
 from .layout import Keys
 from .scripts import PAGE
-from .store import REDIS_ERRORS, CacheUnavailable, load_json
+from .store import REDIS_ERRORS, CacheUnavailable
 
 #: How many failed tickers a page names in its banner (the banner says how many more).
 FAILED_SHOWN = 10

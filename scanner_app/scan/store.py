@@ -9,12 +9,13 @@ workers elsewhere) each touch only their own tickers' fields.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 import redis
 
+from ..stored_json import load_json
 from . import scripts
 from .layout import LOCK, Keys
 from .summary import SCORED_SORTS, sort_scores, summarize_rows
@@ -34,6 +35,35 @@ class LockLost(Exception):
     """This scan no longer holds the lock: another scan owns the results now."""
 
 
+#: The largest count or version a stored value may hold: an integer any JSON client reads.
+MAX_COUNT = 2**53 - 1
+
+
+def _count(value: Any) -> bool:
+    return type(value) is int and 0 <= value <= MAX_COUNT
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _from_stored(cls: type, data: Any, checks: Mapping[str, Callable[[Any], bool]]) -> Any:
+    """A ``cls`` from the stored mapping ``data``, each field passing its check.
+
+    None when ``data`` is not a mapping or a required field is missing or fails its
+    check; an optional field that fails its check takes its default.
+    """
+    if not isinstance(data, Mapping):
+        return None
+    values = {}
+    for item in fields(cls):
+        if item.name in data and checks[item.name](data[item.name]):
+            values[item.name] = data[item.name]
+        elif item.default is MISSING:
+            return None
+    return cls(**values)
+
+
 @dataclass(frozen=True)
 class Progress:
     """Where a scan is: how many tickers are done, which one is being fetched."""
@@ -49,7 +79,7 @@ class Progress:
     @property
     def percent(self) -> int:
         """Share of tickers done, 0-100."""
-        return round(100 * self.done / self.total) if self.total else 100
+        return min(100, round(100 * self.done / self.total)) if self.total else 100
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -58,18 +88,18 @@ class Progress:
     @classmethod
     def from_dict(cls, data: Any) -> Progress | None:
         """Inverse of ``to_dict``; None for a value of the wrong shape."""
-        if not isinstance(data, Mapping):
-            return None
-        try:
-            progress = cls(**{key: data[key] for key in cls.__dataclass_fields__ if key in data})
-        except TypeError:
-            return None
-        numbers = (progress.total, progress.done, progress.failed)
-        if not all(type(number) is int for number in numbers) or not isinstance(
-            progress.scan_id, str
-        ):
-            return None
-        return progress
+        return _from_stored(cls, data, _PROGRESS_CHECKS)
+
+
+_PROGRESS_CHECKS = {
+    "scan_id": _text,
+    "total": _count,
+    "started_at": _text,
+    "done": _count,
+    "current": _text,
+    "failed": _count,
+    "finished_at": _text,
+}
 
 
 @dataclass(frozen=True)
@@ -87,12 +117,23 @@ class RunFacts:
     @classmethod
     def from_dict(cls, data: Any) -> RunFacts | None:
         """The facts stored as ``data``; None for a value of the wrong shape."""
-        if not isinstance(data, Mapping):
-            return None
-        try:
-            return cls(**{key: data[key] for key in cls.__dataclass_fields__ if key in data})
-        except TypeError:
-            return None
+        return _from_stored(cls, data, _FACTS_CHECKS)
+
+
+_FACTS_CHECKS = {
+    "scan_id": _text,
+    "outcome": lambda value: value in ("completed", "failed"),
+    "finished_at": _text,
+    "tickers": _count,
+    "puts": _count,
+    "failed": _count,
+    "reason": _text,
+}
+
+
+def _version(value: Any) -> int:
+    """The stored write counter; 0 for a missing or malformed one."""
+    return value if _count(value) else 0
 
 
 @dataclass(frozen=True)
@@ -193,7 +234,7 @@ class ScanStore:
             facts=RunFacts.from_dict(facts),
             progress=Progress.from_dict(progress),
             running_scan=lock if isinstance(lock, str) else None,
-            version=version if type(version) is int else 0,
+            version=_version(version),
             available=True,
         )
 
@@ -204,8 +245,7 @@ class ScanStore:
             value, *extra = self.read_client.mget([self.key("version"), *extra_keys])
         except REDIS_ERRORS:
             return None
-        version = load_json(value)
-        return (version if type(version) is int else 0), extra
+        return _version(load_json(value)), extra
 
     def ping(self) -> bool:
         """Whether Redis answers."""
@@ -318,13 +358,3 @@ class ScanStore:
             self._scripts["SET_LAST_RUN"](keys=keys, args=[_encode(message), self.ttl])
         except REDIS_ERRORS as error:
             raise CacheUnavailable(str(error)) from error
-
-
-def load_json(raw: bytes | None) -> Any:
-    """A stored JSON value; None for a missing key or one that is not JSON."""
-    if raw is None:
-        return None
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return None
