@@ -9,11 +9,13 @@ from dataclasses import fields
 from datetime import datetime
 
 import pytest
+import redis
 
 from scanner_app import create_app
 from scanner_app.extensions import cache
 from scanner_app.market.models import ScreenedPut
-from scanner_app.scan.store import CacheUnavailable, Progress, TickerResult
+from scanner_app.scan import reads
+from scanner_app.scan.store import Progress, TickerResult
 from scanner_app.web.api import csv_safe
 
 from .scan_results import publish_scan, sample_row
@@ -202,16 +204,17 @@ def test_options_report_each_failed_tickers_error(app, client):
 
 def test_options_cut_short_by_redis_are_never_valid_json(app, client, monkeypatch):
     publish_rows(app, {"AAPL": [sample_row()], "KO": [sample_row(ticker="KO")]})
-    reader = app.extensions["put_scanner"].reader
-    real_read_hash, calls = reader.read_hash, []
+    client_of_reader = app.extensions["put_scanner"].reader.client
+    real_hmget, calls = client_of_reader.hmget, []
 
-    def failing_later(name):
-        calls.append(name)
+    def failing_later(*args, **kwargs):
+        calls.append(args)
         if len(calls) > 1:
-            raise CacheUnavailable("connection reset")
-        return real_read_hash(name)
+            raise redis.ConnectionError("connection reset")
+        return real_hmget(*args, **kwargs)
 
-    monkeypatch.setattr(reader, "read_hash", failing_later)
+    monkeypatch.setattr(reads, "STREAM_BATCH", 1)
+    monkeypatch.setattr(client_of_reader, "hmget", failing_later)
     response = client.get("/api/options")
 
     assert response.status_code == 200  # the headers went out before Redis failed
@@ -219,6 +222,18 @@ def test_options_cut_short_by_redis_are_never_valid_json(app, client, monkeypatc
     assert text.startswith('{"options":{"AAPL":')
     with pytest.raises(ValueError):
         json.loads(text)
+
+
+def test_options_with_a_key_of_the_wrong_type_are_unavailable_not_cut_short(
+    app, client, redis_client, key_prefix
+):
+    publish_rows(app, {"AAPL": [sample_row()]})
+    redis_client.delete(f"{key_prefix}puts")
+    redis_client.set(f"{key_prefix}puts", "not a hash")
+
+    body = client.get("/api/options").get_json()
+
+    assert body["cache_available"] is False and body["options"] == {}
 
 
 # -- /api/options/<symbol> -----------------------------------------------------------------

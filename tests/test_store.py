@@ -270,6 +270,22 @@ def test_garbage_in_a_tickers_fields_reads_as_missing(scanner, redis_client, key
     assert list(scanner.reader.stream_rows()) == []
 
 
+def test_odd_members_and_scores_read_as_text_and_as_missing(
+    scanner, store, redis_client, key_prefix
+):
+    assert store.acquire_lock("scan-1")
+    _begin(store, "scan-1")
+    _publish_one(store, "scan-1")
+    redis_client.zadd(f"{key_prefix}listed", {b"\xff": 0})
+    redis_client.zadd(f"{key_prefix}changes", {"AAPL": float("inf"), b"\xff": -1})
+
+    listing = scanner.reader.read_page(None, 0, 50, descending=False)
+
+    assert listing.symbols == ["AAPL", "\ufffd"]
+    assert listing.changed_at == {}
+    assert scanner.reader.change_versions(["AAPL"]) == {}
+
+
 PROGRESS = Progress("scan-1", total=3, started_at=STARTED_AT, done=1, current="KO", failed=1)
 FACTS = RunFacts("scan-1", "failed", SCANNED_AT, tickers=3, puts=2, failed=1, reason="refused")
 

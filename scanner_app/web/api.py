@@ -20,7 +20,6 @@ from werkzeug.exceptions import HTTPException
 
 from ..market.models import ScreenedPut
 from ..numbers import finite_number
-from ..scan.reads import ResultReader
 from ..scan.store import CacheUnavailable, Progress, Status
 from ..services import current_scanner
 from ..watchlist import normalize_symbol
@@ -73,11 +72,11 @@ def scan_status() -> Response:
     )
 
 
-def _filtered_stream(
-    reader: ResultReader, filters: ResultFilters
+def _filtered(
+    tickers: Iterator[tuple[str, list[dict[str, Any]]]], filters: ResultFilters
 ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """Every ticker's rows that pass ``filters``, in symbol order, a batch at a time."""
-    for symbol, rows in reader.stream_rows():
+    """The rows of ``tickers`` that pass ``filters``; tickers left without rows drop out."""
+    for symbol, rows in tickers:
         kept = filter_rows(rows, filters)
         if kept:
             yield symbol, kept
@@ -87,8 +86,9 @@ def _json_chunks(filters: ResultFilters, messages: list[str]) -> Iterator[str]:
     """``/api/options`` as JSON text, one ticker at a time; cut short if Redis fails."""
     scanner = current_scanner()
     reader = scanner.reader
-    try:
-        reader.read_hash("scan_times")  # fail before the first byte when Redis is down
+    try:  # fail before the first byte when Redis is down or a key is of the wrong type
+        scan_times, errors = reader.read_hash("scan_times"), reader.read_hash("errors")
+        tickers = reader.stream_rows()
     except CacheUnavailable:
         yield json.dumps(
             {
@@ -104,9 +104,8 @@ def _json_chunks(filters: ResultFilters, messages: list[str]) -> Iterator[str]:
         return
     yield '{"options":{'
     try:
-        for index, (symbol, rows) in enumerate(_filtered_stream(reader, filters)):
+        for index, (symbol, rows) in enumerate(_filtered(tickers, filters)):
             yield ("," if index else "") + json.dumps(symbol) + ":" + json.dumps(rows)
-        scan_times, errors = reader.read_hash("scan_times"), reader.read_hash("errors")
     except CacheUnavailable as error:
         log.warning("options stream cut short: %s", error)
         return  # the client sees invalid JSON, never a silently partial answer
@@ -192,8 +191,13 @@ def csv_lines(tickers: Iterator[tuple[str, list[dict[str, Any]]]]) -> Iterator[s
 
 
 def _csv_stream(filters: ResultFilters) -> Iterator[str]:
+    """The CSV's lines: the header even when Redis fails, before the rows or among them."""
+
+    def tickers() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+        yield from current_scanner().reader.stream_rows()  # only once the header is out
+
     try:
-        yield from csv_lines(_filtered_stream(current_scanner().reader, filters))
+        yield from csv_lines(_filtered(tickers(), filters))
     except CacheUnavailable as error:
         log.warning("CSV stream cut short: %s", error)
 
