@@ -136,6 +136,15 @@ ALL_ROUTES: list[Route] = [
 ]
 
 
+#: The keys that only STATUS_ROUTES read.
+STATUS_KEYS = (*STATUS, LOCK, "last_run")
+
+
+def key_routes(key: str) -> list[Route]:
+    """The routes that read ``key``, in every way they read it."""
+    return STATUS_ROUTES if key in STATUS_KEYS else ALL_ROUTES
+
+
 def ticker_routes(symbols: list[str]) -> list[Route]:
     """The routes that show one ticker, for each of ``symbols``."""
     return [
@@ -190,11 +199,16 @@ def _per_victim(key: str, values: list[bytes]) -> Callable[[redis.Redis, Keys], 
 def _status_field_cases() -> list[Garbage]:
     documents = {"scan_progress": PROGRESS.to_dict(), "last_run_facts": FACTS.__dict__}
 
-    def write(key: str, raw: bytes) -> Callable[[redis.Redis, Keys], None]:
-        return lambda client, keys: client.set(keys(key), raw)
+    def case(key: str, field: str, name: str, bad: Any) -> Garbage:
+        raw = spoil(documents[key], (field,), bad)
+        return Garbage(
+            f"{key}.{field}={name}",
+            lambda client, keys: client.set(keys(key), raw),
+            key_routes(key),
+        )
 
     return [
-        Garbage(f"{key}.{field}={name}", write(key, spoil(document, (field,), bad)), STATUS_ROUTES)
+        case(key, field, name, bad)
         for key, document in documents.items()
         for field in document
         for name, bad in SPOILT.items()
@@ -224,7 +238,7 @@ def _whole_value_cases() -> list[Garbage]:
         Garbage(
             f"{key}={name}",
             lambda client, keys, key=key, value=value: client.set(keys(key), value),
-            STATUS_ROUTES if key in (*STATUS, LOCK, "last_run") else ALL_ROUTES,
+            key_routes(key),
         )
         for key in (*CONTRACT, *STATUS, LOCK)
         for name, value in WHOLE_VALUES.items()
@@ -280,6 +294,9 @@ def _odd_member_cases() -> list[Garbage]:
 
 
 def _lost_key_cases() -> list[Garbage]:
+    def delete(key: str) -> Callable[[redis.Redis, Keys], None]:
+        return lambda client, keys: client.delete(keys(key))
+
     def retype(key: str) -> Callable[[redis.Redis, Keys], None]:
         def write(client: redis.Redis, keys: Keys) -> None:
             was_string = client.type(keys(key)) in (b"string", b"none")
@@ -293,16 +310,8 @@ def _lost_key_cases() -> list[Garbage]:
 
     cases = []
     for key in (*CONTRACT, *STATUS, LOCK, *HASHES, *SORTED_SETS):
-        routes = STATUS_ROUTES if key in (*STATUS, LOCK, "last_run") else ALL_ROUTES
-        cases.append(
-            Garbage(
-                f"{key} missing",
-                lambda client, keys, key=key: client.delete(keys(key)),
-                routes,
-                spares_bystander=False,
-            )
-        )
-        cases.append(Garbage(f"{key} of the wrong type", retype(key), routes, False))
+        cases.append(Garbage(f"{key} missing", delete(key), key_routes(key), False))
+        cases.append(Garbage(f"{key} of the wrong type", retype(key), key_routes(key), False))
     return cases
 
 
