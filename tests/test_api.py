@@ -402,21 +402,7 @@ def test_csv_safe_prefixes_only_formula_text(value, expected):
     assert csv_safe(value) == expected
 
 
-# -- /healthz and Redis down ---------------------------------------------------------------
-
-
-def test_healthz_is_ok_while_redis_answers(client):
-    response = client.get("/healthz")
-
-    assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "redis": True}
-
-
-def test_healthz_is_503_when_redis_is_down(down_client):
-    response = down_client.get("/healthz")
-
-    assert response.status_code == 503
-    assert response.get_json() == {"status": "unavailable", "redis": False}
+# -- Redis down ------------------------------------------------------------------------------
 
 
 def test_the_api_still_answers_when_redis_is_down(down_client):

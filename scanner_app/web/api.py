@@ -23,6 +23,7 @@ from ..numbers import finite_number
 from ..scan.store import CacheUnavailable, Progress, Status
 from ..services import current_scanner
 from ..watchlist import normalize_symbol
+from .health import health_report
 from .json_errors import json_error, json_http_error
 from .query import ResultFilters, parse_filters
 from .row_filters import filter_rows
@@ -215,7 +216,7 @@ def options_csv() -> Response:
 
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
-    """200 when Redis answers, 503 when it does not; public, for load balancers."""
-    redis_up = current_scanner().store.ping()
-    body = jsonify(status="ok" if redis_up else "unavailable", redis=redis_up)
-    return body, 200 if redis_up else 503
+    """200 when Redis answers (``degraded`` when it may evict keys), 503 when it does not;
+    public, for load balancers."""
+    body, code = health_report(current_scanner())
+    return jsonify(body), code
