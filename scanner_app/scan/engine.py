@@ -12,6 +12,7 @@ from datetime import date, datetime
 from ..market.calendar import NY, expiration_window_end, market_today
 from ..market.errors import MarketDataError, ProviderRefused
 from ..market.provider import MarketProvider
+from ..redis_errors import describe_error
 from .screen import Criteria, screen_chain, sort_puts
 from .store import LockLost, Progress, RunFacts, ScanStore, TickerResult
 
@@ -193,7 +194,7 @@ class ScanEngine:
                 tickers=len(self.symbols),
                 puts=puts,
                 failed=progress.failed if progress else 0,
-                reason=str(error),
+                reason=describe_error(error),
             )
             self.store.finish(scan_id, f"Scan failed at {_display_time(moment)}: {error}", facts)
         except Exception:  # Redis itself may be what failed; the lock still gets released

@@ -229,7 +229,7 @@ class ResultReader:
             try:
                 values = self.client.hmget(self.keys("puts"), batch)
             except REDIS_ERRORS as error:
-                raise CacheUnavailable(str(error)) from error
+                raise CacheUnavailable.because(error) from error
             for symbol, raw in zip(batch, values, strict=True):
                 rows = _rows(raw)
                 if rows:
@@ -240,11 +240,11 @@ class ResultReader:
         try:
             flat = self.client.hgetall(self.keys(name))
         except REDIS_ERRORS as error:
-            raise CacheUnavailable(str(error)) from error
+            raise CacheUnavailable.because(error) from error
         return _pairs(list(flat), list(flat.values()))
 
     def _hash_keys(self, name: str) -> list[str]:
         try:
             return [_decode(symbol) for symbol in self.client.hkeys(self.keys(name))]
         except REDIS_ERRORS as error:
-            raise CacheUnavailable(str(error)) from error
+            raise CacheUnavailable.because(error) from error

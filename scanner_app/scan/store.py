@@ -15,6 +15,7 @@ from typing import Any
 
 import redis
 
+from ..redis_errors import redis_error_text
 from ..stored_json import load_json
 from . import scripts
 from .layout import LOCK, Keys
@@ -28,7 +29,13 @@ REDIS_ERRORS = (redis.RedisError, OSError)
 
 
 class CacheUnavailable(Exception):
-    """Redis could not be reached (or answered with an error)."""
+    """Redis could not be used (down, timed out, out of memory...); the message says why in
+    plain words, never in Redis's own text."""
+
+    @classmethod
+    def because(cls, error: BaseException) -> CacheUnavailable:
+        """The exception for a failure to use Redis, ``error``."""
+        return cls(redis_error_text(error))
 
 
 class LockLost(Exception):
@@ -263,14 +270,14 @@ class ScanStore:
                 self.write_client.set(self.key(LOCK), _encode(scan_id), nx=True, ex=self.lock_ttl)
             )
         except REDIS_ERRORS as error:
-            raise CacheUnavailable(str(error)) from error
+            raise CacheUnavailable.because(error) from error
 
     def lock_owner(self) -> str | None:
         """The id of the scan holding the lock, if any (raises CacheUnavailable)."""
         try:
             owner = load_json(self.read_client.get(self.key(LOCK)))
         except REDIS_ERRORS as error:
-            raise CacheUnavailable(str(error)) from error
+            raise CacheUnavailable.because(error) from error
         return owner if isinstance(owner, str) else None
 
     def refresh_lock(self, scan_id: str) -> bool:
@@ -297,7 +304,7 @@ class ScanStore:
         try:
             result = self._scripts[script](keys=keys, args=[_encode(scan_id), self.ttl, *args])
         except REDIS_ERRORS as error:
-            raise CacheUnavailable(str(error)) from error
+            raise CacheUnavailable.because(error) from error
         if result is None and raise_lost:
             raise LockLost(f"scan {scan_id} no longer holds the lock")
         return result
@@ -329,7 +336,7 @@ class ScanStore:
                 pipe.hkeys(self.key("scan_times"))
                 listed, scanned = pipe.execute()
         except REDIS_ERRORS as error:
-            raise CacheUnavailable(str(error)) from error
+            raise CacheUnavailable.because(error) from error
         return {symbol.decode() for symbol in (*listed, *scanned)}
 
     def finish(
@@ -357,4 +364,4 @@ class ScanStore:
         try:
             self._scripts["SET_LAST_RUN"](keys=keys, args=[_encode(message), self.ttl])
         except REDIS_ERRORS as error:
-            raise CacheUnavailable(str(error)) from error
+            raise CacheUnavailable.because(error) from error
