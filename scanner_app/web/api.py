@@ -1,6 +1,7 @@
 """The JSON API, the CSV download and the health check: read-only views of the cached scan.
 
-``/api/scan`` and ``/healthz`` read only the status keys: O(1), whatever the watchlist.
+``/api/scan`` reads only the status keys and ``/healthz`` only pings Redis (see
+``health``): O(1), whatever the watchlist.
 ``/api/options`` and ``/options.csv`` stream every row, a batch of tickers at a time, so
 their memory does not grow with the result.
 """
