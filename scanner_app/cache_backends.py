@@ -12,6 +12,8 @@ from typing import Any
 from cachelib.serializers import RedisSerializer
 from flask_caching.backends.rediscache import RedisCache, RedisClusterCache, RedisSentinelCache
 
+from .stored_json import load_json
+
 
 class JsonRedisSerializer(RedisSerializer):
     """Values as compact UTF-8 JSON; what is not JSON reads back as None."""
@@ -23,13 +25,8 @@ class JsonRedisSerializer(RedisSerializer):
         return json.dumps(value, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
     def loads(self, value: bytes | None) -> Any:
-        """Decode ``value``; None for a missing key or for anything that is not JSON."""
-        if value is None:
-            return None
-        try:
-            return json.loads(value)
-        except (ValueError, UnicodeDecodeError):
-            return None
+        """Decode ``value``; None for a missing key or for anything that is not strict JSON."""
+        return load_json(value)
 
 
 class JsonRedisCache(RedisCache):

@@ -7,7 +7,13 @@ from typing import Any
 
 
 def finite_number(value: Any) -> float | None:
-    """``value`` when it is a finite int or float (a bool is not a number), else None."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    """``value`` when it is a finite int or float (a bool is not a number), else None.
+
+    An int beyond the range of a float is not a usable number either.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return value
+    try:
+        return value if math.isfinite(value) else None
+    except OverflowError:
+        return None

@@ -11,6 +11,7 @@ from flask import Flask, current_app
 
 from .extensions import cache
 from .market.provider import MarketProvider, create_provider
+from .redis_policy import MaxmemoryPolicy
 from .scan.earnings import EarningsCalendar
 from .scan.engine import ScanEngine
 from .scan.executors import Executor, ThreadExecutor
@@ -30,13 +31,15 @@ def utc_now() -> datetime:
 
 @dataclass
 class Scanner:
-    """Watchlist, market, store, reader, criteria and executor: what a scan and a page need."""
+    """Watchlist, market, store, reader, Redis's eviction policy, criteria and executor:
+    what a scan and a page need."""
 
     settings: Mapping[str, Any]
     watchlist: Watchlist
     provider: MarketProvider
     store: ScanStore
     reader: ResultReader
+    redis_policy: MaxmemoryPolicy
     criteria: Criteria
     executor: Executor
     clock: Callable[[], datetime]
@@ -61,6 +64,7 @@ class Scanner:
                 lock_ttl=lock_ttl,
             ),
             reader=ResultReader(backend, config["CACHE_KEY_PREFIX"]),
+            redis_policy=MaxmemoryPolicy(backend._write_client),
             criteria=Criteria.from_settings(config),
             executor=config.get("SCAN_RUNNER") or _executor(app, clock),
             clock=clock,

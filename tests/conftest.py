@@ -1,6 +1,7 @@
 """Shared fixtures: a real Redis server, the app on it, a client and a CLI runner.
 
-Redis: ``REDIS_URL`` when set, else a throwaway ``redis-server`` on a free port. With no
+Redis: ``REDIS_URL`` when set, else a throwaway ``redis-server`` on a free port (and
+``start_redis`` for a test's own servers with special settings). With no
 Redis at all the tests that need it are skipped with the reason -- except under
 ``CI=true``, where that is an error. Every test gets its own key prefix, and its keys are
 deleted afterwards, so a ``REDIS_URL`` pointing at a shared server loses nothing.
@@ -9,12 +10,9 @@ deleted afterwards, so a ``REDIS_URL`` pointing at a shared server loses nothing
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,26 +22,7 @@ import redis
 from scanner_app import create_app
 from scanner_app.market.demo import DemoProvider
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for(url: str, seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    client = redis.Redis.from_url(url)
-    while True:
-        try:
-            client.ping()
-            return
-        except redis.ConnectionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-        finally:
-            client.close()
+from .redis_server import free_port, redis_server, server_binary, wait_for
 
 
 def _no_redis(reason: str) -> None:
@@ -58,34 +37,37 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = os.environ.get("REDIS_URL")
     if url:
         try:
-            _wait_for(url, seconds=2)
+            wait_for(url, seconds=2)
         except redis.ConnectionError as error:
             _no_redis(f"REDIS_URL={url} does not answer ({error})")
         yield url
         return
-    server = shutil.which("redis-server")
-    if server is None:
+    if server_binary() is None:
         _no_redis("REDIS_URL is not set and redis-server is not installed")
-    port = _free_port()
-    workdir = tmp_path_factory.mktemp("redis")
-    process = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        cwd=workdir,
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        _wait_for(url)
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+
+
+@pytest.fixture
+def start_redis(tmp_path: Path) -> Iterator[Callable[..., str]]:
+    """Start a throwaway redis-server with extra options (``--maxmemory 2mb``); its URL.
+
+    Every server started is stopped when the test ends.
+    """
+    if server_binary() is None:
+        _no_redis("redis-server is not installed")
+    with ExitStack() as servers:
+
+        def start(*options: str) -> str:
+            return servers.enter_context(redis_server(tmp_path, *options))
+
+        yield start
 
 
 @pytest.fixture
 def dead_redis_url() -> str:
     """A Redis URL where nothing listens."""
-    return f"redis://127.0.0.1:{_free_port()}/0"
+    return f"redis://127.0.0.1:{free_port()}/0"
 
 
 @pytest.fixture

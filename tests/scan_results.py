@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from scanner_app.market.models import ScreenedPut
 from scanner_app.scan.store import Progress, RunFacts, ScanStore, TickerResult
 
 SCANNED_AT = "2026-11-18T16:00:05+00:00"
@@ -51,3 +52,31 @@ def publish_scan(
     facts = RunFacts(scan_id, "completed", scanned_at, len(results), puts, len(errors))
     store.finish(scan_id, message, facts)
     assert store.release_lock(scan_id)
+
+
+def sample_row(**overrides) -> dict:
+    """A complete, valid row, with ``overrides`` applied."""
+    row = ScreenedPut(
+        ticker="AAPL",
+        contract_symbol="AAPL261218P00150000",
+        expiration="2026-12-18",
+        strike=150.0,
+        bid=2.5,
+        ask=2.7,
+        last=2.6,
+        volume=10,
+        open_interest=100,
+        iv=0.3,
+        spot=160.0,
+        dte=30,
+        annualized=20.3,
+        pct_otm=6.67,
+        delta=-0.25,
+        prob_otm=0.75,
+        breakeven=147.5,
+        premium=250.0,
+        collateral=15000.0,
+        spread_pct=7.7,
+    ).to_dict()
+    row.update(overrides)
+    return row

@@ -9,14 +9,16 @@ from dataclasses import fields
 from datetime import datetime
 
 import pytest
+import redis
 
 from scanner_app import create_app
 from scanner_app.extensions import cache
 from scanner_app.market.models import ScreenedPut
-from scanner_app.scan.store import CacheUnavailable, Progress, TickerResult
+from scanner_app.scan import reads
+from scanner_app.scan.store import Progress, TickerResult
 from scanner_app.web.api import csv_safe
 
-from .scan_results import publish_scan
+from .scan_results import publish_scan, sample_row
 
 SCREENED_PUT_FIELDS = [field.name for field in fields(ScreenedPut)]
 CSV_HEADER = [*SCREENED_PUT_FIELDS, "stale"]
@@ -47,34 +49,6 @@ def down_client(app_config, small_watchlist):
 
 def store_of(app):
     return app.extensions["put_scanner"].store
-
-
-def sample_row(**overrides) -> dict:
-    """A complete, valid row, with ``overrides`` applied."""
-    row = ScreenedPut(
-        ticker="AAPL",
-        contract_symbol="AAPL261218P00150000",
-        expiration="2026-12-18",
-        strike=150.0,
-        bid=2.5,
-        ask=2.7,
-        last=2.6,
-        volume=10,
-        open_interest=100,
-        iv=0.3,
-        spot=160.0,
-        dte=30,
-        annualized=20.3,
-        pct_otm=6.67,
-        delta=-0.25,
-        prob_otm=0.75,
-        breakeven=147.5,
-        premium=250.0,
-        collateral=15000.0,
-        spread_pct=7.7,
-    ).to_dict()
-    row.update(overrides)
-    return row
 
 
 def publish_rows(app, rows_by_ticker: dict[str, list[dict]]) -> None:
@@ -232,16 +206,17 @@ def test_options_report_each_failed_tickers_error(app, client):
 
 def test_options_cut_short_by_redis_are_never_valid_json(app, client, monkeypatch):
     publish_rows(app, {"AAPL": [sample_row()], "KO": [sample_row(ticker="KO")]})
-    reader = app.extensions["put_scanner"].reader
-    real_read_hash, calls = reader.read_hash, []
+    client_of_reader = app.extensions["put_scanner"].reader.client
+    real_hmget, calls = client_of_reader.hmget, []
 
-    def failing_later(name):
-        calls.append(name)
+    def failing_later(*args, **kwargs):
+        calls.append(args)
         if len(calls) > 1:
-            raise CacheUnavailable("connection reset")
-        return real_read_hash(name)
+            raise redis.ConnectionError("connection reset")
+        return real_hmget(*args, **kwargs)
 
-    monkeypatch.setattr(reader, "read_hash", failing_later)
+    monkeypatch.setattr(reads, "STREAM_BATCH", 1)
+    monkeypatch.setattr(client_of_reader, "hmget", failing_later)
     response = client.get("/api/options")
 
     assert response.status_code == 200  # the headers went out before Redis failed
@@ -249,6 +224,18 @@ def test_options_cut_short_by_redis_are_never_valid_json(app, client, monkeypatc
     assert text.startswith('{"options":{"AAPL":')
     with pytest.raises(ValueError):
         json.loads(text)
+
+
+def test_options_with_a_key_of_the_wrong_type_are_unavailable_not_cut_short(
+    app, client, redis_client, key_prefix
+):
+    publish_rows(app, {"AAPL": [sample_row()]})
+    redis_client.delete(f"{key_prefix}puts")
+    redis_client.set(f"{key_prefix}puts", "not a hash")
+
+    body = client.get("/api/options").get_json()
+
+    assert body["cache_available"] is False and body["options"] == {}
 
 
 # -- /api/options/<symbol> -----------------------------------------------------------------
@@ -417,21 +404,7 @@ def test_csv_safe_prefixes_only_formula_text(value, expected):
     assert csv_safe(value) == expected
 
 
-# -- /healthz and Redis down ---------------------------------------------------------------
-
-
-def test_healthz_is_ok_while_redis_answers(client):
-    response = client.get("/healthz")
-
-    assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "redis": True, "workers": None}
-
-
-def test_healthz_is_503_when_redis_is_down(down_client):
-    response = down_client.get("/healthz")
-
-    assert response.status_code == 503
-    assert response.get_json() == {"status": "unavailable", "redis": False, "workers": None}
+# -- Redis down ------------------------------------------------------------------------------
 
 
 def test_the_api_still_answers_when_redis_is_down(down_client):

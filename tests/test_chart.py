@@ -155,6 +155,29 @@ def test_a_single_point_still_gets_a_usable_axis():
 
 
 @pytest.mark.parametrize(
+    "absurd",
+    [
+        {"delta": -1.7976931348623157e308},
+        {"delta": 1.5},
+        {"annualized": 1.7976931348623157e308},
+        {"annualized": -1e7},
+        {"strike": 10**400},
+    ],
+)
+def test_a_row_with_absurd_values_is_left_out_of_the_chart(absurd):
+    svg = _parse(rows=[*ROWS, {**_row("2026-12-04", 80.0, 30.0, -0.03), **absurd}])
+    assert len(_points(svg)) == len(ROWS)
+    axes = ET.tostring(svg.find("svg:g[@class='axes']", NS))
+    assert axes == ET.tostring(_parse(rows=ROWS).find("svg:g[@class='axes']", NS))
+
+
+def test_values_too_close_to_tell_apart_still_get_an_axis():
+    ticks = nice_ticks(0.0, 5e-324)
+    assert len(ticks) >= 2 and ticks[0] < ticks[-1]
+    assert len(_points(_parse(rows=[_row("2026-11-20", 95.0, 5e-324, -5e-324)]))) == 1
+
+
+@pytest.mark.parametrize(
     ("low", "high"), [(0, 0.187), (31.2, 88.7), (5, 5), (0, 1234), (0.001, 0.0013)]
 )
 def test_nice_ticks_cover_the_range_with_round_even_steps(low, high):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from dataclasses import replace
 
 import pytest
 import redis
@@ -268,6 +269,61 @@ def test_garbage_in_a_tickers_fields_reads_as_missing(scanner, redis_client, key
     assert (row.puts, row.spot, row.best_annualized, row.lowest_strike) == (0, None, None, None)
     assert row.scanned_at is None and row.badge == "n/a"
     assert list(scanner.reader.stream_rows()) == []
+
+
+def test_odd_members_and_scores_read_as_text_and_as_missing(
+    scanner, store, redis_client, key_prefix
+):
+    assert store.acquire_lock("scan-1")
+    _begin(store, "scan-1")
+    _publish_one(store, "scan-1")
+    redis_client.zadd(f"{key_prefix}listed", {b"\xff": 0})
+    redis_client.zadd(f"{key_prefix}changes", {"AAPL": float("inf"), b"\xff": -1})
+
+    listing = scanner.reader.read_page(None, 0, 50, descending=False)
+
+    assert listing.symbols == ["AAPL", "\ufffd"]
+    assert listing.changed_at == {}
+    assert scanner.reader.change_versions(["AAPL"]) == {}
+
+
+PROGRESS = Progress("scan-1", total=3, started_at=STARTED_AT, done=1, current="KO", failed=1)
+FACTS = RunFacts("scan-1", "failed", SCANNED_AT, tickers=3, puts=2, failed=1, reason="refused")
+
+
+@pytest.mark.parametrize(
+    ("stored", "field", "value", "expected"),
+    [
+        (PROGRESS, "scan_id", 7, None),
+        (PROGRESS, "total", "3", None),
+        (PROGRESS, "total", -1, None),
+        (PROGRESS, "started_at", None, None),
+        (PROGRESS, "done", 10**400, replace(PROGRESS, done=0)),
+        (PROGRESS, "failed", True, replace(PROGRESS, failed=0)),
+        (PROGRESS, "current", {"symbol": "KO"}, replace(PROGRESS, current=None)),
+        (PROGRESS, "finished_at", 5, PROGRESS),
+        (FACTS, "outcome", "exploded", None),
+        (FACTS, "tickers", 2.5, None),
+        (FACTS, "puts", 2**53, None),
+        (FACTS, "finished_at", ["2026"], None),
+        (FACTS, "reason", {"error": "refused"}, replace(FACTS, reason=None)),
+    ],
+)
+def test_a_malformed_stored_field_drops_the_value_or_takes_its_default(
+    stored, field, value, expected
+):
+    data = {**stored.__dict__, field: value}
+    assert type(stored).from_dict(data) == expected
+
+
+def test_progress_past_its_total_shows_as_complete():
+    assert replace(PROGRESS, done=5).percent == 100
+
+
+def test_a_version_beyond_any_count_reads_as_zero(store, redis_client, key_prefix):
+    redis_client.set(f"{key_prefix}version", 2**63 - 1)
+    assert store.read_status().version == 0
+    assert store.read_version()[0] == 0
 
 
 def test_redis_down_gives_defaults_and_refuses_the_lock(app_config):

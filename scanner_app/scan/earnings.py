@@ -18,8 +18,9 @@ import redis
 from ..market.errors import MarketDataError
 from ..market.models import ScreenedPut
 from ..market.provider import TickerFeed
+from ..stored_json import load_json
 from .layout import Keys
-from .store import REDIS_ERRORS, load_json
+from .store import REDIS_ERRORS
 
 log = logging.getLogger(__name__)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from ..market.calendar import NY, market_today
+from ..redis_errors import describe_error
 from .store import CacheUnavailable, LockLost, Progress, RunFacts, ScanStore, TickerResult
 from .ticker_scan import TickerScanner
 
@@ -145,9 +146,10 @@ class ScanEngine:
                 tickers=len(self.symbols),
                 puts=puts,
                 failed=progress.failed if progress else 0,
-                reason=str(error),
+                reason=describe_error(error),
             )
-            self.store.finish(scan_id, f"Scan failed at {_display_time(moment)}: {error}", facts)
+            message = f"Scan failed at {_display_time(moment)}: {facts.reason}"
+            self.store.finish(scan_id, message, facts)
         except Exception:  # Redis itself may be what failed; the lock still gets released
             log.warning("could not publish the failure of scan %s", scan_id)
 

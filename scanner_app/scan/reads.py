@@ -15,9 +15,10 @@ from typing import Any
 
 import redis
 
+from ..stored_json import load_json
 from .layout import Keys
 from .scripts import PAGE
-from .store import REDIS_ERRORS, CacheUnavailable, load_json
+from .store import MAX_COUNT, REDIS_ERRORS, CacheUnavailable
 
 #: How many failed tickers a page names in its banner (the banner says how many more).
 FAILED_SHOWN = 10
@@ -58,8 +59,21 @@ class TickerView:
         return bool(self.options) and self.error is not None
 
 
+def _decode(raw: bytes) -> str:
+    """Text from Redis; bytes that are not UTF-8 (written by hand) become U+FFFD."""
+    return raw.decode("utf-8", "replace")
+
+
 def _text(raw: bytes | None) -> str | None:
-    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else None
+    return _decode(raw) if isinstance(raw, bytes) else None
+
+
+def _change_version(score: bytes | float | None) -> int | None:
+    """A ``changes`` score as the version it stands for; None when missing or malformed."""
+    if score is None:
+        return None
+    version = float(score)
+    return int(version) if 0 <= version <= MAX_COUNT else None
 
 
 def _mapping(raw: bytes | None) -> dict[str, Any]:
@@ -89,7 +103,7 @@ def _dates(raw: bytes | None) -> list[str]:
 def _partial(symbols: list[bytes], values: list[bytes | None]) -> dict[str, list[str]]:
     """``{symbol: failed expirations}`` for the symbols that have some."""
     return {
-        symbol.decode(): days
+        _decode(symbol): days
         for symbol, value in zip(symbols, values, strict=True)
         if (days := _dates(value))
     }
@@ -98,7 +112,7 @@ def _partial(symbols: list[bytes], values: list[bytes | None]) -> dict[str, list
 def _pairs(symbols: list[bytes], values: list[bytes | None]) -> dict[str, str]:
     """``{symbol: text}`` for the symbols that have a value."""
     return {
-        symbol.decode(): text
+        _decode(symbol): text
         for symbol, value in zip(symbols, values, strict=True)
         if (text := _text(value)) is not None
     }
@@ -159,9 +173,9 @@ class ResultReader:
         except REDIS_ERRORS:
             return {}
         return {
-            symbol: int(version)
-            for symbol, version in zip(symbols, versions, strict=True)
-            if version is not None
+            symbol: version
+            for symbol, score in zip(symbols, versions, strict=True)
+            if (version := _change_version(score)) is not None
         }
 
     @staticmethod
@@ -169,15 +183,15 @@ class ResultReader:
         listed, symbols, summaries, errors, changed, failed, sample, sample_errors, partial
     ):
         """A Listing from the PAGE script's answer (or the same values read otherwise)."""
-        names = [symbol.decode() for symbol in symbols]
+        names = [_decode(symbol) for symbol in symbols]
         return Listing(
             symbols=names,
             summaries={name: _mapping(raw) for name, raw in zip(names, summaries, strict=True)},
             errors=_pairs(symbols, errors),
             changed_at={
-                name: int(float(version))
-                for name, version in zip(names, changed, strict=True)
-                if version is not None
+                name: version
+                for name, score in zip(names, changed, strict=True)
+                if (version := _change_version(score)) is not None
             },
             partial=_partial(symbols, partial),
             listed=int(listed),
@@ -195,7 +209,7 @@ class ResultReader:
                 listed, strikes = pipe.execute()
         except REDIS_ERRORS:
             return None
-        return [s.decode() for s in listed], {s.decode(): score for s, score in strikes}
+        return [_decode(s) for s in listed], {_decode(s): score for s, score in strikes}
 
     def read_everything(
         self,
@@ -210,9 +224,8 @@ class ResultReader:
                 puts, times, errors, partial = pipe.execute()
         except REDIS_ERRORS:
             return None
-        decode = {symbol.decode(): value for symbol, value in puts.items()}
         return (
-            {symbol: _rows(raw) for symbol, raw in decode.items()},
+            {_decode(symbol): _rows(raw) for symbol, raw in puts.items()},
             _pairs(list(times), list(times.values())),
             _pairs(list(errors), list(errors.values())),
             _partial(list(partial), list(partial.values())),
@@ -244,15 +257,19 @@ class ResultReader:
     def stream_rows(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
         """Every ticker with rows, in symbol order, ``STREAM_BATCH`` tickers per round trip.
 
-        Raises CacheUnavailable when Redis fails (before or between batches).
+        The tickers are listed at once, so a failure to list them (Redis down, a key of
+        the wrong type) raises CacheUnavailable here, before anything is streamed; a
+        failure between batches raises it from the iterator.
         """
-        symbols = sorted(self._hash_keys("puts"))
+        return self._row_batches(sorted(self._hash_keys("puts")))
+
+    def _row_batches(self, symbols: list[str]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
         for start in range(0, len(symbols), STREAM_BATCH):
             batch = symbols[start : start + STREAM_BATCH]
             try:
                 values = self.client.hmget(self.keys("puts"), batch)
             except REDIS_ERRORS as error:
-                raise CacheUnavailable(str(error)) from error
+                raise CacheUnavailable.because(error) from error
             for symbol, raw in zip(batch, values, strict=True):
                 rows = _rows(raw)
                 if rows:
@@ -272,10 +289,10 @@ class ResultReader:
         try:
             return self.client.hgetall(self.keys(name))
         except REDIS_ERRORS as error:
-            raise CacheUnavailable(str(error)) from error
+            raise CacheUnavailable.because(error) from error
 
     def _hash_keys(self, name: str) -> list[str]:
         try:
-            return [symbol.decode() for symbol in self.client.hkeys(self.keys(name))]
+            return [_decode(symbol) for symbol in self.client.hkeys(self.keys(name))]
         except REDIS_ERRORS as error:
-            raise CacheUnavailable(str(error)) from error
+            raise CacheUnavailable.because(error) from error

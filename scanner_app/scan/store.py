@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 import redis
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
+from ..redis_errors import redis_error_text
+from ..stored_json import load_json
 from . import scripts
 from .layout import LOCK, Keys
 from .summary import SCORED_SORTS, sort_scores, summarize_rows
@@ -33,11 +35,46 @@ TRANSIENT_ERRORS = (redis.ConnectionError, redis.TimeoutError, OSError)
 
 
 class CacheUnavailable(Exception):
-    """Redis could not be reached (or answered with an error)."""
+    """Redis could not be used (down, timed out, out of memory...); the message says why in
+    plain words, never in Redis's own text."""
+
+    @classmethod
+    def because(cls, error: BaseException) -> CacheUnavailable:
+        """The exception for a failure to use Redis, ``error``."""
+        return cls(redis_error_text(error))
 
 
 class LockLost(Exception):
     """This scan no longer holds the lock: another scan owns the results now."""
+
+
+#: The largest count or version a stored value may hold: an integer any JSON client reads.
+MAX_COUNT = 2**53 - 1
+
+
+def _count(value: Any) -> bool:
+    return type(value) is int and 0 <= value <= MAX_COUNT
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _from_stored(cls: type, data: Any, checks: Mapping[str, Callable[[Any], bool]]) -> Any:
+    """A ``cls`` from the stored mapping ``data``, each field passing its check.
+
+    None when ``data`` is not a mapping or a required field is missing or fails its
+    check; an optional field that fails its check takes its default.
+    """
+    if not isinstance(data, Mapping):
+        return None
+    values = {}
+    for item in fields(cls):
+        if item.name in data and checks[item.name](data[item.name]):
+            values[item.name] = data[item.name]
+        elif item.default is MISSING:
+            return None
+    return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -57,7 +94,7 @@ class Progress:
     @property
     def percent(self) -> int:
         """Share of tickers done, 0-100."""
-        return round(100 * self.done / self.total) if self.total else 100
+        return min(100, round(100 * self.done / self.total)) if self.total else 100
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -66,20 +103,19 @@ class Progress:
     @classmethod
     def from_dict(cls, data: Any) -> Progress | None:
         """Inverse of ``to_dict``; None for a value of the wrong shape."""
-        if not isinstance(data, Mapping):
-            return None
-        try:
-            progress = cls(**{key: data[key] for key in cls.__dataclass_fields__ if key in data})
-        except TypeError:
-            return None
-        numbers = (progress.total, progress.done, progress.failed)
-        if (
-            not all(type(number) is int for number in numbers)
-            or not isinstance(progress.scan_id, str)
-            or not (progress.credits is None or type(progress.credits) is int)
-        ):
-            return None
-        return progress
+        return _from_stored(cls, data, _PROGRESS_CHECKS)
+
+
+_PROGRESS_CHECKS = {
+    "scan_id": _text,
+    "total": _count,
+    "started_at": _text,
+    "done": _count,
+    "current": _text,
+    "failed": _count,
+    "finished_at": _text,
+    "credits": _count,
+}
 
 
 @dataclass(frozen=True)
@@ -99,12 +135,24 @@ class RunFacts:
     @classmethod
     def from_dict(cls, data: Any) -> RunFacts | None:
         """The facts stored as ``data``; None for a value of the wrong shape."""
-        if not isinstance(data, Mapping):
-            return None
-        try:
-            return cls(**{key: data[key] for key in cls.__dataclass_fields__ if key in data})
-        except TypeError:
-            return None
+        return _from_stored(cls, data, _FACTS_CHECKS)
+
+
+_FACTS_CHECKS = {
+    "scan_id": _text,
+    "outcome": lambda value: value in ("completed", "failed", "interrupted"),
+    "finished_at": _text,
+    "tickers": _count,
+    "puts": _count,
+    "failed": _count,
+    "reason": _text,
+    "credits": _count,
+}
+
+
+def _version(value: Any) -> int:
+    """The stored write counter; 0 for a missing or malformed one."""
+    return value if _count(value) else 0
 
 
 @dataclass(frozen=True)
@@ -240,7 +288,7 @@ class ScanStore:
             facts=RunFacts.from_dict(facts),
             progress=Progress.from_dict(progress),
             running_scan=lock if isinstance(lock, str) else None,
-            version=version if type(version) is int else 0,
+            version=_version(version),
             available=True,
         )
 
@@ -251,8 +299,7 @@ class ScanStore:
             value, *extra = self.read_client.mget([self.key("version"), *extra_keys])
         except REDIS_ERRORS:
             return None
-        version = load_json(value)
-        return (version if type(version) is int else 0), extra
+        return _version(load_json(value)), extra
 
     def ping(self) -> bool:
         """Whether Redis answers."""
@@ -270,14 +317,14 @@ class ScanStore:
                 self.write_client.set(self.key(LOCK), _encode(scan_id), nx=True, ex=self.lock_ttl)
             )
         except REDIS_ERRORS as error:
-            raise CacheUnavailable(str(error)) from error
+            raise CacheUnavailable.because(error) from error
 
     def lock_owner(self) -> str | None:
         """The id of the scan holding the lock, if any (raises CacheUnavailable)."""
         try:
             owner = load_json(self.read_client.get(self.key(LOCK)))
         except REDIS_ERRORS as error:
-            raise CacheUnavailable(str(error)) from error
+            raise CacheUnavailable.because(error) from error
         return owner if isinstance(owner, str) else None
 
     def refresh_lock(self, scan_id: str) -> bool:
@@ -305,7 +352,7 @@ class ScanStore:
         try:
             result = self._retrying(self._scripts[script], keys=keys, args=args)
         except REDIS_ERRORS as error:
-            raise CacheUnavailable(str(error)) from error
+            raise CacheUnavailable.because(error) from error
         if result is None and raise_lost:
             raise LockLost(f"scan {scan_id} no longer holds the lock")
         return result
@@ -336,7 +383,7 @@ class ScanStore:
                 pipe.hkeys(self.key("scan_times"))
                 listed, scanned = pipe.execute()
         except REDIS_ERRORS as error:
-            raise CacheUnavailable(str(error)) from error
+            raise CacheUnavailable.because(error) from error
         return {symbol.decode() for symbol in (*listed, *scanned)}
 
     def finish(
@@ -367,7 +414,7 @@ class ScanStore:
         try:
             self._scripts["SET_LAST_RUN"](keys=keys, args=[_encode(message), self.ttl])
         except REDIS_ERRORS as error:
-            raise CacheUnavailable(str(error)) from error
+            raise CacheUnavailable.because(error) from error
 
     def report_data_lost(self, message: str, facts: RunFacts) -> bool:
         """Set the "Last scan" message if Redis holds no lock and no progress (it lost its
@@ -381,14 +428,4 @@ class ScanStore:
                 )
             )
         except REDIS_ERRORS as error:
-            raise CacheUnavailable(str(error)) from error
-
-
-def load_json(raw: bytes | None) -> Any:
-    """A stored JSON value; None for a missing key or one that is not JSON."""
-    if raw is None:
-        return None
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return None
+            raise CacheUnavailable.because(error) from error

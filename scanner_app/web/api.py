@@ -1,6 +1,7 @@
 """The JSON API, the CSV download and the health check: read-only views of the cached scan.
 
-``/api/scan`` and ``/healthz`` read only the status keys: O(1), whatever the watchlist.
+``/api/scan`` reads only the status keys and ``/healthz`` only pings Redis (see
+``health``): O(1), whatever the watchlist.
 ``/api/options`` and ``/options.csv`` stream every row, a batch of tickers at a time, so
 their memory does not grow with the result.
 """
@@ -20,10 +21,10 @@ from werkzeug.exceptions import HTTPException
 
 from ..market.models import ScreenedPut
 from ..numbers import finite_number
-from ..scan.reads import ResultReader
 from ..scan.store import CacheUnavailable, Progress, Status
 from ..services import current_scanner
 from ..watchlist import normalize_symbol
+from .health import health_report, live_workers
 from .json_errors import json_error, json_http_error
 from .query import ResultFilters, parse_filters
 from .row_filters import filter_rows
@@ -64,7 +65,7 @@ def scan_status() -> Response:
     progress = status.current_progress
     return jsonify(
         executor=scanner.settings["SCAN_EXECUTOR"],
-        workers=_live_workers(),
+        workers=live_workers(scanner),
         state=status.state,
         scan_id=status.running_scan or (progress.scan_id if progress else None),
         progress=_progress_json(progress),
@@ -77,11 +78,11 @@ def scan_status() -> Response:
     )
 
 
-def _filtered_stream(
-    reader: ResultReader, filters: ResultFilters
+def _filtered(
+    tickers: Iterator[tuple[str, list[dict[str, Any]]]], filters: ResultFilters
 ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """Every ticker's rows that pass ``filters``, in symbol order, a batch at a time."""
-    for symbol, rows in reader.stream_rows():
+    """The rows of ``tickers`` that pass ``filters``; tickers left without rows drop out."""
+    for symbol, rows in tickers:
         kept = filter_rows(rows, filters)
         if kept:
             yield symbol, kept
@@ -91,8 +92,10 @@ def _json_chunks(filters: ResultFilters, messages: list[str]) -> Iterator[str]:
     """``/api/options`` as JSON text, one ticker at a time; cut short if Redis fails."""
     scanner = current_scanner()
     reader = scanner.reader
-    try:
-        errors = reader.read_hash("errors")  # fails before the first byte when Redis is down
+    try:  # fail before the first byte when Redis is down or a key is of the wrong type
+        scan_times, errors = reader.read_hash("scan_times"), reader.read_hash("errors")
+        partial = reader.read_partial()
+        tickers = reader.stream_rows()
     except CacheUnavailable:
         yield json.dumps(
             {
@@ -111,11 +114,10 @@ def _json_chunks(filters: ResultFilters, messages: list[str]) -> Iterator[str]:
     yield '{"options":{'
     stale = []
     try:
-        for index, (symbol, rows) in enumerate(_filtered_stream(reader, filters)):
+        for index, (symbol, rows) in enumerate(_filtered(tickers, filters)):
             yield ("," if index else "") + json.dumps(symbol) + ":" + json.dumps(rows)
             if symbol in errors:
                 stale.append(symbol)
-        scan_times, partial = reader.read_hash("scan_times"), reader.read_partial()
     except CacheUnavailable as error:
         log.warning("options stream cut short: %s", error)
         return  # the client sees invalid JSON, never a silently partial answer
@@ -207,18 +209,24 @@ def csv_lines(tickers: Iterator[tuple[str, list[dict[str, Any]]]]) -> Iterator[s
 
 
 def _stale_marked(
-    reader: ResultReader, filters: ResultFilters
+    tickers: Iterator[tuple[str, list[dict[str, Any]]]], errors: dict[str, str]
 ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """``_filtered_stream`` with ``stale`` on each row: whether its ticker's latest fetch
-    failed, so the row is an earlier scan's."""
-    errors = reader.read_hash("errors")
-    for symbol, rows in _filtered_stream(reader, filters):
+    """``tickers`` with ``stale`` on each row: whether its ticker's latest fetch failed
+    (it has an error in ``errors``), so the row is an earlier scan's."""
+    for symbol, rows in tickers:
         yield symbol, [{**row, "stale": symbol in errors} for row in rows]
 
 
 def _csv_stream(filters: ResultFilters) -> Iterator[str]:
+    """The CSV's lines: the header even when Redis fails, before the rows or among them."""
+
+    def tickers() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+        reader = current_scanner().reader  # read only once the header is out
+        errors = reader.read_hash("errors")
+        yield from _stale_marked(_filtered(reader.stream_rows(), filters), errors)
+
     try:
-        yield from csv_lines(_stale_marked(current_scanner().reader, filters))
+        yield from csv_lines(tickers())
     except CacheUnavailable as error:
         log.warning("CSV stream cut short: %s", error)
 
@@ -234,24 +242,9 @@ def options_csv() -> Response:
     )
 
 
-def _live_workers() -> int | None:
-    """Live RQ workers (None with the thread executor, or when Redis cannot say)."""
-    try:
-        return current_scanner().executor.workers()
-    except CacheUnavailable:
-        return None
-
-
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
-    """200 when Redis answers, 503 when it does not; public, for load balancers.
-
-    With ``SCAN_EXECUTOR=rq`` it also counts the live workers; none is ``degraded``.
-    """
-    redis_up = current_scanner().store.ping()
-    workers = _live_workers() if redis_up else None
-    status = "ok" if redis_up else "unavailable"
-    if workers == 0:
-        status = "degraded"
-    body = jsonify(status=status, redis=redis_up, workers=workers)
-    return body, 200 if redis_up else 503
+    """200 when Redis answers (``degraded`` when it may evict keys), 503 when it does not;
+    public, for load balancers."""
+    body, code = health_report(current_scanner())
+    return jsonify(body), code

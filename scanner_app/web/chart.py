@@ -34,15 +34,20 @@ COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#00
 SHAPES = ("circle", "square", "triangle", "diamond", "triangle-down", "hexagon")
 GRID_COLOR = "#d9dde3"
 AXIS_COLOR = "#4a5260"
+#: The widest annualized return plotted, in %: a row beyond it holds garbage, not a quote.
+MAX_PLOTTED_ANNUALIZED = 1e6
+#: Narrower ranges than this are drawn as a single value (floats cannot split them).
+MIN_SPAN = 1e-9
+_PLOTTED = ("delta", "annualized", "strike")
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     """About ``count`` round tick values (steps of 1, 2, 2.5 or 5 x 10^n) covering low..high."""
-    if not high > low:
+    if not high - low >= MIN_SPAN:
         pad = abs(low) * 0.1 or 1.0
         low, high = low - pad, high + pad
     rough = (high - low) / count
-    magnitude = 10 ** math.floor(math.log10(rough))
+    magnitude = 10.0 ** math.floor(math.log10(rough))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= rough)
     first = math.floor(low / step + 1e-9)
     last = math.ceil(high / step - 1e-9)
@@ -99,8 +104,16 @@ def _text(parent: ET.Element, x: float, y: float, content: str, **attributes: st
 
 
 def _usable(row: Any) -> bool:
-    return isinstance(row, Mapping) and all(
-        finite_number(row.get(key)) is not None for key in ("delta", "annualized", "strike")
+    """Whether ``row`` can be placed: a |delta| up to 1, a plausible annualized, a strike."""
+    if not isinstance(row, Mapping):
+        return False
+    delta, annualized, strike = (finite_number(row.get(key)) for key in _PLOTTED)
+    return (
+        delta is not None
+        and abs(delta) <= 1
+        and annualized is not None
+        and abs(annualized) <= MAX_PLOTTED_ANNUALIZED
+        and strike is not None
     )
 
 

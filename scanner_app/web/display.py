@@ -58,11 +58,11 @@ def eastern_time(value: Any) -> str:
         return MISSING
     try:
         moment = datetime.fromisoformat(value)
-    except ValueError:
+        if moment.utcoffset() is None:
+            return MISSING
+        return moment.astimezone(NY).strftime("%b %d, %Y %I:%M %p %Z")
+    except (ValueError, OverflowError):  # not a time, or beyond year 9999 in New York
         return MISSING
-    if moment.utcoffset() is None:
-        return MISSING
-    return moment.astimezone(NY).strftime("%b %d, %Y %I:%M %p %Z")
 
 
 def expiration_label(value: Any) -> str:

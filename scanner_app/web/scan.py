@@ -20,7 +20,7 @@ from dataclasses import replace
 from flask import Blueprint, Response, redirect, request, url_for
 
 from ..scan.launch import Outcome, launch_scan
-from ..scan.store import UNAVAILABLE_MESSAGE, CacheUnavailable, Status
+from ..scan.store import CacheUnavailable, Status
 from ..services import current_scanner
 from ..watchlist import normalize_symbol
 from .errors import error_response
@@ -38,7 +38,11 @@ log = logging.getLogger(__name__)
 bp = Blueprint("scan", __name__)
 
 RECHECK_SECONDS = 30
-SCAN_NOT_STARTED = "The scan was not started: " + UNAVAILABLE_MESSAGE
+SCAN_NOT_STARTED = "The scan was not started: {reason}."
+DATA_LOST_NOTE = (
+    "Redis has lost the results since this page was loaded (restarted without persistence, "
+    "or keys evicted). Press Scan to fetch them again."
+)
 STARTED_NOTE = "Scan started."
 JOINED_NOTE = "A scan is already running; showing its progress."
 
@@ -69,17 +73,19 @@ def _status_fragment(status: ScanStatus, code: int = 200) -> Response:
 def start() -> Response:
     """Start a scan or join the running one; answer with the status fragment at once.
 
-    Without htmx, redirect to the dashboard. Redis down, or no worker running with
-    ``SCAN_EXECUTOR=rq``: nothing started, and the fragment (or a 503 page) says why.
+    Without htmx, redirect to the dashboard. Redis down or refusing writes, or no worker
+    running with ``SCAN_EXECUTOR=rq``: nothing started, and the fragment (or a 503 page)
+    says why in plain words.
     """
     scanner = current_scanner()
     try:
         launch = launch_scan(scanner)
     except CacheUnavailable as error:
         log.warning("scan not started, cache unavailable: %s", error)
+        message = SCAN_NOT_STARTED.format(reason=error)
         if not wants_fragment():
-            return error_response(503, "Service unavailable", SCAN_NOT_STARTED)
-        return _status_fragment(unavailable_status(SCAN_NOT_STARTED, poll=False), 503)
+            return error_response(503, "Service unavailable", message)
+        return _status_fragment(scan_status(scanner.store.read_status(), note=message), 503)
     if launch.outcome is Outcome.NO_WORKER:
         if not wants_fragment():
             return error_response(503, "No scan worker", launch.message)
@@ -146,9 +152,10 @@ def status() -> Response:
 def _poll_response(status: Status, page: ResultsPage, known: int | None) -> Response:
     """Fresh status, and what the shown table needs, swapped out of band."""
     shown = _shown_symbols()
+    lost = known is not None and status.version < known  # the browser's table is no base
     whole_table = (
         known is None
-        or status.version < known  # Redis lost its data: the browser's table is not a base
+        or lost
         or not (shown and page.symbols and page.available)
         or bool(page.messages)
     )
@@ -157,7 +164,7 @@ def _poll_response(status: Status, page: ResultsPage, known: int | None) -> Resp
     context = results_context(page)
     return html_response(
         "partials/poll.html",
-        status=scan_status(status),
+        status=scan_status(status, note=DATA_LOST_NOTE if lost else None),
         plan=plan,
         summaries={summary.symbol: summary for summary in page.summaries},
         send_meta=whole_table or _whole_arg("n") != page.listed,

@@ -1,0 +1,68 @@
+"""What /healthz reports: whether Redis answers, and facts that can make the app degraded.
+
+Each fact is one entry of ``_facts``; a fact that is ``degraded`` turns the status from
+``ok`` to ``degraded`` (still 200: Redis answers). Redis down is 503.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..redis_policy import REQUIRED_POLICY
+from ..scan.store import CacheUnavailable
+
+if TYPE_CHECKING:
+    from ..services import Scanner
+
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One reported value, and whether it makes the app degraded."""
+
+    value: Any
+    degraded: bool = False
+
+
+def _maxmemory_policy(scanner: Scanner) -> Fact:
+    """Any policy but noeviction can evict the app's keys; unknown (CONFIG refused) is not
+    a fault."""
+    policy = scanner.redis_policy.read()
+    if policy is None:
+        return Fact(UNKNOWN)
+    return Fact(policy, degraded=policy != REQUIRED_POLICY)
+
+
+def live_workers(scanner: Scanner) -> int | None:
+    """Live RQ workers (None with the thread executor, or when Redis cannot say)."""
+    try:
+        return scanner.executor.workers()
+    except CacheUnavailable:
+        return None
+
+
+def _workers(scanner: Scanner) -> Fact:
+    """Live RQ workers; none at all is degraded."""
+    workers = live_workers(scanner)
+    return Fact(workers, degraded=workers == 0)
+
+
+def _facts(scanner: Scanner) -> dict[str, Fact]:
+    """The facts of a Redis that answers, by the name they are reported under."""
+    return {
+        "maxmemory_policy": _maxmemory_policy(scanner),
+        "workers": _workers(scanner),
+    }
+
+
+def health_report(scanner: Scanner) -> tuple[dict[str, Any], int]:
+    """The /healthz body and status code."""
+    if not scanner.store.ping():
+        return {"status": "unavailable", "redis": False}, 503
+    facts = _facts(scanner)
+    degraded = any(fact.degraded for fact in facts.values())
+    body = {"status": "degraded" if degraded else "ok", "redis": True}
+    body.update((name, fact.value) for name, fact in facts.items())
+    return body, 200

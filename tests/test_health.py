@@ -1,0 +1,62 @@
+"""/healthz on redis-servers of its own: Redis answers, and keeps what it is given."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from scanner_app import create_app
+from scanner_app.redis_policy import CACHE_SECONDS, MaxmemoryPolicy
+
+DOWN_REDIS_URL = "redis://127.0.0.1:1/0"
+
+
+def _health(app_config: dict, url: str) -> tuple[int, dict]:
+    response = create_app({**app_config, "REDIS_URL": url}).test_client().get("/healthz")
+    return response.status_code, response.get_json()
+
+
+def test_noeviction_is_ok(app_config, start_redis):
+    url = start_redis("--maxmemory-policy", "noeviction")
+    expected = {"status": "ok", "redis": True, "maxmemory_policy": "noeviction", "workers": None}
+    assert _health(app_config, url) == (200, expected)
+
+
+@pytest.mark.parametrize("policy", ["allkeys-lru", "volatile-ttl", "volatile-lru"])
+def test_a_policy_that_evicts_is_degraded(app_config, start_redis, policy):
+    url = start_redis("--maxmemory-policy", policy)
+    expected = {"status": "degraded", "redis": True, "maxmemory_policy": policy, "workers": None}
+    assert _health(app_config, url) == (200, expected)
+
+
+def test_a_redis_that_refuses_config_has_an_unknown_policy_and_is_ok(app_config, start_redis):
+    url = start_redis("--maxmemory-policy", "allkeys-lru", "--rename-command", "CONFIG", "")
+    expected = {"status": "ok", "redis": True, "maxmemory_policy": "unknown", "workers": None}
+    assert _health(app_config, url) == (200, expected)
+
+
+def test_redis_down_is_503(app_config):
+    assert _health(app_config, DOWN_REDIS_URL) == (503, {"status": "unavailable", "redis": False})
+
+
+def test_most_checks_are_one_ping(app_config, start_redis):
+    url = start_redis()
+    client = create_app({**app_config, "REDIS_URL": url}).test_client()
+    for _ in range(3):
+        assert client.get("/healthz").get_json()["status"] == "ok"
+    stats = redis.Redis.from_url(url).info("commandstats")
+    assert sum(v["calls"] for k, v in stats.items() if k.startswith("cmdstat_config")) == 1
+    assert stats["cmdstat_ping"]["calls"] >= 3
+
+
+def test_the_policy_is_asked_again_after_a_minute(start_redis):
+    client = redis.Redis.from_url(start_redis())
+    now = [1000.0]
+    policy = MaxmemoryPolicy(client, clock=lambda: now[0])
+    assert policy.read() == "noeviction"
+
+    client.config_set("maxmemory-policy", "allkeys-lru")
+    now[0] += CACHE_SECONDS - 1
+    assert policy.read() == "noeviction"
+    now[0] += 1
+    assert policy.read() == "allkeys-lru"

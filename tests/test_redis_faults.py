@@ -1,0 +1,211 @@
+"""A Redis that refuses writes or loses data: plain words everywhere, never Redis's own text.
+
+The full and the evicting Redis are real servers of the test's own, with a tiny
+``maxmemory``.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import redis
+from redis import exceptions
+
+from scanner_app import create_app
+from scanner_app.redis_errors import OUT_OF_MEMORY, UNREACHABLE
+from scanner_app.scan.store import CacheUnavailable
+from scanner_app.web.scan import DATA_LOST_NOTE
+
+from .scan_results import publish_scan, sample_row
+
+HX = {"HX-Request": "true"}
+#: Words of Redis's own error texts, which no answer may show.
+RAW_WORDS = ("OOM command", "'maxmemory'", "Error 104", "Connection reset", "Traceback")
+ROUTES = [
+    "/",
+    "/?min_annualized=1",
+    "/ticker/AAPL",
+    "/scan/status",
+    "/api/scan",
+    "/api/options",
+    "/options.csv",
+    "/healthz",
+]
+TINY_MEMORY = ("--maxmemory", "2mb")
+
+
+def _scanned_app(app_config: dict, watchlist, url: str):
+    app = create_app({**app_config, "REDIS_URL": url, "WATCHLIST_FILE": watchlist})
+    rows = {"AAPL": [sample_row()], "KO": [sample_row(ticker="KO")]}
+    publish_scan(app.extensions["put_scanner"].store, rows)
+    return app
+
+
+def _fill(url: str) -> None:
+    """Write twice ``maxmemory`` in keys without a TTL, until Redis refuses more."""
+    client = redis.Redis.from_url(url)
+    for number in range(40):
+        try:
+            client.set(f"filler:{number}", b"x" * 100_000)
+        except exceptions.OutOfMemoryError:
+            break
+    client.close()
+
+
+def _overfill(url: str) -> None:
+    """Take Redis past ``maxmemory``: it accepts a write only when the write fits, so the
+    limit is lifted for one big write and put back."""
+    client = redis.Redis.from_url(url)
+    limit = client.config_get("maxmemory")["maxmemory"]
+    client.config_set("maxmemory", 0)
+    client.set("filler", b"x" * 2 * int(limit))
+    client.config_set("maxmemory", limit)
+    client.close()
+
+
+def _assert_plain(text: str) -> None:
+    for word in RAW_WORDS:
+        assert word not in text
+
+
+@pytest.fixture
+def full_app(app_config, small_watchlist, start_redis):
+    """The app after a scan, on a Redis that has reached maxmemory with noeviction."""
+    url = start_redis(*TINY_MEMORY, "--maxmemory-policy", "noeviction")
+    app = _scanned_app(app_config, small_watchlist, url)
+    _overfill(url)
+    with pytest.raises(exceptions.OutOfMemoryError):
+        redis.Redis.from_url(url).set("one more", 1)
+    return app
+
+
+def test_a_scan_on_a_full_redis_says_why_and_starts_nothing(full_app):
+    client = full_app.test_client()
+    for headers in (HX, {}):
+        response = client.post("/scan", headers=headers)
+        assert response.status_code == 503
+        assert f"The scan was not started: {OUT_OF_MEMORY}." in response.text
+        _assert_plain(response.text)
+    assert full_app.extensions["put_scanner"].store.lock_owner() is None
+
+
+def test_a_full_redis_still_shows_the_results(full_app):
+    client = full_app.test_client()
+    for path in ROUTES:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        _assert_plain(response.get_data(as_text=True))
+    assert set(client.get("/api/options").get_json()["options"]) == {"AAPL", "KO"}
+    assert client.get("/healthz").get_json()["status"] == "ok"
+
+
+def test_a_redis_that_evicts_is_degraded_and_its_losses_read_as_missing(
+    app_config, small_watchlist, start_redis
+):
+    # volatile-ttl evicts only keys with a TTL: here, every key of the app and nothing else
+    url = start_redis(*TINY_MEMORY, "--maxmemory-policy", "volatile-ttl")
+    app = _scanned_app(app_config, small_watchlist, url)
+    prefix = app_config["CACHE_KEY_PREFIX"]
+    before = set(redis.Redis.from_url(url).keys(f"{prefix}*"))
+
+    _fill(url)
+
+    assert set(redis.Redis.from_url(url).keys(f"{prefix}*")) < before, "nothing was evicted"
+    client = app.test_client()
+    for path in ROUTES:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        _assert_plain(response.get_data(as_text=True))
+    health = client.get("/healthz")
+    assert health.status_code == 200
+    assert health.get_json() == {
+        "status": "degraded",
+        "redis": True,
+        "maxmemory_policy": "volatile-ttl",
+        "workers": None,
+    }
+
+
+def test_a_poll_after_redis_lost_its_data_says_so(make_app, redis_client, key_prefix):
+    app = make_app()
+    publish_scan(app.extensions["put_scanner"].store, {"AAPL": [sample_row()]})
+    version = app.extensions["put_scanner"].store.read_status().version
+    redis_client.delete(*redis_client.keys(f"{key_prefix}*"))  # a restart without persistence
+
+    response = app.test_client().get(f"/scan/status?v={version}&s=AAPL&n=1", headers=HX)
+
+    assert response.status_code == 200
+    assert DATA_LOST_NOTE in response.text
+    assert "No qualifying puts yet" in response.text  # the whole table, now empty
+
+
+def _resetting_writes(store, monkeypatch) -> threading.Event:
+    """While the returned event is set, every write after the scan's first fails with a
+    connection reset (Redis going away); clear it and Redis is back."""
+    real_evalsha, calls, down = store.write_client.evalsha, [], threading.Event()
+    down.set()
+
+    def reset(*args):
+        calls.append(args)
+        if len(calls) >= 2 and down.is_set():
+            raise exceptions.ConnectionError("Error 104 while reading: Connection reset by peer")
+        return real_evalsha(*args)
+
+    monkeypatch.setattr(store.write_client, "evalsha", reset)
+    return down
+
+
+def test_a_scan_rides_out_a_connection_reset(make_app, monkeypatch):
+    app = make_app()
+    store = app.extensions["put_scanner"].store
+    down = _resetting_writes(store, monkeypatch)
+    threading.Timer(0.5, down.clear).start()  # Redis is back within half a second
+    assert store.acquire_lock("scan-1")
+
+    summary = app.extensions["put_scanner"].engine().run("scan-1")
+
+    assert summary.tickers == 3 and summary.failed == 0
+    assert store.read_status().facts.outcome == "completed"
+
+
+def test_a_scan_cut_short_by_redis_records_a_plain_reason(make_app, monkeypatch):
+    app = make_app(SCAN_LOCK_TTL=2)  # writes are retried for half the lock's TTL: 1 s
+    scanner = app.extensions["put_scanner"]
+    store = scanner.store
+    down = _resetting_writes(store, monkeypatch)
+    engine = scanner.engine()
+    give_up = engine.fail
+
+    def fail_once_redis_is_back(scan_id, error):
+        down.clear()
+        give_up(scan_id, error)
+
+    monkeypatch.setattr(engine, "fail", fail_once_redis_is_back)
+    assert store.acquire_lock("scan-1")
+    with pytest.raises(CacheUnavailable, match=f"^{UNREACHABLE}$"):
+        engine.run("scan-1")
+
+    status = store.read_status()
+    assert status.facts.outcome == "failed" and status.facts.reason == UNREACHABLE
+    assert status.last_run.endswith(f": {UNREACHABLE}")
+    client = app.test_client()
+    for path in ("/", "/api/scan", "/ticker/AAPL"):
+        text = client.get(path).get_data(as_text=True)
+        _assert_plain(text)
+    assert f"Scan failed at Nov 18, 2026 11:00 AM EST: {UNREACHABLE}" in client.get("/").text
+
+
+def test_a_redis_error_that_reaches_the_engine_is_recorded_plainly(make_app, monkeypatch):
+    scanner = make_app().extensions["put_scanner"]
+    engine = scanner.engine()
+
+    def out_of_memory(*args, **kwargs):
+        raise exceptions.OutOfMemoryError("command not allowed when used memory > 'maxmemory'.")
+
+    monkeypatch.setattr(engine.store, "begin", out_of_memory)
+    assert scanner.store.acquire_lock("scan-1")
+    with pytest.raises(exceptions.OutOfMemoryError):
+        engine.run("scan-1")
+
+    assert scanner.store.read_status().facts.reason == OUT_OF_MEMORY
