@@ -58,6 +58,7 @@ class Scanner:
                 prefix=config["CACHE_KEY_PREFIX"],
                 ttl=config["CACHE_TTL_OPTIONS"],
                 lock_ttl=lock_ttl,
+                clock=clock,
             ),
             reader=ResultReader(backend, config["CACHE_KEY_PREFIX"]),
             criteria=Criteria.from_settings(config),
@@ -89,6 +90,7 @@ class Scanner:
             symbols=self.watchlist.symbols(),
             concurrency=self.settings["SCAN_CONCURRENCY"],
             clock=self.clock,
+            heartbeat=self.settings["SCAN_HEARTBEAT_SECONDS"],
         )
 
 

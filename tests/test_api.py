@@ -126,6 +126,7 @@ def test_scan_status_after_a_finished_scan_reports_every_ticker_done(scanned):
         "puts": puts,
         "failed": 0,
         "reason": None,
+        "done": total,
     }
 
 
