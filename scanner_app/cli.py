@@ -109,14 +109,15 @@ def _follow(scanner: Scanner, scan_id: str, show) -> None:
 
 
 def _read_when_available(scanner: Scanner) -> Status:
-    """The status, waiting out a Redis outage of up to ``FOLLOW_PATIENCE`` seconds."""
+    """The status (a dead scan reported as interrupted), waiting out a Redis outage of up to
+    ``FOLLOW_PATIENCE`` seconds."""
     deadline = time.monotonic() + FOLLOW_PATIENCE
-    status = scanner.store.read_status()
+    status = scanner.status()
     while not status.available:
         if time.monotonic() > deadline:
             raise CacheUnavailable("Redis did not answer while following the scan")
         time.sleep(FOLLOW_INTERVAL)
-        status = scanner.store.read_status()
+        status = scanner.status()
     return status
 
 

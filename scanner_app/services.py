@@ -13,10 +13,11 @@ from .extensions import cache
 from .market.provider import MarketProvider, create_provider
 from .scan.engine import ScanEngine
 from .scan.executors import Executor, ThreadExecutor
+from .scan.liveness import settled_status
 from .scan.reads import ResultReader
 from .scan.rq_executor import RQExecutor
 from .scan.screen import Criteria
-from .scan.store import ScanStore
+from .scan.store import ScanStore, Status
 from .scan.ticker_scan import TickerScanner
 from .watchlist import Watchlist, load_watchlist
 from .workers import RECOVERY_SECONDS
@@ -75,6 +76,10 @@ class Scanner:
     def enforces_market_hours(self) -> bool:
         """Production scans only while NYSE is open."""
         return not self.local_mode
+
+    def status(self) -> Status:
+        """The scan status in one round trip, after reporting a scan it shows as dead."""
+        return settled_status(self)
 
     def engine(self) -> ScanEngine:
         """A scan engine over the current watchlist."""

@@ -128,6 +128,7 @@ def test_scan_status_after_a_finished_scan_reports_every_ticker_done(scanned):
         "reason": None,
         "done": total,
     }
+    assert body["outcome"] == "completed"
 
 
 def test_scan_status_while_a_scan_runs_shows_its_progress(app, client):
