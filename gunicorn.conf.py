@@ -5,6 +5,7 @@ Command-line flags and ``GUNICORN_CMD_ARGS`` override any of them, e.g. ``-w 4``
 """
 
 import os
+import signal
 
 #: Only this machine: the app is meant to sit behind a reverse proxy here (in local mode it
 #: has no login at all). ``PORT`` picks the port; gunicorn itself would bind 0.0.0.0:$PORT.
@@ -24,7 +25,9 @@ threads = 16
 #: A worker whose main loop is silent this long is replaced. gthread's main loop runs apart
 #: from the requests, so a slow request does not trip it.
 timeout = 30
-#: On TERM or HUP a worker has this long to finish: a scan stops and publishes within 5 s.
+#: On TERM or HUP a worker has this long to finish its requests. A scan it runs stops at
+#: once and gets ``STOP_SECONDS`` (5 s) to publish, report itself interrupted and free the
+#: lock (the hooks below), well within this.
 graceful_timeout = 10
 #: Keep an idle connection (the proxy's, a polling browser's) open this long.
 keepalive = 5
@@ -33,3 +36,43 @@ keepalive = 5
 control_socket_disable = True
 # A poll names the tickers its table shows (up to 500 per page): allow the longest line.
 limit_request_line = 8190
+
+
+# A scan running in a worker's thread stops when the worker is told to: it publishes what it
+# has, reports itself interrupted and frees the lock, so a restart can scan again at once.
+# The imports wait until a worker runs the hook: the arbiter never loads the app.
+
+
+def post_worker_init(worker):
+    """SIGTERM (the arbiter's TERM, or HUP's replacement of old workers) stops the worker's
+    scans at once, then lets gunicorn's graceful stop go on."""
+    from scanner_app.scan.stopping import stop_scans
+
+    graceful = signal.getsignal(signal.SIGTERM)
+
+    def stop_then_exit(number, frame):
+        stop_scans()
+        graceful(number, frame)
+
+    signal.signal(signal.SIGTERM, stop_then_exit)
+    signal.siginterrupt(signal.SIGTERM, False)  # as gunicorn has it: requests go on
+
+
+def stop_worker_scans(worker):
+    """SIGINT or SIGQUIT (the arbiter's quick stop), SIGABRT (a timeout): stop the worker's
+    scans before gunicorn exits it; worker_exit waits for them."""
+    from scanner_app.scan.stopping import stop_scans
+
+    stop_scans()
+
+
+worker_int = stop_worker_scans
+worker_abort = stop_worker_scans
+
+
+def worker_exit(server, worker):
+    """Before the worker exits, give its scans up to STOP_SECONDS to report themselves."""
+    from scanner_app.scan.stopping import stop_scans, wait_for_scans
+
+    stop_scans()
+    wait_for_scans()

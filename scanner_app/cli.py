@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
 from .scan.launch import Outcome, launch_scan
+from .scan.stopping import ScanInterrupted, stopped_by_signals
 from .scan.store import CacheUnavailable, LockLost, Progress, Status
 from .services import Scanner, current_scanner
 from .watchlist import WatchlistError, load_watchlist
@@ -50,15 +52,24 @@ def scan_command(force: bool) -> None:
     """Run a scan and wait for its end (for cron); with SCAN_EXECUTOR=rq it is enqueued
     for the workers and followed.
 
-    Exit codes: 0 done, 1 error, 2 market closed, 3 another scan is running,
-    4 no worker is running (SCAN_EXECUTOR=rq).
+    Exit codes: 0 done, 1 error or interrupted, 2 market closed, 3 another scan is running,
+    4 no worker is running (SCAN_EXECUTOR=rq). SIGTERM, SIGINT or SIGHUP stop a scan that
+    runs here: it publishes what it has and ends as interrupted.
     """
     scanner = current_scanner()
     show = _progress_printer(sys.stdout.isatty())
+    # Signals stop a scan that runs here; one that runs on workers goes on without us.
+    signals = stopped_by_signals() if scanner.executor.in_process else contextlib.nullcontext()
     try:
-        launch = launch_scan(scanner, force=force, foreground=show)
+        with signals:
+            launch = launch_scan(scanner, force=force, foreground=show)
         if launch.outcome is Outcome.STARTED and launch.summary is None:
             _follow(scanner, launch.scan_id, show)
+    except ScanInterrupted as stopped:
+        status = scanner.store.read_status()
+        interrupted = status.facts is not None and status.facts.outcome == "interrupted"
+        click.echo(f"Error: {status.last_run if interrupted else stopped}", err=True)
+        sys.exit(EXIT_ERROR)
     except CacheUnavailable as error:
         click.echo(f"Error: Redis is unavailable ({error}).", err=True)
         sys.exit(EXIT_ERROR)
@@ -109,14 +120,15 @@ def _follow(scanner: Scanner, scan_id: str, show) -> None:
 
 
 def _read_when_available(scanner: Scanner) -> Status:
-    """The status, waiting out a Redis outage of up to ``FOLLOW_PATIENCE`` seconds."""
+    """The status (a dead scan reported as interrupted), waiting out a Redis outage of up to
+    ``FOLLOW_PATIENCE`` seconds."""
     deadline = time.monotonic() + FOLLOW_PATIENCE
-    status = scanner.store.read_status()
+    status = scanner.status()
     while not status.available:
         if time.monotonic() > deadline:
             raise CacheUnavailable("Redis did not answer while following the scan")
         time.sleep(FOLLOW_INTERVAL)
-        status = scanner.store.read_status()
+        status = scanner.status()
     return status
 
 

@@ -108,6 +108,8 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "CACHE_KEY_PREFIX": (_text, "scanner:"),
     "CACHE_TTL_OPTIONS": (_integer(60, 7 * 86400), "2700"),
     "SCAN_LOCK_TTL": (_integer(2, 600), "60"),
+    "SCAN_HEARTBEAT_SECONDS": (_number(0.1, 60), "5"),
+    "SCAN_DEAD_SECONDS": (_number(0.5, 3600), "20"),
     "WATCHLIST_FILE": (_existing_file, str(BUNDLED_WATCHLIST)),
     "SCAN_CONCURRENCY": (_integer(1, 64), "4"),
     "SCAN_EXECUTOR": (_choice("thread", "rq"), "thread"),
@@ -166,6 +168,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
             settings[name] = parse(raw)
         except ValueError as accepted:
             raise ConfigError(f"{name}={raw!r} is not valid: expected {accepted}.") from None
+    if settings["SCAN_DEAD_SECONDS"] < 2 * settings["SCAN_HEARTBEAT_SECONDS"]:
+        raise ConfigError(
+            f"SCAN_DEAD_SECONDS={settings['SCAN_DEAD_SECONDS']:g} must be at least twice "
+            f"SCAN_HEARTBEAT_SECONDS={settings['SCAN_HEARTBEAT_SECONDS']:g}: a scan that "
+            "misses one heartbeat is not dead."
+        )
     if settings["MARKET_DATA"] is None:
         settings["MARKET_DATA"] = "yahoo" if settings["SCANNER_ENV"] == "production" else "demo"
     if settings["MARKET_DATA"] == "marketdata" and settings["MARKETDATA_TOKEN"] is None:

@@ -15,10 +15,11 @@ from .redis_policy import MaxmemoryPolicy
 from .scan.earnings import EarningsCalendar
 from .scan.engine import ScanEngine
 from .scan.executors import Executor, ThreadExecutor
+from .scan.liveness import settled_status
 from .scan.reads import ResultReader
 from .scan.rq_executor import RQExecutor
 from .scan.screen import Criteria
-from .scan.store import ScanStore
+from .scan.store import ScanStore, Status
 from .scan.ticker_scan import TickerScanner
 from .watchlist import Watchlist, load_watchlist
 from .workers import RECOVERY_SECONDS
@@ -62,6 +63,7 @@ class Scanner:
                 prefix=config["CACHE_KEY_PREFIX"],
                 ttl=config["CACHE_TTL_OPTIONS"],
                 lock_ttl=lock_ttl,
+                clock=clock,
             ),
             reader=ResultReader(backend, config["CACHE_KEY_PREFIX"]),
             redis_policy=MaxmemoryPolicy(backend._write_client),
@@ -79,6 +81,10 @@ class Scanner:
     def enforces_market_hours(self) -> bool:
         """Production scans only while NYSE is open."""
         return not self.local_mode
+
+    def status(self) -> Status:
+        """The scan status in one round trip, after reporting a scan it shows as dead."""
+        return settled_status(self)
 
     def engine(self) -> ScanEngine:
         """A scan engine over the current watchlist."""
@@ -99,6 +105,7 @@ class Scanner:
             symbols=self.watchlist.symbols(),
             concurrency=self.settings["SCAN_CONCURRENCY"],
             clock=self.clock,
+            heartbeat=self.settings["SCAN_HEARTBEAT_SECONDS"],
         )
 
 

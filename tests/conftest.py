@@ -110,6 +110,10 @@ class SynchronousExecutor:
         """Run the whole scan now."""
         engine.run(scan_id)
 
+    def working_on(self, scan_id):
+        """No: a silent scan in this process is gone."""
+        return False
+
 
 #: A Wednesday in regular trading hours: 2026-11-18 11:00 ET.
 FROZEN_NOW = datetime(2026, 11, 18, 16, 0, tzinfo=UTC)

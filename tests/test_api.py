@@ -102,7 +102,9 @@ def test_scan_status_after_a_finished_scan_reports_every_ticker_done(scanned):
         "failed": 0,
         "reason": None,
         "credits": None,
+        "done": total,
     }
+    assert body["outcome"] == "completed"
 
 
 def test_scan_status_while_a_scan_runs_shows_its_progress(app, client):

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import signal
+import time
 from datetime import UTC, datetime
 
 import pytest
+
+from .rq_workers import wait_until
+from .test_launch import _cli_env, _flask
 
 
 @pytest.fixture
@@ -57,3 +63,35 @@ def test_watchlist_check_reports_a_bad_file(cli, tmp_path):
     result = cli().invoke(args=["watchlist", "check", str(bad)])
     assert result.exit_code == 1
     assert "AAPL" in result.output and "Error" in result.output
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+def test_a_signal_interrupts_the_scan_which_exits_1(
+    tmp_path, redis_url, key_prefix, redis_client, stop
+):
+    watchlist = tmp_path / "twelve.toml"
+    watchlist.write_text("".join(f'[[tickers]]\nsymbol = "C{n:03d}"\n' for n in range(12)))
+    env = _cli_env(redis_url, key_prefix, watchlist, DEMO_LATENCY_MS="200", SCAN_CONCURRENCY="2")
+    process = _flask("scan", env=env)
+    progress_key = f"{key_prefix}scan_progress"
+    wait_until(
+        lambda: json.loads(redis_client.get(progress_key) or '{"done": 0}')["done"] >= 2,
+        30,
+        "two tickers",
+    )
+
+    process.send_signal(stop)
+    sent = time.monotonic()
+    _out, err = process.communicate(timeout=30)
+    stopped = time.monotonic() - sent
+
+    assert process.returncode == 1, err
+    assert stopped < 5, f"flask scan took {stopped:.1f} s to stop"
+    facts = json.loads(redis_client.get(f"{key_prefix}last_run_facts"))
+    assert facts["outcome"] == "interrupted" and facts["tickers"] == 12
+    last_run = json.loads(redis_client.get(f"{key_prefix}last_run"))
+    assert err.strip().splitlines()[-1] == f"Error: {last_run}"
+    assert last_run.startswith(f"Scan interrupted at {facts['done']} of 12 tickers on ")
+    assert last_run.endswith(": the process running it shut down")
+    assert not redis_client.exists(f"{key_prefix}scan_in_progress")
+    assert redis_client.hlen(f"{key_prefix}scan_times") == facts["done"] >= 2

@@ -67,6 +67,15 @@ def test_a_bad_value_names_the_variable_and_the_accepted_values(name, value, exp
     assert expected in str(error.value)
 
 
+def test_a_scan_is_dead_after_missing_a_few_heartbeats():
+    settings = load_settings({})
+    assert (settings["SCAN_HEARTBEAT_SECONDS"], settings["SCAN_DEAD_SECONDS"]) == (5, 20)
+    short = load_settings({"SCAN_HEARTBEAT_SECONDS": "0.5", "SCAN_DEAD_SECONDS": "2"})
+    assert (short["SCAN_HEARTBEAT_SECONDS"], short["SCAN_DEAD_SECONDS"]) == (0.5, 2)
+    with pytest.raises(ConfigError, match="SCAN_DEAD_SECONDS=8 must be at least twice"):
+        load_settings({"SCAN_DEAD_SECONDS": "8"})
+
+
 @pytest.mark.parametrize("missing", ["REDIS_URL", "SECRET_KEY", "SCANNER_PASSWORD_HASH"])
 def test_production_refuses_to_start_without_its_secrets(app_config, missing):
     config = {**app_config, "SCANNER_ENV": "production", "SCANNER_PASSWORD_HASH": "x"}

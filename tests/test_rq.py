@@ -6,18 +6,19 @@ import json
 import os
 import signal
 import subprocess
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from rq import Worker
-from rq.job import Job
+from rq.job import Job, JobStatus
 from rq.registry import FinishedJobRegistry
 
 from scanner_app import create_app
 from scanner_app.config import ConfigError
 from scanner_app.market.calendar import is_market_open
-from scanner_app.scan.rq_executor import NO_WORKER_MESSAGE
+from scanner_app.scan.rq_executor import NO_WORKER_MESSAGE, finish_job_id
 from scanner_app.scan.store import Progress
 from scanner_app.workers import RECOVERY_SECONDS
 
@@ -415,3 +416,75 @@ def test_the_cron_process_ticks_and_respects_market_hours(
         assert status.state == "running" or status.facts is not None
     else:  # the tick did nothing at all
         assert status.last_run == "the previous scan's message" and status.state == "idle"
+
+
+def test_a_scan_is_worked_on_until_every_job_has_ended(rq_app, redis_client):
+    app = rq_app()
+    scanner = app.extensions["put_scanner"]
+    with app.app_context():
+        assert scanner.store.acquire_lock("queued")
+        scanner.executor.start(scanner.engine(), "queued")  # no worker takes the jobs
+        finish = Job.fetch(finish_job_id("queued"), connection=redis_client)
+        jobs = [finish, *finish.fetch_dependencies()]
+        assert len(jobs) > 2 and scanner.executor.working_on("queued")
+
+        for job in jobs[:-1]:
+            job.set_status(JobStatus.FAILED)
+        assert scanner.executor.working_on("queued")  # one batch still queued
+        jobs[-1].set_status(JobStatus.FINISHED)
+        assert not scanner.executor.working_on("queued")
+        finish.delete()
+        assert not scanner.executor.working_on("queued")
+
+
+def test_an_rq_scan_whose_jobs_are_gone_is_interrupted_and_flask_scan_exits_1(
+    tmp_path, rq_app, worker_env, redis_client
+):
+    lifecycle = {"SCAN_HEARTBEAT_SECONDS": "0.5", "SCAN_DEAD_SECONDS": "2"}
+    app = rq_app(SCAN_HEARTBEAT_SECONDS=0.5, SCAN_DEAD_SECONDS=2)
+    env = worker_env(150, **lifecycle)
+    worker = WorkerProcess(env, tmp_path / "worker.log")
+    try:
+        wait_for_workers(app, 1)
+        follower = subprocess.Popen(
+            [str(FLASK), "--app", "wsgi", "scan"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        store = app.extensions["put_scanner"].store
+        progress = wait_until(
+            lambda: (
+                (status := store.read_status()).running_scan
+                and status.current_progress
+                and status.current_progress.done >= 4
+                and status.current_progress
+            ),
+            30,
+            "four tickers",
+        )
+        worker.kill()
+        finish = Job.fetch(finish_job_id(progress.scan_id), connection=redis_client)
+        for job in [*finish.fetch_dependencies(), finish]:
+            job.delete()
+        gone = time.monotonic()
+        out, err = follower.communicate(timeout=60)
+        waited = time.monotonic() - gone
+    finally:
+        worker.stop()
+
+    assert follower.returncode == 1, (out, err)
+    assert waited < 20, f"flask scan noticed after {waited:.1f} s"
+    body = app.test_client().get("/api/scan").get_json()
+    done = body["progress"]["done"]
+    assert (body["state"], body["outcome"], body["scan_id"]) == (
+        "idle",
+        "interrupted",
+        progress.scan_id,
+    )
+    assert done >= 4 and body["progress"]["total"] == 24
+    assert err.strip().splitlines()[-1] == f"Error: {body['last_run']}"
+    assert body["last_run"].startswith(f"Scan interrupted at {done} of 24 tickers on ")
+    assert len(app.extensions["put_scanner"].reader.read_hash("scan_times")) == done

@@ -376,7 +376,10 @@ def test_an_old_fragment_renders_again_once_the_scan_is_gone(app, client, redis_
 
     assert response.status_code == 200
     assert "hx-trigger" not in _status_tag(response.text)
-    recent = client.get(f"/scan/status?v={version}&at={_now_seconds()}", headers=HX)
+    assert "Last scan: Scan interrupted at 1 of 3 tickers on Nov 18, 2026" in response.text
+    reported = _store(app).read_status().version
+    assert reported > version
+    recent = client.get(f"/scan/status?v={reported}&at={_now_seconds()}", headers=HX)
     assert recent.status_code == 204  # a recent fragment trusts the version alone
 
 

@@ -2,21 +2,35 @@
 
 A scan runs whole in one process (the thread executor, ``flask scan``) or split into
 batches that several processes scan at once (the RQ executor): every step goes through the
-store's fenced writes, so the steps need not share anything but Redis.
+store's fenced writes, so the steps need not share anything but Redis. While it scans, a
+heartbeat proves it alive; a shutdown or a lost lock stops it at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, FIRST_EXCEPTION, Future, wait
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from ..market.calendar import NY, market_today
 from ..redis_errors import describe_error
-from .store import CacheUnavailable, LockLost, Progress, RunFacts, ScanStore, TickerResult
+from .daemon_pool import DaemonPool
+from .heartbeat import Heartbeat
+from .messages import run_message
+from .stopping import ScanInterrupted, StopSignal, running_scan
+from .store import (
+    ANY_BEAT,
+    CacheUnavailable,
+    LockLost,
+    Progress,
+    RunFacts,
+    ScanStore,
+    TickerResult,
+)
 from .ticker_scan import TickerScanner
 
 log = logging.getLogger(__name__)
@@ -55,6 +69,7 @@ class ScanEngine:
         symbols: list[str],
         concurrency: int,
         clock: Callable[[], datetime],
+        heartbeat: float,
         flush_interval: float = 0.25,
     ) -> None:
         self.store = store
@@ -63,6 +78,8 @@ class ScanEngine:
         self.symbols = sorted(symbols)
         self.concurrency = concurrency
         self.clock = clock
+        # A third of the lock's TTL at most, so the lock never lapses between two beats.
+        self.heartbeat = min(heartbeat, store.lock_ttl / 3)
         self.flush_interval = flush_interval
 
     # -- the whole scan in this process ----------------------------------------------------
@@ -70,26 +87,32 @@ class ScanEngine:
     def run(self, scan_id: str, listener: ProgressListener | None = None) -> ScanSummary:
         """Begin, scan every ticker and finish under the lock ``scan_id`` already holds.
 
-        The lock is released in every case; a failure of the whole scan is published as
-        the last-run message when Redis still allows it, and re-raised.
+        The lock is released in every case. A failure of the whole scan is published as
+        the last-run message when Redis still allows it, and re-raised; so is a shutdown
+        (ScanInterrupted), after publishing what the scan has.
         """
         listener = listener or _ignore
-        try:
-            progress = self.begin(scan_id)
-            listener(progress)
-            self.scan_batch(scan_id, self.symbols, listener, progress)
-            summary, progress = self._finish_locked(scan_id)
-            listener(progress)
-            return summary
-        except LockLost:
-            self.report_lost(scan_id)
-            raise
-        except Exception as error:
-            log.exception("scan %s failed", scan_id)
-            self.fail(scan_id, error)
-            raise
-        finally:
-            self.release(scan_id)
+        with self._alive(scan_id) as stop:
+            try:
+                progress = self.begin(scan_id)
+                listener(progress)
+                self._scan(scan_id, self.symbols, stop, listener, progress)
+                summary, progress = self._finish_locked(scan_id)
+                listener(progress)
+                return summary
+            except ScanInterrupted as stopped:
+                log.warning("scan %s stopped: %s", scan_id, stopped.reason)
+                self.interrupt(scan_id, stopped.reason)
+                raise
+            except LockLost:
+                self.report_lost(scan_id)
+                raise
+            except Exception as error:
+                log.exception("scan %s failed", scan_id)
+                self.fail(scan_id, error)
+                raise
+            finally:
+                self.release(scan_id)
 
     # -- the steps ---------------------------------------------------------------------------
 
@@ -112,16 +135,8 @@ class ScanEngine:
         when the market refuses the account (the tickers not started yet are cancelled).
         ``listener`` hears ``progress`` advanced by this batch's tickers.
         """
-        self._keep_lock(scan_id)
-        current = _CurrentTicker()
-        today = market_today(self.clock())
-        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="scan") as pool:
-            pending = {pool.submit(self._scan_one, symbol, today, current) for symbol in symbols}
-            try:
-                self._drain(scan_id, pending, current, listener, progress)
-            except BaseException:
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
+        with self._alive(scan_id) as stop:
+            self._scan(scan_id, symbols, stop, listener, progress)
 
     def finish(self, scan_id: str) -> ScanSummary:
         """Assemble the contract keys, say how the scan went and release the lock."""
@@ -138,20 +153,31 @@ class ScanEngine:
         moment = self.clock()
         try:
             _with_puts, puts = self.store.assemble(scan_id)
-            progress = self.store.read_status().current_progress
+            progress = self._own_progress(scan_id)
             facts = RunFacts(
                 scan_id=scan_id,
                 outcome="failed",
                 finished_at=moment.isoformat(timespec="seconds"),
                 tickers=len(self.symbols),
                 puts=puts,
-                failed=progress.failed if progress else 0,
+                failed=progress.failed,
                 reason=describe_error(error),
+                done=progress.done,
+                credits=progress.credits,
             )
-            message = f"Scan failed at {_display_time(moment)}: {facts.reason}"
-            self.store.finish(scan_id, message, facts)
+            final = replace(progress, finished_at=facts.finished_at, current=None)
+            self.store.finish(scan_id, run_message(facts, _display_time(moment)), facts, final)
         except Exception:  # Redis itself may be what failed; the lock still gets released
             log.warning("could not publish the failure of scan %s", scan_id)
+
+    def interrupt(self, scan_id: str, reason: str) -> None:
+        """Say that the scan stopped before its end, keeping what it published, and free the
+        lock, all in one step."""
+        try:
+            ending = interruption(self._own_progress(scan_id), self.clock(), reason)
+            self.store.interrupt(scan_id, ANY_BEAT, ending)
+        except Exception:  # Redis may be down; readers report the scan once its heartbeat ages
+            log.warning("could not report scan %s as interrupted", scan_id)
 
     def report_lost(self, scan_id: str) -> None:
         """After the lock was lost: if Redis lost every key (a restart), say so plainly."""
@@ -165,7 +191,7 @@ class ScanEngine:
             failed=0,
             reason=REDIS_LOST_REASON,
         )
-        message = f"Scan interrupted at {_display_time(moment)}: {REDIS_LOST_REASON}."
+        message = run_message(facts, _display_time(moment))
         try:
             if self.store.report_data_lost(message, facts):
                 log.warning("scan %s: Redis lost its data mid-scan", scan_id)
@@ -182,6 +208,36 @@ class ScanEngine:
             log.warning("could not release the lock of scan %s; it expires by itself", scan_id)
 
     # -- inside the steps ------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _alive(self, scan_id: str) -> Iterator[StopSignal]:
+        """The scan's stop signal, heard by a shutdown, with a heartbeat beside it."""
+        with running_scan() as stop, Heartbeat(self.store, scan_id, self.heartbeat, stop):
+            yield stop
+
+    def _scan(
+        self,
+        scan_id: str,
+        symbols: Iterable[str],
+        stop: StopSignal,
+        listener: ProgressListener,
+        progress: Progress | None,
+    ) -> None:
+        """Fetch ``symbols`` on daemon threads and publish them as they finish, until all are
+        done or ``stop`` is set (then the ones not started are cancelled)."""
+        self._keep_lock(scan_id)
+        current = _CurrentTicker()
+        today = market_today(self.clock())
+        with DaemonPool(self.concurrency, name=f"scan-{scan_id[:8]}") as pool:
+            pending = {pool.submit(self._scan_one, symbol, today, current) for symbol in symbols}
+            self._drain(scan_id, pending, stop, current, listener, progress)
+
+    def _own_progress(self, scan_id: str) -> Progress:
+        """The stored progress of ``scan_id``; a blank one when it has none yet."""
+        stored = self.store.read_status().progress
+        if stored is not None and stored.scan_id == scan_id:
+            return stored
+        return Progress(scan_id=scan_id, total=len(self.symbols), started_at=self._now())
 
     def _finish_locked(self, scan_id: str) -> tuple[ScanSummary, Progress]:
         _with_puts, puts = self.store.assemble(scan_id)
@@ -202,11 +258,9 @@ class ScanEngine:
             failed=stored.failed,
             reason=_missing_reason(missing, stored.total) if missing > 0 else None,
             credits=stored.credits,
+            done=stored.done,
         )
-        if missing > 0:
-            message = f"Scan failed at {_display_time(finished_at)}: {facts.reason}"
-        else:
-            message = _completion_message(finished_at, stored.total, puts, stored.failed)
+        message = run_message(facts, _display_time(finished_at))
         progress = replace(stored, finished_at=facts.finished_at, current=None)
         self.store.finish(scan_id, message, facts, progress)
         summary = ScanSummary(scan_id, stored.total, puts, stored.failed, message)
@@ -216,40 +270,41 @@ class ScanEngine:
         self,
         scan_id: str,
         pending: set[Future[TickerResult]],
+        stop: StopSignal,
         current: _CurrentTicker,
         listener: ProgressListener,
         progress: Progress | None,
     ) -> None:
-        """Publish tickers as they finish, keeping the lock alive."""
+        """Publish tickers as they finish; once ``stop`` is set, publish the ones finished and
+        raise its reason."""
         while pending:
-            finished, pending = self._next_batch(pending)
-            self._keep_lock(scan_id)
-            if not finished:
-                continue
-            now_current = current.symbol if pending else None
-            self.store.publish(scan_id, finished, now_current)
-            if progress is not None:
-                progress = replace(
-                    progress,
-                    done=progress.done + len(finished),
-                    failed=progress.failed + sum(1 for result in finished if result.error),
-                    current=now_current,
-                )
-                listener(progress)
+            finished, pending = self._next_batch(pending, stop)
+            if finished:
+                now_current = current.symbol if pending else None
+                self.store.publish(scan_id, finished, now_current)
+                if progress is not None:
+                    progress = replace(
+                        progress,
+                        done=progress.done + len(finished),
+                        failed=progress.failed + sum(1 for result in finished if result.error),
+                        current=now_current,
+                    )
+                    listener(progress)
+            if stop.error is not None:
+                raise stop.error
 
     def _next_batch(
-        self, pending: set[Future[TickerResult]]
+        self, pending: set[Future[TickerResult]], stop: StopSignal
     ) -> tuple[list[TickerResult], set[Future[TickerResult]]]:
-        """Wait for a ticker, then gather what else finishes within the flush interval.
-
-        Returns empty-handed after a third of the lock's TTL without a finished ticker, so
-        the caller can keep the lock alive while slow tickers (retries, back-off) run.
-        """
-        done, pending = wait(pending, timeout=self.store.lock_ttl / 3, return_when=FIRST_COMPLETED)
-        if done and pending and not any(future.exception() for future in done):
-            more, pending = wait(pending, timeout=self.flush_interval, return_when=FIRST_EXCEPTION)
-            done |= more
-        return [future.result() for future in done], pending
+        """Wait for a ticker (or ``stop``), then gather what else finishes within the flush
+        interval; returns the finished tickers and the ones still pending."""
+        wait([*pending, stop.future], return_when=FIRST_COMPLETED)
+        done = {future for future in pending if future.done()}
+        if done and done != pending and stop.error is None:
+            if not any(future.exception() for future in done):
+                wait(pending - done, timeout=self.flush_interval, return_when=FIRST_EXCEPTION)
+                done = {future for future in pending if future.done()}
+        return [future.result() for future in done], pending - done
 
     def _keep_lock(self, scan_id: str) -> None:
         """Push the lock's expiry back; stop the scan if another scan owns the lock now."""
@@ -291,11 +346,21 @@ def _missing_reason(missing: int, total: int) -> str:
     return f"{missing} of {total} tickers could not be scanned (their jobs failed)"
 
 
-def _completion_message(moment: datetime, tickers: int, puts: int, failed: int) -> str:
-    """The "Last scan" message of a scan that ran to the end."""
-    message = (
-        f"Scan completed successfully at {_display_time(moment)} — {tickers} tickers, {puts} puts"
+def interruption(
+    progress: Progress, moment: datetime, reason: str
+) -> tuple[str, RunFacts, Progress]:
+    """The "Last scan" message, facts and final progress of a scan interrupted at
+    ``progress`` at ``moment`` (the facts' puts are counted by the store)."""
+    finished_at = moment.isoformat(timespec="seconds")
+    facts = RunFacts(
+        scan_id=progress.scan_id,
+        outcome="interrupted",
+        finished_at=finished_at,
+        tickers=progress.total,
+        puts=0,
+        failed=progress.failed,
+        reason=reason,
+        done=progress.done,
     )
-    if failed:
-        message += f" ({failed} failed ticker{'s' if failed != 1 else ''})"
-    return message
+    final = replace(progress, finished_at=finished_at, current=None)
+    return run_message(facts, _display_time(moment)), facts, final

@@ -27,6 +27,10 @@ class Executor(Protocol):
     def start(self, engine: ScanEngine, scan_id: str) -> None:
         """Run the scan ``scan_id``, whose lock is taken, with ``engine``."""
 
+    def working_on(self, scan_id: str) -> bool:
+        """Whether work of the scan ``scan_id``, silent for a while, may still be under way
+        (asked only once its heartbeat is old)."""
+
 
 class ThreadExecutor:
     """Runs each scan in a daemon thread of this process (the embedded default)."""
@@ -45,6 +49,10 @@ class ThreadExecutor:
         """Run the whole scan in a new daemon thread."""
         name = f"scan-{scan_id[:8]}"
         threading.Thread(target=_logged(engine, scan_id, name), name=name, daemon=True).start()
+
+    def working_on(self, scan_id: str) -> bool:
+        """No: a scan thread beats until it ends, so a silent one is gone with its process."""
+        return False
 
 
 def _logged(engine: ScanEngine, scan_id: str, name: str):

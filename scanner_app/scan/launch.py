@@ -1,4 +1,8 @@
-"""Start a scan, or join the one that is running, honouring market hours."""
+"""Start a scan, or join the one that is running, honouring market hours.
+
+A scan that died is not joined: the new scan takes its lock over, and reports it as
+interrupted in the same step (see ``liveness``).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ from typing import TYPE_CHECKING
 
 from ..market.calendar import NY, is_market_open, next_open
 from .engine import ProgressListener, ScanSummary
+from .liveness import DeadScan, dead_scan, report_dead
+from .store import CacheUnavailable, Status
 
 if TYPE_CHECKING:
     from ..services import Scanner
@@ -48,7 +54,8 @@ def market_closed_message(now: datetime) -> str:
 def launch_scan(
     scanner: Scanner, *, force: bool = False, foreground: ProgressListener | None = None
 ) -> Launch:
-    """Start exactly one scan across all processes, or join the running one.
+    """Start exactly one scan across all processes, or join the running one (a dead one is
+    taken over instead).
 
     In production the market must be open unless ``force``. With ``foreground`` and an
     in-process executor the scan runs in the caller's thread, reporting progress to it;
@@ -60,15 +67,17 @@ def launch_scan(
         message = market_closed_message(now)
         scanner.store.set_last_run(message)
         return Launch(Outcome.MARKET_CLOSED, message=message)
-    running = scanner.store.lock_owner()
-    if running is not None:
-        return Launch(Outcome.JOINED, scan_id=running)
+    status = _read_status(scanner)
+    dead = dead_scan(scanner, status)
+    if status.running_scan is not None and dead is None:
+        return Launch(Outcome.JOINED, scan_id=status.running_scan)
     reason = scanner.executor.unavailable_reason()
     if reason is not None:
         return Launch(Outcome.NO_WORKER, message=reason)
     scan_id = uuid.uuid4().hex
-    if not scanner.store.acquire_lock(scan_id):
-        return Launch(Outcome.JOINED, scan_id=scanner.store.lock_owner())
+    running = _take_lock(scanner, scan_id, dead)
+    if running is not None:
+        return Launch(Outcome.JOINED, scan_id=running)
     engine = scanner.engine()
     if foreground is not None and scanner.executor.in_process:
         summary = engine.run(scan_id, foreground)
@@ -80,3 +89,31 @@ def launch_scan(
         engine.release(scan_id)
         raise
     return Launch(Outcome.STARTED, scan_id)
+
+
+#: Tries at the lock when other callers keep changing it (one of them then runs a scan).
+TAKE_ATTEMPTS = 3
+
+
+def _read_status(scanner: Scanner) -> Status:
+    status = scanner.store.read_status()
+    if not status.available:
+        raise CacheUnavailable("the scan status could not be read")
+    return status
+
+
+def _take_lock(scanner: Scanner, scan_id: str, dead: DeadScan | None) -> str | None:
+    """Take the lock for ``scan_id``, over ``dead``'s if there is one; None when taken, else
+    the running scan that holds it. Raises CacheUnavailable if it keeps changing hands."""
+    for _attempt in range(TAKE_ATTEMPTS):
+        if dead is not None:
+            taken = report_dead(scanner, dead, successor=scan_id)
+        else:
+            taken = scanner.store.acquire_lock(scan_id)
+        if taken:
+            return None
+        status = _read_status(scanner)
+        dead = dead_scan(scanner, status)
+        if status.running_scan is not None and dead is None:
+            return status.running_scan
+    raise CacheUnavailable("the scan lock kept changing hands")

@@ -22,8 +22,10 @@ HASHES = ("puts", "summaries", "errors", "scan_times", "partial")
 SORTED_SETS = ("listed", "failed", "changes", *(f"idx:{sort}" for sort in SCORED_SORTS))
 #: What readers of the seed's layout use, kept complete whenever no scan runs.
 CONTRACT = ("ticker_options", "ticker_scan_times", "last_run")
-#: The status, and the sets of tickers done and failed in the current scan.
-STATUS = ("scan_progress", "last_run_facts", "version", "scan_done", "scan_failed")
+#: When the scan holding the lock last proved it was alive: ``{"scan_id", "at"}``.
+HEARTBEAT = "scan_heartbeat"
+#: The status, the sets of tickers done and failed in the current scan, and the heartbeat.
+STATUS = ("scan_progress", "last_run_facts", "version", "scan_done", "scan_failed", HEARTBEAT)
 LOCK = "scan_in_progress"
 
 

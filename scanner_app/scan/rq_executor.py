@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from rq import Queue, Retry, Worker
-from rq.job import Dependency
+from rq.exceptions import NoSuchJobError
+from rq.job import Dependency, Job, JobStatus
 
 from .store import REDIS_ERRORS, CacheUnavailable
 
@@ -41,6 +42,8 @@ NO_WORKER_MESSAGE = (
     "Start one with: flask --app wsgi rq worker"
 )
 _HEARTBEAT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+#: A job in any other state is queued, running, deferred or waiting for a retry.
+ENDED_JOBS = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
 
 
 def batch_size(tickers: int, workers: int, concurrency: int) -> int:
@@ -57,6 +60,11 @@ def batches(symbols: list[str], size: int) -> Iterator[list[str]]:
         yield symbols[start : start + size]
 
 
+def finish_job_id(scan_id: str) -> str:
+    """The id of the scan's finishing job, which depends on all of its batches."""
+    return f"scan-{scan_id}-finish"
+
+
 def live_workers(queue: Queue, now: datetime) -> int:
     """Workers listening to ``queue`` whose heartbeat is recent (raises CacheUnavailable)."""
     try:
@@ -66,7 +74,7 @@ def live_workers(queue: Queue, now: datetime) -> int:
                 pipe.hget(key, "last_heartbeat")
             beats = pipe.execute()
     except REDIS_ERRORS as error:
-        raise CacheUnavailable(str(error)) from error
+        raise CacheUnavailable.because(error) from error
     oldest = now - timedelta(seconds=LIVE_WORKER_SECONDS)
     return sum(1 for beat in beats if beat and _heartbeat_time(beat) >= oldest)
 
@@ -123,11 +131,24 @@ class RQExecutor:
             queue.enqueue(
                 FINISH_JOB,
                 scan_id,
-                job_id=f"scan-{scan_id}-finish",
+                job_id=finish_job_id(scan_id),
                 depends_on=Dependency(jobs=enqueued, allow_failure=True) if enqueued else None,
                 job_timeout=BATCH_TIMEOUT,
                 result_ttl=RESULT_TTL,
                 failure_ttl=FAILURE_TTL,
             )
         except REDIS_ERRORS as error:
-            raise CacheUnavailable(str(error)) from error
+            raise CacheUnavailable.because(error) from error
+
+    def working_on(self, scan_id: str) -> bool:
+        """Whether a job of the scan (its finishing job, or a batch it waits for) has not
+        ended: queued, running, deferred or waiting for a retry."""
+        connection = self.queue().connection
+        try:
+            finish = Job.fetch(finish_job_id(scan_id), connection=connection)
+            jobs = [finish, *finish.fetch_dependencies()]
+            return any(job.get_status(refresh=False) not in ENDED_JOBS for job in jobs)
+        except NoSuchJobError:
+            return False
+        except REDIS_ERRORS as error:
+            raise CacheUnavailable.because(error) from error

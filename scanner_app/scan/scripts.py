@@ -108,11 +108,8 @@ return version
 
 # Build the contract keys from the working set, inside Redis: no row crosses the network.
 # Symbols are [A-Z0-9.-] (the watchlist checks them), so they need no JSON escaping.
-# ARGV: token, ttl. Returns {tickers with puts, puts}.
-ASSEMBLE = (
-    _PREAMBLE
-    + _FENCE
-    + """
+# assemble(ttl) returns the tickers with puts and the puts.
+_ASSEMBLE = """
 local function json_object(hash, quote)
   local flat, parts = redis.call('HGETALL', hash), {}
   for i = 1, #flat, 2 do
@@ -122,13 +119,17 @@ local function json_object(hash, quote)
   end
   return '{' .. table.concat(parts, ',') .. '}'
 end
-redis.call('SET', K.ticker_options, json_object(K.puts, false), 'EX', ttl)
-redis.call('SET', K.ticker_scan_times, json_object(K.scan_times, true), 'EX', ttl)
-local counts, puts = redis.call('ZRANGE', K['idx:puts'], 0, -1, 'WITHSCORES'), 0
-for i = 2, #counts, 2 do puts = puts + tonumber(counts[i]) end
-return {redis.call('HLEN', K.puts), puts}
+local function assemble(ttl)
+  redis.call('SET', K.ticker_options, json_object(K.puts, false), 'EX', ttl)
+  redis.call('SET', K.ticker_scan_times, json_object(K.scan_times, true), 'EX', ttl)
+  local counts, puts = redis.call('ZRANGE', K['idx:puts'], 0, -1, 'WITHSCORES'), 0
+  for i = 2, #counts, 2 do puts = puts + tonumber(counts[i]) end
+  return redis.call('HLEN', K.puts), puts
+end
 """
-)
+
+# ARGV: token, ttl. Returns {tickers with puts, puts}.
+ASSEMBLE = _PREAMBLE + _FENCE + _ASSEMBLE + "return {assemble(ttl)}\n"
 
 # Set string keys (given after the fixed KEYS, one value each in ARGV from 3) and bump
 # the version. ARGV: token, ttl, values...
@@ -144,13 +145,63 @@ return redis.call('INCR', K.version)
 """.replace("#{NAMES}", str(len(_NAMES)))
 )
 
-# Push the lock's expiry (ARGV[3]) and every result key's expiry out. ARGV: token, ttl,
-# lock ttl.
+# The heartbeat: push the lock's expiry (ARGV[3]) and every result key's expiry out, and
+# say when the scan was last alive (ARGV[4], the heartbeat JSON). ARGV: token, ttl, lock
+# ttl, heartbeat.
 REFRESH = (
     _PREAMBLE
     + _FENCE
     + """
 redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('SET', K.scan_heartbeat, ARGV[4], 'EX', ttl)
+return 1
+"""
+)
+
+# Take the free lock (SET NX) and write the new scan's first heartbeat in the same step, so
+# no reader ever sees a lock without a heartbeat. KEYS: lock, heartbeat. ARGV: token, lock
+# ttl, heartbeat, ttl. Returns 1 when taken.
+ACQUIRE = """
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then return 0 end
+redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4])
+return 1
+"""
+
+# End a scan as interrupted, in one step: compare-and-set on the lock (ARGV[1], '' for no
+# lock) and on the time of the heartbeat the caller saw (ARGV[3]; '' for none, '*' for any),
+# so only one caller reports a dead scan, and never one that has shown a sign of life since.
+# Then assemble the contract keys from what the scan published, write the "Last scan"
+# message (ARGV[4]), its facts (ARGV[5], completed with the puts) and the final progress
+# (ARGV[6]), and free the lock, or hand it to the successor scan (ARGV[7], with its first
+# heartbeat ARGV[8], for ARGV[9] seconds). ARGV[2] is the ttl. Returns 1 when done.
+INTERRUPT = (
+    _PREAMBLE
+    + _ASSEMBLE
+    + """
+local owner = redis.call('GET', KEYS[1]) or ''
+if ARGV[7] ~= '' and owner == ARGV[7] then return 1 end
+if owner ~= ARGV[1] then return 0 end
+if ARGV[3] ~= '*' then
+  local ok, beat = pcall(cjson.decode, redis.call('GET', K.scan_heartbeat) or '')
+  local readable = ok and type(beat) == 'table' and type(beat.scan_id) == 'string'
+  local at = readable and type(beat.at) == 'string' and beat.at or ''
+  if at ~= ARGV[3] then return 0 end
+end
+local ttl = tonumber(ARGV[2])
+local _, puts = assemble(ttl)
+local facts = cjson.decode(ARGV[5])
+facts.puts = puts
+redis.call('SET', K.last_run, ARGV[4])
+redis.call('SET', K.last_run_facts, cjson.encode(facts))
+redis.call('SET', K.scan_progress, ARGV[6])
+redis.call('INCR', K.version)
+if ARGV[7] ~= '' then
+  redis.call('SET', KEYS[1], ARGV[7], 'EX', ARGV[9])
+  redis.call('SET', K.scan_heartbeat, ARGV[8])
+else
+  redis.call('DEL', KEYS[1])
+end
+for i = 2, #KEYS do redis.call('EXPIRE', KEYS[i], ttl) end
 return 1
 """
 )

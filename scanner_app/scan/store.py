@@ -12,6 +12,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import MISSING, dataclass, field, fields
+from datetime import datetime
 from typing import Any
 
 import redis
@@ -20,7 +21,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_e
 from ..redis_errors import redis_error_text
 from ..stored_json import load_json
 from . import scripts
-from .layout import LOCK, Keys
+from .layout import HEARTBEAT, LOCK, Keys
 from .summary import SCORED_SORTS, sort_scores, summarize_rows
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,10 @@ NEVER_RUN_MESSAGE = "Never"
 REDIS_ERRORS = (redis.RedisError, OSError)
 #: Errors that may pass: Redis unreachable or slow, not refusing the command.
 TRANSIENT_ERRORS = (redis.ConnectionError, redis.TimeoutError, OSError)
+
+
+#: ``ScanStore.interrupt``'s ``beat_at`` that matches any heartbeat (a scan ending itself).
+ANY_BEAT = "*"
 
 
 class CacheUnavailable(Exception):
@@ -131,6 +136,8 @@ class RunFacts:
     failed: int
     reason: str | None = None
     credits: int | None = None
+    #: Tickers done when the scan ended (None when unknown: Redis lost the scan's data).
+    done: int | None = None
 
     @classmethod
     def from_dict(cls, data: Any) -> RunFacts | None:
@@ -147,12 +154,31 @@ _FACTS_CHECKS = {
     "failed": _count,
     "reason": _text,
     "credits": _count,
+    "done": _count,
 }
 
 
 def _version(value: Any) -> int:
     """The stored write counter; 0 for a missing or malformed one."""
     return value if _count(value) else 0
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """When a scan last proved it was alive (ISO-8601 ``at``, by the writer's clock)."""
+
+    scan_id: str
+    at: str
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Heartbeat | None:
+        """The heartbeat stored as ``data``; None for a value of the wrong shape."""
+        if not isinstance(data, Mapping):
+            return None
+        scan_id, at = data.get("scan_id"), data.get("at")
+        if not isinstance(scan_id, str) or not isinstance(at, str):
+            return None
+        return cls(scan_id, at)
 
 
 @dataclass(frozen=True)
@@ -165,6 +191,7 @@ class Status:
     running_scan: str | None = None
     version: int = 0
     available: bool = False
+    heartbeat: Heartbeat | None = None
 
     @property
     def state(self) -> str:
@@ -239,12 +266,20 @@ def _credits(results: list[TickerResult]) -> str:
 class ScanStore:
     """Writes the scan's keys and reads its status, through the Flask-Caching backend's client."""
 
-    def __init__(self, backend: Any, prefix: str, ttl: int, lock_ttl: int) -> None:
+    def __init__(
+        self,
+        backend: Any,
+        prefix: str,
+        ttl: int,
+        lock_ttl: int,
+        clock: Callable[[], datetime],
+    ) -> None:
         self.read_client: redis.Redis = backend._read_client
         self.write_client: redis.Redis = backend._write_client
         self.keys = Keys(prefix)
         self.ttl = ttl
         self.lock_ttl = lock_ttl
+        self.clock = clock
         self._scripts = {
             name: self.write_client.register_script(getattr(scripts, name))
             for name in (
@@ -252,7 +287,9 @@ class ScanStore:
                 "ASSEMBLE",
                 "SET_VALUES",
                 "REFRESH",
+                "ACQUIRE",
                 "RELEASE",
+                "INTERRUPT",
                 "SET_LAST_RUN",
                 "REPORT_DATA_LOST",
             )
@@ -269,6 +306,18 @@ class ScanStore:
         )
         return retrying(call, **kwargs)
 
+    def _run(self, script: str, keys: list[str], args: list[Any]) -> Any:
+        """Run ``script``, riding out a Redis hiccup; CacheUnavailable when Redis stays away."""
+        try:
+            return self._retrying(self._scripts[script], keys=keys, args=args)
+        except REDIS_ERRORS as error:
+            raise CacheUnavailable.because(error) from error
+
+    def _heartbeat(self, scan_id: str) -> str:
+        """The heartbeat of ``scan_id`` as of now, as stored."""
+        at = self.clock().isoformat(timespec="milliseconds")
+        return _encode({"scan_id": scan_id, "at": at})
+
     def key(self, name: str) -> str:
         """The full Redis key for ``name``."""
         return self.keys(name)
@@ -276,13 +325,14 @@ class ScanStore:
     # -- reading the status ----------------------------------------------------------------
 
     def read_status(self) -> Status:
-        """Lock, progress, last run and version in one MGET; safe defaults on any failure."""
-        names = (LOCK, "scan_progress", "last_run", "last_run_facts", "version")
+        """Lock, progress, last run, version and heartbeat in one MGET; safe defaults on any
+        failure."""
+        names = (LOCK, "scan_progress", "last_run", "last_run_facts", "version", HEARTBEAT)
         try:
             raw = self.read_client.mget([self.key(name) for name in names])
         except REDIS_ERRORS:
             return Status()
-        lock, progress, last_run, facts, version = (load_json(value) for value in raw)
+        lock, progress, last_run, facts, version, heartbeat = (load_json(value) for value in raw)
         return Status(
             last_run=last_run if isinstance(last_run, str) else NEVER_RUN_MESSAGE,
             facts=RunFacts.from_dict(facts),
@@ -290,6 +340,7 @@ class ScanStore:
             running_scan=lock if isinstance(lock, str) else None,
             version=_version(version),
             available=True,
+            heartbeat=Heartbeat.from_dict(heartbeat),
         )
 
     def read_version(self, *extra_keys: str) -> tuple[int, list[bytes | None]] | None:
@@ -311,11 +362,12 @@ class ScanStore:
     # -- the lock --------------------------------------------------------------------------
 
     def acquire_lock(self, scan_id: str) -> bool:
-        """Take the lock for ``scan_id`` with one atomic SET NX EX; False if another scan has it."""
+        """Take the lock for ``scan_id`` with an atomic SET NX EX, writing its first heartbeat
+        in the same step; False if another scan has it."""
+        keys = [self.key(LOCK), self.key(HEARTBEAT)]
+        args = [_encode(scan_id), self.lock_ttl, self._heartbeat(scan_id), self.ttl]
         try:
-            return bool(
-                self.write_client.set(self.key(LOCK), _encode(scan_id), nx=True, ex=self.lock_ttl)
-            )
+            return bool(self._scripts["ACQUIRE"](keys=keys, args=args))
         except REDIS_ERRORS as error:
             raise CacheUnavailable.because(error) from error
 
@@ -328,8 +380,10 @@ class ScanStore:
         return owner if isinstance(owner, str) else None
 
     def refresh_lock(self, scan_id: str) -> bool:
-        """Push the lock's and the results' expiry out, only if ``scan_id`` holds the lock."""
-        return self._fenced("REFRESH", scan_id, [self.lock_ttl], raise_lost=False) is not None
+        """The heartbeat: push the lock's and the results' expiry out and say that ``scan_id``
+        is alive now, only if it holds the lock."""
+        args = [self.lock_ttl, self._heartbeat(scan_id)]
+        return self._fenced("REFRESH", scan_id, args, raise_lost=False) is not None
 
     def release_lock(self, scan_id: str) -> bool:
         """Delete the lock only if ``scan_id`` holds it (compare-and-delete)."""
@@ -348,11 +402,7 @@ class ScanStore:
     ) -> Any:
         """Run a fenced script; None (or LockLost) when ``scan_id`` no longer holds the lock."""
         keys = [self.key(LOCK), *self.keys.results(), *extra_keys]
-        args = [_encode(scan_id), self.ttl, *args]
-        try:
-            result = self._retrying(self._scripts[script], keys=keys, args=args)
-        except REDIS_ERRORS as error:
-            raise CacheUnavailable.because(error) from error
+        result = self._run(script, keys, [_encode(scan_id), self.ttl, *args])
         if result is None and raise_lost:
             raise LockLost(f"scan {scan_id} no longer holds the lock")
         return result
@@ -407,6 +457,33 @@ class ScanStore:
         """Rebuild the contract keys from the working set; (tickers with puts, puts)."""
         with_puts, puts = self._fenced("ASSEMBLE", scan_id, [])
         return int(with_puts), int(puts)
+
+    def interrupt(
+        self,
+        owner: str | None,
+        beat_at: str | None,
+        ending: tuple[str, RunFacts, Progress],
+        successor: str | None = None,
+    ) -> bool:
+        """End a scan as interrupted in one atomic step, if the lock is still held by ``owner``
+        (None: no lock) and the heartbeat is the one seen at ``beat_at`` (None: no heartbeat;
+        ``ANY_BEAT``: whatever it is). ``ending`` is its message, facts and final progress;
+        the facts' puts are counted as the contract keys are assembled from what it
+        published. The lock is freed, or handed to ``successor`` with a first heartbeat.
+        False when the lock or the heartbeat changed meanwhile."""
+        message, facts, progress = ending
+        args = [
+            "" if owner is None else _encode(owner),
+            self.ttl,
+            beat_at or "",
+            _encode(message),
+            _encode(facts.__dict__),
+            _encode(progress.to_dict()),
+            "" if successor is None else _encode(successor),
+            "" if successor is None else self._heartbeat(successor),
+            self.lock_ttl,
+        ]
+        return bool(self._run("INTERRUPT", [self.key(LOCK), *self.keys.results()], args))
 
     def set_last_run(self, message: str) -> None:
         """Set the "Last scan" message outside a scan (e.g. market closed)."""

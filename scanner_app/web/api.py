@@ -59,14 +59,17 @@ def _progress_json(progress: Progress | None) -> dict[str, Any] | None:
 
 @bp.get("/api/scan")
 def scan_status() -> Response:
-    """The scan state: idle or running, its progress and times, and the data version."""
+    """The scan state: idle or running, how the last scan ended (``outcome``), its progress
+    and times, and the data version."""
     scanner = current_scanner()
-    status: Status = scanner.store.read_status()
+    status: Status = scanner.status()
     progress = status.current_progress
+    ended = status.state == "idle" and status.facts is not None
     return jsonify(
         executor=scanner.settings["SCAN_EXECUTOR"],
         workers=live_workers(scanner),
         state=status.state,
+        outcome=status.facts.outcome if ended else None,
         scan_id=status.running_scan or (progress.scan_id if progress else None),
         progress=_progress_json(progress),
         last_run=status.last_run,

@@ -13,6 +13,7 @@ from ..market.calendar import NY, is_market_open
 from ..market.demo import DemoProvider
 from ..numbers import finite_number
 from ..scan.launch import market_closed_message
+from ..scan.messages import run_message
 from ..scan.store import UNAVAILABLE_MESSAGE, RunFacts
 
 if TYPE_CHECKING:
@@ -136,15 +137,4 @@ def last_run_text(facts: RunFacts | None, message: str) -> str:
     """The "Last scan" line, worded here from the stored facts (else the stored message)."""
     if facts is None:
         return message
-    when = eastern_time(facts.finished_at)
-    if facts.outcome == "failed":
-        text = f"Scan failed at {when}: {facts.reason}"
-    elif facts.outcome == "interrupted":
-        text = f"Scan interrupted at {when}: {facts.reason}"
-    else:
-        text = f"Scan completed successfully at {when} — {facts.tickers} tickers, {facts.puts} puts"
-        if facts.failed:
-            text += f" ({facts.failed} failed ticker{'s' if facts.failed != 1 else ''})"
-    if facts.credits is not None:
-        text += f"; {facts.credits:,} API credit{'s' if facts.credits != 1 else ''} used"
-    return text
+    return run_message(facts, eastern_time(facts.finished_at))

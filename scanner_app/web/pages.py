@@ -41,7 +41,7 @@ def index() -> Response:
         response.headers["HX-Push-Url"] = f"{request.path}?{query}" if query else request.path
         return response
     # The status first: the table is then at least as new as the version the poll carries.
-    status = scan_status(current_scanner().store.read_status())
+    status = scan_status(current_scanner().status())
     page = results_page(request.args)
     return html_response("index.html", status=status, **results_context(page))
 

@@ -7,8 +7,9 @@ sort, page) and the tickers its table shows:
 - a new version gets the progress, plus out-of-band swaps for just the rows of the shown
   page that were added, changed or moved since that version (``table_diff``);
 - once the scan has ended the fragment comes back without its trigger, so polling stops.
-A fragment older than ``RECHECK_SECONDS`` re-reads the status (still one round trip), so a
-scan whose worker died, its lock expiring without a write, cannot poll for ever.
+A fragment older than half of ``SCAN_DEAD_SECONDS`` re-reads the status (still one round
+trip, unless the scan's heartbeat is old), so a scan whose process died is reported as
+interrupted, instead of polling for ever.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("scan", __name__)
 
-RECHECK_SECONDS = 30
 SCAN_NOT_STARTED = "The scan was not started: {reason}."
 DATA_LOST_NOTE = (
     "Redis has lost the results since this page was loaded (restarted without persistence, "
@@ -89,7 +89,7 @@ def start() -> Response:
     if launch.outcome is Outcome.NO_WORKER:
         if not wants_fragment():
             return error_response(503, "No scan worker", launch.message)
-        return _status_fragment(scan_status(scanner.store.read_status(), note=launch.message))
+        return _status_fragment(scan_status(scanner.status(), note=launch.message))
     if not wants_fragment():
         return redirect(url_for("pages.index"), 303)
     if launch.outcome is Outcome.MARKET_CLOSED:
@@ -106,7 +106,7 @@ def _unchanged(known: int | None, recent: bool) -> Response | Status | None:
 
     The session is checked in the same round trip as the version (production).
     """
-    store = current_scanner().store
+    scanner = current_scanner()
     if not recent or known is None:
         refusal = verify_session()
         if refusal is not None:
@@ -114,7 +114,7 @@ def _unchanged(known: int | None, recent: bool) -> Response | Status | None:
     if known is None:
         return None
     if recent:
-        answer = store.read_version(*session_keys())
+        answer = scanner.store.read_version(*session_keys())
         if answer is None:
             return _status_fragment(unavailable_status(poll=True))
         version, session_values = answer
@@ -122,7 +122,7 @@ def _unchanged(known: int | None, recent: bool) -> Response | Status | None:
         if refusal is not None:
             return refusal
         return Response(status=204) if version == known else None
-    status = store.read_status()
+    status = scanner.status()
     if status.available and status.state == "running" and status.version == known:
         return Response(status=204)
     return status
@@ -138,11 +138,12 @@ def status() -> Response:
     scanner = current_scanner()
     known, rendered_at = _whole_arg("v"), _whole_arg("at")
     now = int(scanner.clock().timestamp())
-    recent = rendered_at is not None and 0 <= now - rendered_at < RECHECK_SECONDS
+    recheck = scanner.settings["SCAN_DEAD_SECONDS"] / 2
+    recent = rendered_at is not None and 0 <= now - rendered_at < recheck
     answer = _unchanged(known, recent)
     if isinstance(answer, Response):
         return answer
-    status = answer or scanner.store.read_status()
+    status = answer or scanner.status()
     if not status.available:
         return _status_fragment(unavailable_status(poll=True))
     page = results_page(request.args)
