@@ -215,6 +215,23 @@ def _status_field_cases() -> list[Garbage]:
     ]
 
 
+def _heartbeat_field_cases() -> list[Garbage]:
+    """A running scan (its lock held) whose heartbeat has a spoilt field: readers judge
+    whether it is alive from it."""
+    beat = {"scan_id": "scan-1", "at": SCANNED_AT}
+
+    def case(field: str, name: str, bad: Any) -> Garbage:
+        raw = spoil(beat, (field,), bad)
+
+        def write(client: redis.Redis, keys: Keys) -> None:
+            client.set(keys(LOCK), json.dumps("scan-1"))
+            client.set(keys("scan_heartbeat"), raw)
+
+        return Garbage(f"scan_heartbeat.{field}={name}", write, STATUS_ROUTES)
+
+    return [case(field, name, bad) for field in beat for name, bad in SPOILT.items()]
+
+
 def _ticker_field_cases() -> list[Garbage]:
     documents = {"puts": (ROWS, [(0, field) for field in ROWS[0]])}
     documents["summaries"] = (SUMMARY, [(field,) for field in SUMMARY])
@@ -317,6 +334,7 @@ def _lost_key_cases() -> list[Garbage]:
 
 CASES = [
     *_status_field_cases(),
+    *_heartbeat_field_cases(),
     *_ticker_field_cases(),
     *_whole_value_cases(),
     *_contract_entry_cases(),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from .engine import interruption
@@ -68,9 +68,9 @@ def _seen(heartbeat: Heartbeat | None, scan_id: str) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(heartbeat.at)
-    except ValueError:
+        return moment.astimezone(UTC) if moment.tzinfo is not None else None
+    except (ValueError, OverflowError):  # not a time, or one no clock can show
         return None
-    return moment if moment.tzinfo is not None else None
 
 
 def dead_scan(scanner: Scanner, status: Status) -> DeadScan | None:
