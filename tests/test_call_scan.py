@@ -1,0 +1,103 @@
+"""Covered calls through a scan on a real Redis: screened for held shares only, published
+per ticker with fenced, idempotent writes, and assembled into ``ticker_calls``."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from scanner_app.scan.screen import call_delta_target
+from scanner_app.scan.store import LockLost, Progress, TickerResult
+
+from .scan_results import SCANNED_AT, STARTED_AT, sample_row
+
+HELD_WATCHLIST = (
+    '[[tickers]]\nsymbol = "AAPL"\nshares = 350\n\n'
+    '[[tickers]]\nsymbol = "TSLA"\nshares = 99\n\n'
+    '[[tickers]]\nsymbol = "KO"\n'
+)
+
+
+@pytest.fixture
+def held_scanner(make_app, tmp_path):
+    """A scanner whose watchlist holds 350 AAPL shares and 99 TSLA shares."""
+    path = tmp_path / "held.toml"
+    path.write_text(HELD_WATCHLIST)
+    return make_app(WATCHLIST_FILE=path).extensions["put_scanner"]
+
+
+def _calls_hash(redis_client, key_prefix) -> dict[str, list[dict]]:
+    raw = redis_client.hgetall(f"{key_prefix}calls")
+    return {symbol.decode(): json.loads(rows) for symbol, rows in raw.items()}
+
+
+def test_a_scan_screens_and_assembles_the_calls_of_held_shares(
+    held_scanner, redis_client, key_prefix
+):
+    assert held_scanner.store.acquire_lock("scan-1")
+    held_scanner.engine().run("scan-1")
+
+    calls = _calls_hash(redis_client, key_prefix)
+    assert list(calls) == ["AAPL"]  # 99 TSLA shares cover no contract; KO holds none
+    rows = calls["AAPL"]
+    assert rows
+    for row in rows:
+        assert row["contracts"] == 3
+        assert row["strike"] > row["spot"]
+        assert row["annualized"] >= 20
+        assert 0 < row["delta"] <= call_delta_target(row["dte"])
+        assert "C" in row["contract_symbol"]
+    assert json.loads(redis_client.get(f"{key_prefix}ticker_calls")) == calls
+    # the puts are screened as before
+    assert "AAPL" in json.loads(redis_client.get(f"{key_prefix}ticker_options"))
+
+
+def test_ticker_calls_is_an_empty_dict_without_held_shares(make_app, redis_client, key_prefix):
+    scanner = make_app().extensions["put_scanner"]
+    assert scanner.store.acquire_lock("scan-1")
+    scanner.engine().run("scan-1")
+    assert json.loads(redis_client.get(f"{key_prefix}ticker_calls")) == {}
+
+
+def _publish(store, *results, scan_id="s"):
+    return store.publish(scan_id, list(results), None)
+
+
+def test_calls_are_kept_through_a_failure_and_replaced_or_dropped_by_a_fetch(
+    held_scanner, redis_client, key_prefix
+):
+    store = held_scanner.store
+    assert store.acquire_lock("s")
+    store.begin(Progress(scan_id="s", total=2, started_at=STARTED_AT))
+    call = sample_row(strike=170.0, delta=0.2, contracts=3)
+    with_calls = TickerResult("AAPL", SCANNED_AT, [sample_row()], calls=[call])
+
+    _publish(store, with_calls)
+    _publish(store, with_calls)  # a retried batch writes the same again
+    assert _calls_hash(redis_client, key_prefix) == {"AAPL": [call]}
+
+    _publish(store, TickerResult("AAPL", SCANNED_AT, error="timed out"))
+    assert _calls_hash(redis_client, key_prefix) == {"AAPL": [call]}  # stale, kept
+
+    # calls without puts stay: the calls do not depend on the put listing
+    _publish(store, TickerResult("AAPL", SCANNED_AT, [], calls=[call]))
+    assert _calls_hash(redis_client, key_prefix) == {"AAPL": [call]}
+
+    _publish(store, TickerResult("AAPL", SCANNED_AT, [sample_row()]))
+    assert _calls_hash(redis_client, key_prefix) == {}
+
+    _publish(store, with_calls)
+    store.begin(Progress(scan_id="s", total=0, started_at=STARTED_AT), forget=["AAPL"])
+    assert _calls_hash(redis_client, key_prefix) == {}
+
+
+def test_a_scan_that_lost_the_lock_writes_no_calls(held_scanner, redis_client, key_prefix):
+    store = held_scanner.store
+    assert store.acquire_lock("s")
+    store.begin(Progress(scan_id="s", total=1, started_at=STARTED_AT))
+    assert store.release_lock("s")
+    result = TickerResult("AAPL", SCANNED_AT, [sample_row()], calls=[sample_row(contracts=1)])
+    with pytest.raises(LockLost):
+        _publish(store, result)
+    assert _calls_hash(redis_client, key_prefix) == {}
