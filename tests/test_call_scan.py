@@ -6,11 +6,20 @@ from __future__ import annotations
 import json
 
 import pytest
+from tenacity import wait_none
 
-from scanner_app.scan.screen import call_delta_target
+from scanner_app.market.yahoo import YahooProvider
+from scanner_app.scan.screen import Criteria, call_delta_target
 from scanner_app.scan.store import LockLost, Progress, TickerResult
+from scanner_app.scan.ticker_scan import TickerScanner
+from scanner_app.watchlist import Position
+from tests.yahoo_transport import FakeYahoo, isolated_yfinance  # noqa: F401 - autouse
 
+from .conftest import FROZEN_NOW
 from .scan_results import SCANNED_AT, STARTED_AT, sample_row
+
+#: No put qualifies: only the calls can fill a ticker.
+STRICT_PUTS = Criteria(min_annualized=10_000)
 
 HELD_WATCHLIST = (
     '[[tickers]]\nsymbol = "AAPL"\nshares = 350\n\n'
@@ -101,3 +110,38 @@ def test_a_scan_that_lost_the_lock_writes_no_calls(held_scanner, redis_client, k
     with pytest.raises(LockLost):
         _publish(store, result)
     assert _calls_hash(redis_client, key_prefix) == {}
+
+
+# -- one ticker, over the offline Yahoo ---------------------------------------------------------
+
+
+def _yahoo_scanner(fake: FakeYahoo, positions, criteria=STRICT_PUTS) -> TickerScanner:
+    provider = YahooProvider(
+        session=fake, today=lambda: FROZEN_NOW.date(), retries=0, wait=wait_none()
+    )
+    return TickerScanner(
+        provider=provider,
+        criteria=criteria,
+        rate=0.04,
+        clock=lambda: FROZEN_NOW,
+        positions=positions,
+    )
+
+
+def test_a_held_ticker_gets_its_calls_even_when_no_put_qualifies():
+    fake = FakeYahoo()
+    fake.fail_key("AAPL_2026-11-27", 401)
+
+    result = _yahoo_scanner(fake, {"AAPL": Position(200)}).scan("AAPL", FROZEN_NOW.date())
+
+    # 1.08 / 235 x 365 / 2 x 100 = 83.9 % a year, Black-Scholes delta 0.15 <= 0.20 at 2 DTE
+    assert result.error is None and result.rows == []
+    assert result.partial_expirations == ["2026-11-27"]  # not a failure: calls came back
+    assert result.calls[0]["contract_symbol"] == "AAPL261120C00235000"
+    assert result.calls[0]["annualized"] == pytest.approx(1.08 / 235 * 365 / 2 * 100)
+    assert all(call["contracts"] == 2 for call in result.calls)
+
+
+def test_a_ticker_without_shares_gets_no_calls():
+    result = _yahoo_scanner(FakeYahoo(), {"MSFT": Position(500)}).scan("AAPL", FROZEN_NOW.date())
+    assert result.calls == []
