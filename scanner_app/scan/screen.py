@@ -154,7 +154,7 @@ def evaluate_call(
     if row is None:
         return None
     basis = position.cost_basis
-    shared = {**row.__dict__, "collateral": spot * 100.0}
+    shared = {**row.to_dict(), "collateral": spot * 100.0}
     shared["breakeven"] = (spot if basis is None else basis) - quote.bid
     return ScreenedCall(**shared, contracts=position.contracts, cost_basis=basis)
 
