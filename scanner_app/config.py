@@ -118,6 +118,7 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "DEMO_LATENCY_MS": (_integer(0, 10_000), "150"),
     "DEMO_FAILURES": (_text, None),
     "MIN_ANNUALIZED": (_number(0, 10_000), "30"),
+    "MIN_CALL_ANNUALIZED": (_number(0, 10_000), "20"),
     "MIN_DELTA": (_number(-1, 0), "-0.20"),
     "WEEKS": (_integer(1, 12), "4"),
     "MIN_OPEN_INTEREST": (_integer(0, 10_000_000), "0"),

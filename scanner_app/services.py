@@ -98,6 +98,7 @@ class Scanner:
             rate=self.settings["RISK_FREE_RATE"],
             clock=self.clock,
             earnings=earnings,
+            positions=self.watchlist.positions(),
         )
         return ScanEngine(
             store=store,

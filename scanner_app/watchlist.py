@@ -13,7 +13,9 @@ from typing import Any
 #: A ticker after upper-casing: 1-10 of A-Z, 0-9, "." and "-", starting with a letter.
 TICKER_PATTERN = re.compile(r"[A-Z][A-Z0-9.\-]{0,9}")
 
-ENTRY_KEYS = ("symbol", "fair_value")
+ENTRY_KEYS = ("symbol", "fair_value", "shares", "cost_basis")
+#: Shares one option contract covers.
+SHARES_PER_CONTRACT = 100
 
 
 class WatchlistError(ValueError):
@@ -21,11 +23,26 @@ class WatchlistError(ValueError):
 
 
 @dataclass(frozen=True)
+class Position:
+    """Shares held in one ticker, and what they cost per share (None: not given)."""
+
+    shares: int
+    cost_basis: float | None = None
+
+    @property
+    def contracts(self) -> int:
+        """How many call contracts the shares cover."""
+        return self.shares // SHARES_PER_CONTRACT
+
+
+@dataclass(frozen=True)
 class WatchlistEntry:
-    """One ticker to scan, with the fair value its owner estimates, if any."""
+    """One ticker to scan, with the fair value its owner estimates and the shares held,
+    if any."""
 
     symbol: str
     fair_value: float | None = None
+    position: Position | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +63,14 @@ class Watchlist:
         """The fair value set for ``symbol`` (any case), or None if unset or not listed."""
         entry = self._by_symbol.get(symbol.upper())
         return entry.fair_value if entry else None
+
+    def positions(self) -> dict[str, Position]:
+        """The positions that cover at least one call contract, by symbol."""
+        return {
+            entry.symbol: entry.position
+            for entry in self.entries
+            if entry.position is not None and entry.position.contracts > 0
+        }
 
     def __contains__(self, symbol: object) -> bool:
         return isinstance(symbol, str) and symbol.upper() in self._by_symbol
@@ -122,7 +147,11 @@ def _parse_entry(table: Any, where: str) -> WatchlistEntry:
         raise WatchlistError(
             f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(ENTRY_KEYS)}"
         )
-    return WatchlistEntry(symbol, _parse_fair_value(table.get("fair_value"), where))
+    return WatchlistEntry(
+        symbol,
+        _parse_fair_value(table.get("fair_value"), where),
+        _parse_position(table.get("shares"), table.get("cost_basis"), where),
+    )
 
 
 def _parse_fair_value(raw: Any, where: str) -> float | None:
@@ -132,3 +161,21 @@ def _parse_fair_value(raw: Any, where: str) -> float | None:
     if not valid or not math.isfinite(raw) or raw <= 0:
         raise WatchlistError(f"{where}: fair_value must be a positive number, got {raw!r}")
     return float(raw)
+
+
+def _parse_position(shares: Any, cost_basis: Any, where: str) -> Position | None:
+    """The position of ``shares`` (a whole number >= 0) bought at ``cost_basis`` (> 0)."""
+    if shares is None:
+        if cost_basis is not None:
+            raise WatchlistError(f"{where}: cost_basis needs shares (the number of shares held)")
+        return None
+    if not isinstance(shares, int) or isinstance(shares, bool) or shares < 0:
+        raise WatchlistError(f"{where}: shares must be a whole number of 0 or more, got {shares!r}")
+    if cost_basis is None:
+        return Position(shares)
+    valid = isinstance(cost_basis, int | float) and not isinstance(cost_basis, bool)
+    if not valid or not math.isfinite(cost_basis) or cost_basis <= 0:
+        raise WatchlistError(
+            f"{where}: cost_basis must be a positive number (per share), got {cost_basis!r}"
+        )
+    return Position(shares, float(cost_basis))

@@ -20,6 +20,7 @@ def test_defaults():
     assert settings["MARKET_DATA"] == "demo"
     assert settings["CACHE_TTL_OPTIONS"] == 2700
     assert settings["MIN_ANNUALIZED"] == 30.0 and settings["MIN_DELTA"] == -0.2
+    assert settings["MIN_CALL_ANNUALIZED"] == 20.0
     assert settings["WEEKS"] == 4 and settings["RISK_FREE_RATE"] == 0.04
     assert settings["WATCHLIST_FILE"] == BUNDLED_WATCHLIST
     assert settings["REDIS_URL"] is None
@@ -52,6 +53,8 @@ def test_production_defaults_to_yahoo():
         ("SCAN_CONCURRENCY", "0", "a whole number from 1 to 64"),
         ("MIN_DELTA", "2", "a number from -1 to 0"),
         ("MIN_DELTA", "nan", "a number from -1 to 0"),
+        ("MIN_CALL_ANNUALIZED", "-1", "a number from 0 to 10000"),
+        ("MIN_CALL_ANNUALIZED", "lots", "a number from 0 to 10000"),
         ("SCANNER_ENV", "staging", "one of local, production"),
         ("MARKET_DATA", "bloomberg", "one of demo, yahoo"),
         ("WATCHLIST_FILE", "/nonexistent/list.toml", "an existing TOML file"),

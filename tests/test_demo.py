@@ -13,6 +13,7 @@ from scanner_app.market.calendar import weekly_expirations
 from scanner_app.market.demo import EARNINGS_CYCLE, DemoProvider, demo_chain, demo_earnings
 from scanner_app.market.errors import MarketDataError, MarketTimeout, RateLimited, UnknownTicker
 from scanner_app.market.models import PutChain
+from scanner_app.market.pricing import bs_call_price
 from scanner_app.scan.screen import Criteria, screen_chain
 from scanner_app.watchlist import load_watchlist
 
@@ -320,3 +321,27 @@ def test_symbols_report_on_different_days_and_the_feed_pays_a_request():
     assert len(set(dates.values())) == 3
     assert dates["AAPL"] == demo_earnings("AAPL", today)
     assert provider.request_count == 3
+
+
+def test_calls_are_priced_by_black_scholes_on_the_puts_smile():
+    expiration = date(2026, 4, 17)
+    with_calls = demo_chain("AAPL", MONDAY, expiration, 0.04, calls=True)
+    plain = demo_chain("AAPL", MONDAY, expiration, 0.04)
+
+    assert with_calls.puts == plain.puts and plain.calls == ()
+    assert with_calls.calls and all(call.strike >= with_calls.spot for call in with_calls.calls)
+    assert all(re.fullmatch(r"AAPL260417C\d{8}", c.contract_symbol) for c in with_calls.calls)
+    t_years = (expiration - MONDAY).days / 365
+    for call in with_calls.calls:
+        theo = bs_call_price(with_calls.spot, call.strike, t_years, 0.04, call.implied_volatility)
+        assert call.bid <= theo + 0.01 and call.ask >= theo - 0.01
+    bids = [call.bid for call in with_calls.calls]
+    assert bids == sorted(bids, reverse=True)  # cheaper as the strike rises
+
+
+def test_a_feed_for_calls_costs_no_extra_request():
+    provider = make_provider()
+    feed = provider.open("AAPL", calls=True)
+    chains = [feed.put_chain(expiration) for expiration in feed.expirations()[:2]]
+    assert provider.request_count == 2
+    assert all(chain.calls for chain in chains)

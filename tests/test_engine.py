@@ -25,7 +25,7 @@ class GatedMarket:
         self.gate = threading.Event()
         self.name = market.name
 
-    def open(self, ticker: str):
+    def open(self, ticker: str, *, calls: bool = False):
         """Open the ticker's feed, waiting at the gate first for a gated ticker."""
         if ticker in self.gated:
             assert self.gate.wait(10), "the test never opened the gate"
@@ -40,7 +40,7 @@ class RecordingMarket:
         self.name = market.name
         self.opened: list[str] = []
 
-    def open(self, ticker: str):
+    def open(self, ticker: str, *, calls: bool = False):
         """Record, then open the ticker's feed."""
         self.opened.append(ticker)
         return self.market.open(ticker)
@@ -51,7 +51,7 @@ class BrokenMarket:
 
     name = "broken"
 
-    def open(self, ticker: str):
+    def open(self, ticker: str, *, calls: bool = False):
         """Fail like a bug would."""
         raise ZeroDivisionError("bug in the provider")
 
@@ -347,7 +347,7 @@ class RefusingMarket:
     def __init__(self) -> None:
         self.opened = 0
 
-    def open(self, ticker: str):
+    def open(self, ticker: str, *, calls: bool = False):
         """Refuse, as a provider does for a bad token."""
         from scanner_app.market.errors import ProviderRefused
 

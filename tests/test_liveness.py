@@ -187,7 +187,7 @@ def test_ended_scans_are_not_reported(scanner_with, clock, ending):
 class _Refusing:
     name = "refusing"
 
-    def open(self, ticker):
+    def open(self, ticker, *, calls=False):
         """Refuse the account, which fails the whole scan."""
         from scanner_app.market.errors import ProviderRefused
 

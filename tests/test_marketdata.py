@@ -376,3 +376,51 @@ def test_a_feed_sums_the_credits_of_its_chain_and_earnings(fake: FakeMarketData)
     feed.next_earnings()
 
     assert feed.credits == 5 + 1
+
+
+def call_answer() -> dict[str, Any]:
+    """The fixture chain turned into calls above the price: two at 240 and 250 on NOV_20."""
+    body = chain_answer()
+    keep = [0, 1]
+    body = {
+        name: [values[i] for i in keep] if isinstance(values, list) else values
+        for name, values in body.items()
+    }
+    body["side"] = ["call", "call"]
+    body["strike"] = [240.0, 250.0]
+    body["optionSymbol"] = ["AAPL261120C00240000", "AAPL261120C00250000"]
+    body["delta"] = [0.21, None]
+    return body
+
+
+def test_a_feed_for_calls_asks_once_more_with_side_call(fake: FakeMarketData) -> None:
+    fake.answers.extend([ok(), ok(call_answer(), credits=2)])
+    feed = make_provider(fake).open("AAPL", calls=True)
+
+    chain = feed.put_chain(NOV_20)
+
+    puts_request, calls_request = fake.requests
+    assert puts_request.url.params["side"] == "put"
+    assert dict(calls_request.url.params) == {
+        "side": "call",
+        "range": "otm",
+        "minBid": "0.01",
+        "from": "2026-11-18",
+        "to": "2026-12-11",
+    }
+    assert [(call.strike, call.delta) for call in chain.calls] == [(240.0, 0.21), (250.0, None)]
+    assert [put.strike for put in chain.puts] == [200.0, 210.0, 220.0]
+    assert feed.put_chain(NOV_27).calls == ()
+    assert feed.credits == 7
+    assert len(fake.requests) == 2  # both answers are kept for the whole scan
+
+
+def test_no_calls_in_the_window_leave_the_puts_standing(fake: FakeMarketData) -> None:
+    fake.answers.extend([ok(), (200, {"s": "no_data"}, {})])
+    chain = make_provider(fake).open("AAPL", calls=True).put_chain(NOV_20)
+    assert chain.calls == () and len(chain.puts) == 3
+
+
+def test_a_feed_without_shares_asks_for_puts_only(fake: FakeMarketData) -> None:
+    make_provider(fake).open("AAPL").put_chain(NOV_20)
+    assert [request.url.params["side"] for request in fake.requests] == ["put"]

@@ -1,4 +1,4 @@
-"""Black-Scholes put maths and the ratios of the screen."""
+"""Black-Scholes put and call maths and the ratios of the screen."""
 
 from __future__ import annotations
 
@@ -11,8 +11,12 @@ import pytest
 
 from scanner_app.market.pricing import (
     annualized_return,
+    bs_call_delta,
+    bs_call_price,
     bs_put_delta,
     bs_put_price,
+    call_pct_otm,
+    call_prob_expire_otm,
     days_to_expiry,
     norm_cdf,
     pct_otm,
@@ -155,3 +159,17 @@ def test_spread_pct_is_relative_to_the_mid():
 @pytest.mark.parametrize(("bid", "ask"), [(1.0, None), (1.0, math.nan), (0.0, 0.0)])
 def test_spread_pct_is_none_when_unknown(bid, ask):
     assert spread_pct(bid, ask) is None
+
+
+def test_call_price_matches_hulls_worked_example():
+    assert bs_call_price(**HULL) == pytest.approx(4.7594, abs=1e-4)
+
+
+def test_call_delta_and_prob_otm_follow_from_hulls_d1_and_d2():
+    assert bs_call_delta(**HULL) == pytest.approx(STANDARD_NORMAL.cdf(HULL_D1), abs=1e-4)
+    assert call_prob_expire_otm(**HULL) == pytest.approx(1 - STANDARD_NORMAL.cdf(HULL_D2), abs=1e-4)
+
+
+def test_call_pct_otm_is_relative_to_the_spot():
+    assert call_pct_otm(100.0, 110.0) == pytest.approx(10.0)
+    assert call_pct_otm(100.0, 95.0) == pytest.approx(-5.0)

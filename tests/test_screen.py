@@ -232,6 +232,7 @@ def test_default_criteria():
 def test_criteria_from_settings():
     settings = {
         "MIN_ANNUALIZED": 25.0,
+        "MIN_CALL_ANNUALIZED": 15.0,
         "MIN_DELTA": -0.3,
         "WEEKS": 6,
         "MIN_OPEN_INTEREST": 100,
@@ -241,6 +242,7 @@ def test_criteria_from_settings():
     }
     assert Criteria.from_settings(settings) == Criteria(
         min_annualized=25.0,
+        min_call_annualized=15.0,
         min_delta=-0.3,
         weeks=6,
         min_open_interest=100,

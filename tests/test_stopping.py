@@ -28,12 +28,12 @@ class GatedMarket:
         self.gate = threading.Event()
         self.opened: list[str] = []
 
-    def open(self, ticker: str):
+    def open(self, ticker: str, *, calls: bool = False):
         """Record, wait at the gate for a gated ticker, then open the ticker's feed."""
         self.opened.append(ticker)
         if ticker in self.gated:
             self.gate.wait(10)
-        return self.market.open(ticker)
+        return self.market.open(ticker, calls=calls)
 
 
 @pytest.fixture

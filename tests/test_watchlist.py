@@ -7,6 +7,7 @@ import pytest
 from scanner_app.config import BUNDLED_WATCHLIST
 from scanner_app.watchlist import (
     TICKER_PATTERN,
+    Position,
     Watchlist,
     WatchlistEntry,
     WatchlistError,
@@ -157,3 +158,45 @@ def test_ticker_pattern_matches_whole_symbols_only():
     assert TICKER_PATTERN.fullmatch("SPY")
     assert not TICKER_PATTERN.fullmatch("spy")
     assert not TICKER_PATTERN.fullmatch("SPY!")
+
+
+def test_positions_cover_whole_contracts_with_an_optional_cost_basis():
+    watchlist = parse_watchlist(
+        _tickers(
+            'symbol = "AAPL"\nshares = 250\ncost_basis = 180.5',
+            'symbol = "KO"\nshares = 99',
+            'symbol = "F"\nshares = 100',
+            'symbol = "T"\nshares = 0',
+            'symbol = "SPY"',
+        )
+    )
+    entries = {entry.symbol: entry for entry in watchlist.entries}
+    assert entries["AAPL"].position == Position(250, 180.5)
+    assert entries["AAPL"].position.contracts == 2
+    assert entries["KO"].position == Position(99)
+    assert entries["SPY"].position is None
+    # only shares that cover a contract get calls screened
+    assert watchlist.positions() == {"AAPL": Position(250, 180.5), "F": Position(100)}
+
+
+@pytest.mark.parametrize(
+    ("entry", "fragments"),
+    [
+        ("shares = -1", ["entry 1 (KO)", "shares", "whole number of 0 or more", "-1"]),
+        ("shares = 10.5", ["shares", "whole number", "10.5"]),
+        ('shares = "100"', ["shares", "'100'"]),
+        ("shares = true", ["shares", "True"]),
+        ("shares = 100\ncost_basis = 0", ["cost_basis", "positive number", "0"]),
+        ("shares = 100\ncost_basis = -5", ["cost_basis", "positive number", "-5"]),
+        ("shares = 100\ncost_basis = nan", ["cost_basis", "nan"]),
+        ('shares = 100\ncost_basis = "50"', ["cost_basis", "'50'"]),
+        ("cost_basis = 50", ["entry 1 (KO)", "cost_basis needs shares"]),
+        ("share = 100", ["unknown key(s) share", "shares", "cost_basis"]),
+    ],
+)
+def test_invalid_positions_say_what_is_wrong(entry, fragments):
+    with pytest.raises(WatchlistError) as raised:
+        parse_watchlist(_tickers(f'symbol = "KO"\n{entry}'), source="mine.toml")
+    message = str(raised.value)
+    for fragment in fragments:
+        assert fragment in message

@@ -49,7 +49,7 @@ class BrokenProvider:
     def __init__(self) -> None:
         self.opened: list[str] = []
 
-    def open(self, ticker: str):
+    def open(self, ticker: str, *, calls: bool = False):
         """Fail."""
         self.opened.append(ticker)
         raise RuntimeError(f"provider bug while opening {ticker}")

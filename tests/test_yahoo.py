@@ -655,3 +655,24 @@ def test_a_symbol_yahoo_has_no_calendar_for_has_no_earnings_date(fake: FakeYahoo
     fake.fail_next(404, times=None)  # Yahoo's "Quote not found for symbol"
 
     assert make_provider(fake).open("AAPL").next_earnings() is None
+
+
+def test_calls_come_in_the_same_answers_when_asked_for(fake: FakeYahoo) -> None:
+    provider = make_provider(fake)
+    feed = provider.open("AAPL", calls=True)
+
+    chains = [feed.put_chain(expiration) for expiration in feed.expirations()]
+
+    assert fake.options_requests == ["AAPL", "AAPL_2026-11-27", "AAPL_2026-12-04"]
+    call = chains[0].calls[0]
+    assert (call.contract_symbol, call.strike, call.bid, call.ask) == (
+        "AAPL261120C00235000",
+        235.0,
+        1.08,
+        1.12,
+    )
+    assert (call.volume, call.open_interest, call.implied_volatility) == (4210, 15020, 0.2451)
+
+
+def test_a_feed_not_asked_for_calls_leaves_them_out(fake: FakeYahoo) -> None:
+    assert make_provider(fake).open("AAPL").put_chain(NOV_20).calls == ()

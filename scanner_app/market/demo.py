@@ -21,7 +21,7 @@ from .calendar import NY, market_today, weekly_expirations
 from .errors import MarketDataError, MarketTimeout, RateLimited, UnknownTicker
 from .limiter_settings import market_rate_limiter
 from .models import OptionQuote, PutChain
-from .pricing import bs_put_price, days_to_expiry
+from .pricing import bs_call_price, bs_put_price, days_to_expiry
 from .throttle import RateLimiter
 
 #: failure kind (as written in DEMO_FAILURES) -> the error the ticker's first request raises
@@ -36,6 +36,7 @@ LISTED_WEEKS = 8
 EARNINGS_CYCLE = 91
 LOWEST_STRIKE = 0.70  # of spot
 HIGHEST_STRIKE = 1.10  # of spot
+HIGHEST_CALL_STRIKE = 1.30  # of spot; calls are listed from the spot up to this
 
 #: (spot below, strike increment), checked in order
 STRIKE_STEPS = ((30.0, 0.5), (150.0, 1.0), (300.0, 2.5), (600.0, 5.0), (math.inf, 10.0))
@@ -85,11 +86,14 @@ def _strike_step(spot: float) -> float:
     return next(step for below, step in STRIKE_STEPS if spot < below)
 
 
-def _strikes(spot: float) -> list[float]:
-    """The listed strikes from about 70 % to 110 % of ``spot`` on the usual grid."""
+def _strikes(
+    spot: float, lowest: float = LOWEST_STRIKE, highest: float = HIGHEST_STRIKE
+) -> list[float]:
+    """The listed strikes from ``lowest`` to ``highest`` times ``spot`` (puts: about 70 % to
+    110 %) on the usual grid."""
     step = _strike_step(spot)
-    first = math.ceil(spot * LOWEST_STRIKE / step)
-    last = math.floor(spot * HIGHEST_STRIKE / step)
+    first = math.ceil(spot * lowest / step)
+    last = math.floor(spot * highest / step)
     return [round(k * step, 2) for k in range(first, last + 1)]
 
 
@@ -136,15 +140,15 @@ def _last_trade(theo: float, today: date, key: tuple[object, ...]) -> tuple[floa
     return last, market_open + timedelta(minutes=int(_between(0, 390, *key, "time")))
 
 
-def _occ_symbol(symbol: str, expiration: date, strike: float) -> str:
-    """The OCC contract symbol, e.g. AAPL250117P00150000."""
+def _occ_symbol(symbol: str, expiration: date, strike: float, kind: str = "P") -> str:
+    """The OCC contract symbol, e.g. AAPL250117P00150000 (``kind`` P or C)."""
     root = re.sub(r"[^A-Z0-9]", "", symbol)
-    return f"{root}{expiration:%y%m%d}P{round(strike * 1000):08d}"
+    return f"{root}{expiration:%y%m%d}{kind}{round(strike * 1000):08d}"
 
 
 @dataclass(frozen=True)
 class _ChainSetting:
-    """What every put of one chain shares."""
+    """What every contract of one chain shares."""
 
     symbol: str
     profile: _Profile
@@ -156,12 +160,16 @@ class _ChainSetting:
     term_factor: float  # this expiration's volatility relative to the symbol's base
 
 
-def _put(chain: _ChainSetting, strike: float) -> OptionQuote:
-    """One put contract with its quote, activity and last trade."""
-    key = (chain.symbol, chain.today, chain.expiration, strike)
+def _contract(chain: _ChainSetting, strike: float, kind: str = "P") -> OptionQuote:
+    """One put (``kind`` P) or call (C) with its quote, activity and last trade, both
+    priced by Black-Scholes on the same volatility smile."""
+    key: tuple[object, ...] = (chain.symbol, chain.today, chain.expiration, strike)
+    if kind == "C":  # the puts' draws stay as they were before calls existed
+        key += (kind,)
     moneyness = math.log(strike / chain.spot)
     iv = _implied_vol(chain.profile, moneyness, chain.t_years, chain.term_factor)
-    theo = bs_put_price(chain.spot, strike, chain.t_years, chain.rate, iv)
+    price = bs_call_price if kind == "C" else bs_put_price
+    theo = price(chain.spot, strike, chain.t_years, chain.rate, iv)
     bid, ask = _bid_ask(theo, chain.profile.liquidity)
     weeks_out = (chain.expiration - chain.today).days / 7.0
     closeness = math.exp(-((moneyness / 0.08) ** 2)) / (1.0 + weeks_out)
@@ -169,7 +177,7 @@ def _put(chain: _ChainSetting, strike: float) -> OptionQuote:
     volume = int(open_interest * _between(0.0, 0.4, *key, "volume"))
     last, last_trade = _last_trade(theo, chain.today, key) if open_interest else (None, None)
     return OptionQuote(
-        contract_symbol=_occ_symbol(chain.symbol, chain.expiration, strike),
+        contract_symbol=_occ_symbol(chain.symbol, chain.expiration, strike, kind),
         expiration=chain.expiration,
         strike=strike,
         bid=bid,
@@ -182,8 +190,11 @@ def _put(chain: _ChainSetting, strike: float) -> OptionQuote:
     )
 
 
-def demo_chain(symbol: str, today: date, expiration: date, rate: float) -> PutChain:
-    """The synthetic put chain of ``symbol`` for ``expiration`` as seen on ``today``."""
+def demo_chain(
+    symbol: str, today: date, expiration: date, rate: float, calls: bool = False
+) -> PutChain:
+    """The synthetic put chain of ``symbol`` for ``expiration`` as seen on ``today``, with
+    its calls from the spot up when ``calls``."""
     profile = _profile(symbol)
     setting = _ChainSetting(
         symbol=symbol,
@@ -195,8 +206,15 @@ def demo_chain(symbol: str, today: date, expiration: date, rate: float) -> PutCh
         rate=rate,
         term_factor=_between(0.92, 1.08, symbol, today, expiration, "term"),
     )
-    puts = tuple(_put(setting, strike) for strike in _strikes(setting.spot))
-    return PutChain(ticker=symbol, expiration=expiration, spot=setting.spot, puts=puts)
+    puts = tuple(_contract(setting, strike) for strike in _strikes(setting.spot))
+    call_strikes = _strikes(setting.spot, 1.0, HIGHEST_CALL_STRIKE) if calls else []
+    return PutChain(
+        ticker=symbol,
+        expiration=expiration,
+        spot=setting.spot,
+        puts=puts,
+        calls=tuple(_contract(setting, strike, "C") for strike in call_strikes),
+    )
 
 
 def _weekday_on_or_after(day: date) -> date:
@@ -247,10 +265,13 @@ class DemoFeed:
 
     credits = None  # the demo market bills nothing
 
-    def __init__(self, provider: DemoProvider, symbol: str, today: date) -> None:
+    def __init__(
+        self, provider: DemoProvider, symbol: str, today: date, *, calls: bool = False
+    ) -> None:
         self._provider = provider
         self._symbol = symbol
         self._today = today
+        self._calls = calls
         self._listed = weekly_expirations(today, LISTED_WEEKS)
         self._fetched: dict[date, PutChain] = {}
         self._requested = False
@@ -282,7 +303,7 @@ class DemoFeed:
         return demo_earnings(self._symbol, self._today)
 
     def _chain(self, expiration: date) -> PutChain:
-        return demo_chain(self._symbol, self._today, expiration, self._provider.rate)
+        return demo_chain(self._symbol, self._today, expiration, self._provider.rate, self._calls)
 
     def _request(self) -> None:
         """Pay for one request; the first one fails if a failure is injected for the ticker."""
@@ -338,12 +359,13 @@ class DemoProvider:
         with self._lock:
             return self._request_count
 
-    def open(self, ticker: str) -> DemoFeed:
-        """A feed for ``ticker`` (any case); cheap, makes no request."""
+    def open(self, ticker: str, *, calls: bool = False) -> DemoFeed:
+        """A feed for ``ticker`` (any case); cheap, makes no request. With ``calls`` its
+        chains carry calls as well, at no extra request."""
         symbol = normalize_symbol(ticker)
         if symbol is None:
             raise UnknownTicker(f"{ticker!r} is not a valid ticker symbol")
-        return DemoFeed(self, symbol, self._today())
+        return DemoFeed(self, symbol, self._today(), calls=calls)
 
     def spend_request(self) -> None:
         """Wait for the rate limit, count one request and wait the configured latency."""

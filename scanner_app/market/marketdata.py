@@ -12,7 +12,9 @@ with ``side=put``, ``range=otm`` (strikes below the underlying's price), ``minBi
 inclusive): the answer holds only contracts the screen can use, and its columns carry the
 API's own ``delta``. The API bills one credit per
 contract returned (one per request with ``mode=cached``); each answer says what it cost in
-its ``X-Api-Ratelimit-Consumed`` header, summed per feed (``credits``).
+its ``X-Api-Ratelimit-Consumed`` header, summed per feed (``credits``). A feed opened for
+calls (a ticker with shares to cover) makes one more request, the same with ``side=call``
+(``range=otm``: strikes above the price); no calls in the window means none to screen.
 
 The next earnings date comes from ``GET /v1/stocks/earnings/{symbol}/`` with ``from``
 (today) and ``to`` (``EARNINGS_HORIZON`` ahead): one more request, through the same
@@ -36,6 +38,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -160,17 +163,24 @@ class MarketDataProvider:
         with self._count_lock:
             return self._request_count
 
-    def open(self, ticker: str) -> MarketDataFeed:
-        """A feed for ``ticker``; makes no request."""
-        return MarketDataFeed(self, ticker)
+    def open(self, ticker: str, *, calls: bool = False) -> MarketDataFeed:
+        """A feed for ``ticker``; makes no request. With ``calls`` it also asks for the
+        calls (one more request)."""
+        return MarketDataFeed(self, ticker, calls=calls)
 
     def fetch_chain(
-        self, symbol: str, first: date, last: date, spend: Callable[[int], None]
+        self,
+        symbol: str,
+        first: date,
+        last: date,
+        spend: Callable[[int], None],
+        side: str = "put",
     ) -> Mapping[str, Any]:
-        """The ``ok`` answer for the puts of ``symbol`` out of the money expiring from
-        ``first`` to ``last``; ``spend`` hears what each answer cost."""
+        """The ``ok`` answer for the ``side`` contracts (``put`` or ``call``) of ``symbol``
+        out of the money expiring from ``first`` to ``last``; ``spend`` hears what each
+        answer cost."""
         params = {
-            "side": "put",
+            "side": side,
             "range": "otm",
             "minBid": "0.01",
             "from": first.isoformat(),
@@ -180,7 +190,7 @@ class MarketDataProvider:
             params["mode"] = self.mode
         answer = self._get(f"v1/options/chain/{symbol}/", symbol, params, spend)
         if answer is None:
-            raise UnknownTicker(f"Market Data lists no puts for {symbol} in the scan's weeks")
+            raise UnknownTicker(f"Market Data lists no {side}s for {symbol} in the scan's weeks")
         return answer
 
     def fetch_earnings(
@@ -248,9 +258,10 @@ class MarketDataFeed:
     ``credits`` adds up what its answers cost.
     """
 
-    def __init__(self, provider: MarketDataProvider, ticker: str) -> None:
+    def __init__(self, provider: MarketDataProvider, ticker: str, *, calls: bool = False) -> None:
         self._provider = provider
         self._symbol = ticker.strip().upper()
+        self._calls = calls
         self._lock = threading.Lock()
         self._chains: dict[date, PutChain] | None = None
         self.credits = 0
@@ -290,8 +301,28 @@ class MarketDataFeed:
                 today = self._provider.today()
                 last = expiration_window_end(today, self._provider.weeks)
                 answer = self._provider.fetch_chain(self._symbol, today, last, self._spend)
-                self._chains = _chains(self._symbol, _rows(self._symbol, answer))
+                chains = _chains(self._symbol, _rows(self._symbol, answer))
+                if self._calls:
+                    calls = self._load_calls(today, last)
+                    chains = {
+                        day: replace(chain, calls=calls.get(day, ()))
+                        for day, chain in chains.items()
+                    }
+                self._chains = chains
             return self._chains
+
+    def _load_calls(self, first: date, last: date) -> dict[date, tuple[OptionQuote, ...]]:
+        """The usable calls out of the money by expiration; none when the API lists none."""
+        try:
+            answer = self._provider.fetch_chain(self._symbol, first, last, self._spend, "call")
+        except UnknownTicker:
+            return {}
+        grouped: dict[date, list[OptionQuote]] = {}
+        for row in _rows(self._symbol, answer):
+            quote = _quote(row, "call")
+            if quote is not None:
+                grouped.setdefault(quote.expiration, []).append(quote)
+        return {day: tuple(quotes) for day, quotes in grouped.items()}
 
     def _check_symbol(self) -> None:
         if not _SYMBOL.fullmatch(self._symbol):
@@ -381,13 +412,14 @@ def _new_york_date(value: Any) -> date | None:
     return None if seconds is None else datetime.fromtimestamp(seconds, NY).date()
 
 
-def _quote(row: Mapping[str, Any]) -> OptionQuote | None:
-    """One contract as an ``OptionQuote``; None for a call or without symbol, strike or date."""
+def _quote(row: Mapping[str, Any], side: str = "put") -> OptionQuote | None:
+    """One contract of ``side`` as an ``OptionQuote``; None for the other side or without
+    symbol, strike or date."""
     contract = row.get("optionSymbol")
     strike = positive(row.get("strike"))
     expiration = _new_york_date(row.get("expiration"))
     if (
-        row.get("side", "put") != "put"
+        row.get("side", side) != side
         or not isinstance(contract, str)
         or not contract.strip()
         or strike is None

@@ -22,7 +22,7 @@ DeltaSource = Literal["api", "black_scholes"]
 
 @dataclass(frozen=True)
 class OptionQuote:
-    """One put contract as a provider reports it, cleaned: missing numbers are None."""
+    """One option contract as a provider reports it, cleaned: missing numbers are None."""
 
     contract_symbol: str
     expiration: date
@@ -40,13 +40,14 @@ class OptionQuote:
 @dataclass(frozen=True)
 class PutChain:
     """The puts of one expiration of one ticker, with the underlying's spot price and the
-    session that price comes from."""
+    session that price comes from; ``calls`` only when the feed was opened for calls."""
 
     ticker: str
     expiration: date
     spot: float
     puts: tuple[OptionQuote, ...]
     spot_source: SpotSource = "regular"
+    calls: tuple[OptionQuote, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,19 @@ class ScreenedPut:
     def to_dict(self) -> dict[str, Any]:
         """The row as a JSON-able dict."""
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class ScreenedCall(ScreenedPut):
+    """A covered call on held shares, with the put's fields read for a call: ``delta`` and
+    ``prob_otm`` are the call's, ``pct_otm`` is (strike - spot) / spot * 100, ``collateral``
+    is the value of the 100 shares one contract covers, and ``breakeven`` is the cost basis
+    (else the spot) less the premium. ``contracts`` is how many contracts the shares
+    cover (shares // 100).
+    """
+
+    contracts: int = 0
+    cost_basis: float | None = None
 
 
 def finite(value: Any) -> float | None:

@@ -1,4 +1,4 @@
-"""Black-Scholes put maths and the plain ratios the screen reports."""
+"""Black-Scholes put and call maths and the plain ratios the screen reports."""
 
 from __future__ import annotations
 
@@ -43,6 +43,26 @@ def bs_put_delta(spot: float, strike: float, t_years: float, rate: float, sigma:
     return norm_cdf(d1) - 1.0
 
 
+def bs_call_price(spot: float, strike: float, t_years: float, rate: float, sigma: float) -> float:
+    """The Black-Scholes price of a European call on a non-dividend-paying stock."""
+    d1, d2 = _d1_d2(spot, strike, t_years, rate, sigma)
+    return spot * norm_cdf(d1) - strike * math.exp(-rate * t_years) * norm_cdf(d2)
+
+
+def bs_call_delta(spot: float, strike: float, t_years: float, rate: float, sigma: float) -> float:
+    """The Black-Scholes delta of a call, N(d1), between 0 and 1."""
+    d1, _ = _d1_d2(spot, strike, t_years, rate, sigma)
+    return norm_cdf(d1)
+
+
+def call_prob_expire_otm(
+    spot: float, strike: float, t_years: float, rate: float, sigma: float
+) -> float:
+    """The risk-neutral probability, N(-d2), that a call expires out of the money."""
+    _, d2 = _d1_d2(spot, strike, t_years, rate, sigma)
+    return norm_cdf(-d2)
+
+
 def prob_expire_otm(spot: float, strike: float, t_years: float, rate: float, sigma: float) -> float:
     """The risk-neutral probability, N(d2), that a put expires out of the money."""
     _, d2 = _d1_d2(spot, strike, t_years, rate, sigma)
@@ -66,6 +86,12 @@ def pct_otm(spot: float, strike: float) -> float:
     """How far the spot is above the strike, in percent of the strike."""
     _require_positive("strike", strike)
     return (spot - strike) / strike * 100.0
+
+
+def call_pct_otm(spot: float, strike: float) -> float:
+    """How far the strike is above the spot, in percent of the spot."""
+    _require_positive("spot", spot)
+    return (strike - spot) / spot * 100.0
 
 
 def spread_pct(bid: float, ask: float | None) -> float | None:

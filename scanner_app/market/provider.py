@@ -30,7 +30,8 @@ class TickerFeed(Protocol):
         """All listed expirations, ascending."""
 
     def put_chain(self, expiration: date) -> PutChain:
-        """The cleaned puts of one listed expiration, with the spot price."""
+        """The cleaned puts of one listed expiration, with the spot price (and its calls
+        when the feed was opened with ``calls``)."""
 
     def next_earnings(self) -> date | None:
         """The ticker's next earnings date from today on (one request), None when none is
@@ -42,8 +43,9 @@ class MarketProvider(Protocol):
 
     name: str
 
-    def open(self, ticker: str) -> TickerFeed:
-        """A feed for ``ticker``; cheap, makes no request."""
+    def open(self, ticker: str, *, calls: bool = False) -> TickerFeed:
+        """A feed for ``ticker``; cheap, makes no request. With ``calls`` its chains carry
+        the calls too (for covered calls on held shares)."""
 
 
 def require_live(chain: PutChain) -> PutChain:

@@ -221,9 +221,10 @@ class YahooProvider:
         with self._count_lock:
             return self._request_count
 
-    def open(self, ticker: str) -> YahooFeed:
-        """A feed for ``ticker``; makes no request."""
-        return YahooFeed(self, ticker)
+    def open(self, ticker: str, *, calls: bool = False) -> YahooFeed:
+        """A feed for ``ticker``; makes no request. With ``calls`` its chains carry the
+        calls of the same answers (no extra request)."""
+        return YahooFeed(self, ticker, calls=calls)
 
     def fetch_options(self, ticker: yf.Ticker, expiration: str | None) -> Any:
         """yfinance's ``option_chain`` for one expiration (None: Yahoo's default, the nearest),
@@ -311,9 +312,10 @@ class YahooFeed:
 
     credits = None  # Yahoo bills nothing
 
-    def __init__(self, provider: YahooProvider, ticker: str) -> None:
+    def __init__(self, provider: YahooProvider, ticker: str, *, calls: bool = False) -> None:
         self._provider = provider
         self._symbol = ticker.strip().upper()
+        self._calls = calls
         self._lock = threading.Lock()
         self._yf_ticker: yf.Ticker | None = None
         self._listed: list[date] | None = None
@@ -351,10 +353,17 @@ class YahooFeed:
             ticker=self._symbol,
             expiration=expiration,
             spot=spot[0],
-            puts=_clean_puts(answer.puts, expiration),
+            puts=_clean_quotes(answer.puts, expiration),
             spot_source=spot[1],
+            calls=self._call_quotes(answer, expiration),
         )
         return require_live(chain)
+
+    def _call_quotes(self, answer: Any, expiration: date) -> tuple[OptionQuote, ...]:
+        """The answer's calls when the feed wants them, else none."""
+        if not self._calls or answer.calls is None:
+            return ()
+        return _clean_quotes(answer.calls, expiration)
 
     def next_earnings(self) -> date | None:
         """The first earnings date of Yahoo's calendar from today on (a range, when Yahoo
@@ -429,7 +438,8 @@ def _utc_time(value: Any) -> datetime | None:
 
 
 def _quote(row: Mapping[str, Any], expiration: date) -> OptionQuote | None:
-    """One row of yfinance's puts frame as an ``OptionQuote``; None without contract or strike."""
+    """One row of yfinance's puts or calls frame as an ``OptionQuote``; None without
+    contract or strike."""
     contract = row.get("contractSymbol")
     strike = positive(row.get("strike"))
     if not isinstance(contract, str) or not contract.strip() or strike is None:
@@ -448,7 +458,7 @@ def _quote(row: Mapping[str, Any], expiration: date) -> OptionQuote | None:
     )
 
 
-def _clean_puts(frame: pd.DataFrame, expiration: date) -> tuple[OptionQuote, ...]:
-    """Every usable row of yfinance's puts frame."""
+def _clean_quotes(frame: pd.DataFrame, expiration: date) -> tuple[OptionQuote, ...]:
+    """Every usable row of yfinance's puts or calls frame."""
     quotes = (_quote(row, expiration) for row in frame.to_dict("records"))
     return tuple(quote for quote in quotes if quote is not None)

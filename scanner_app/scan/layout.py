@@ -3,8 +3,8 @@
 The working set is a fixed number of keys, however long the watchlist: per-ticker data
 lives in fields of hashes and members of sorted sets, so a writer touches only the fields
 of the tickers it finished, and several writers of one scan never rewrite each other's
-data. The contract keys (``ticker_options``, ``ticker_scan_times``) are assembled from the
-working set inside Redis when a scan ends.
+data. The contract keys (``ticker_options``, ``ticker_calls``, ``ticker_scan_times``) are
+assembled from the working set inside Redis when a scan ends.
 """
 
 from __future__ import annotations
@@ -14,14 +14,15 @@ from dataclasses import dataclass
 from .summary import SCORED_SORTS
 
 #: The working set's hashes, keyed by symbol. ``partial`` holds the expirations that
-#: failed in the scan that made a ticker's rows (a JSON list of ISO dates).
-HASHES = ("puts", "summaries", "errors", "scan_times", "partial")
+#: failed in the scan that made a ticker's rows (a JSON list of ISO dates); ``calls`` the
+#: covered calls of tickers with shares (a JSON list of rows).
+HASHES = ("puts", "summaries", "errors", "scan_times", "partial", "calls")
 #: Sorted sets: ``listed`` (every ticker the dashboard lists, score 0: symbol order),
 #: ``failed`` (tickers whose latest fetch failed, symbol order), ``changes`` (symbol ->
 #: version of its last change) and one ``idx:<sort>`` per scored sort key.
 SORTED_SETS = ("listed", "failed", "changes", *(f"idx:{sort}" for sort in SCORED_SORTS))
 #: What readers of the seed's layout use, kept complete whenever no scan runs.
-CONTRACT = ("ticker_options", "ticker_scan_times", "last_run")
+CONTRACT = ("ticker_options", "ticker_calls", "ticker_scan_times", "last_run")
 #: When the scan holding the lock last proved it was alive: ``{"scan_id", "at"}``.
 HEARTBEAT = "scan_heartbeat"
 #: The status, the sets of tickers done and failed in the current scan, and the heartbeat.

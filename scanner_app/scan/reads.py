@@ -46,6 +46,7 @@ class TickerView:
     """One ticker's cached results for the drilldown, read in one round trip."""
 
     options: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[dict[str, Any]] = field(default_factory=list)
     scanned_at: str | None = None
     error: str | None = None
     last_run: str | None = None
@@ -232,7 +233,8 @@ class ResultReader:
         )
 
     def read_ticker(self, symbol: str) -> TickerView:
-        """One ticker's rows, scan time, error and the last-run message: one round trip."""
+        """One ticker's puts, calls, scan time, error and the last-run message: one round
+        trip."""
         keys = self.keys
         try:
             with self.client.pipeline(transaction=False) as pipe:
@@ -241,12 +243,14 @@ class ResultReader:
                 pipe.hget(keys("errors"), symbol)
                 pipe.get(keys("last_run"))
                 pipe.hget(keys("partial"), symbol)
-                rows, scanned_at, error, last_run, partial = pipe.execute()
+                pipe.hget(keys("calls"), symbol)
+                rows, scanned_at, error, last_run, partial, calls = pipe.execute()
         except REDIS_ERRORS:
             return TickerView()
         message = load_json(last_run)
         return TickerView(
             options=_rows(rows),
+            calls=_rows(calls),
             scanned_at=_text(scanned_at),
             error=_text(error),
             last_run=message if isinstance(message, str) else None,
@@ -254,20 +258,23 @@ class ResultReader:
             available=True,
         )
 
-    def stream_rows(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-        """Every ticker with rows, in symbol order, ``STREAM_BATCH`` tickers per round trip.
+    def stream_rows(self, rows: str = "puts") -> Iterator[tuple[str, list[dict[str, Any]]]]:
+        """Every ticker with rows in the hash ``rows`` (``puts`` or ``calls``), in symbol
+        order, ``STREAM_BATCH`` tickers per round trip.
 
         The tickers are listed at once, so a failure to list them (Redis down, a key of
         the wrong type) raises CacheUnavailable here, before anything is streamed; a
         failure between batches raises it from the iterator.
         """
-        return self._row_batches(sorted(self._hash_keys("puts")))
+        return self._row_batches(rows, sorted(self._hash_keys(rows)))
 
-    def _row_batches(self, symbols: list[str]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    def _row_batches(
+        self, name: str, symbols: list[str]
+    ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
         for start in range(0, len(symbols), STREAM_BATCH):
             batch = symbols[start : start + STREAM_BATCH]
             try:
-                values = self.client.hmget(self.keys("puts"), batch)
+                values = self.client.hmget(self.keys(name), batch)
             except REDIS_ERRORS as error:
                 raise CacheUnavailable.because(error) from error
             for symbol, raw in zip(batch, values, strict=True):

@@ -1,24 +1,31 @@
-"""Turning raw put quotes into computed rows and keeping the ones worth selling."""
+"""Turning raw option quotes into computed rows and keeping the ones worth selling: puts
+that secure cash, and covered calls on held shares."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from ..market import pricing
-from ..market.models import OptionQuote, PutChain, ScreenedPut, SpotSource
+from ..market.models import OptionQuote, PutChain, ScreenedCall, ScreenedPut, SpotSource
+from ..watchlist import Position
 
 MAX_USABLE_IV = 5.0
+#: The highest call delta sold, by days to expiration: (up to DTE, target); beyond the
+#: last step, ``LATE_CALL_DELTA``.
+CALL_DELTA_TARGETS = ((7, 0.20), (14, 0.24), (21, 0.28), (28, 0.32))
+LATE_CALL_DELTA = 0.36
 
 
 @dataclass(frozen=True)
 class Criteria:
-    """The thresholds a put must meet to be listed."""
+    """The thresholds a put (and, for ``min_call_annualized``, a call) must meet to be listed."""
 
     min_annualized: float = 30.0
+    min_call_annualized: float = 20.0
     min_delta: float = -0.20
     weeks: int = 4
     min_open_interest: int = 0
@@ -30,6 +37,7 @@ class Criteria:
         """The criteria configured in a settings dict from ``config.load_settings``."""
         return cls(
             min_annualized=settings["MIN_ANNUALIZED"],
+            min_call_annualized=settings["MIN_CALL_ANNUALIZED"],
             min_delta=settings["MIN_DELTA"],
             weeks=settings["WEEKS"],
             min_open_interest=settings["MIN_OPEN_INTEREST"],
@@ -43,21 +51,38 @@ def _usable(value: float | None, upper: float = math.inf) -> bool:
     return value is not None and math.isfinite(value) and 0 < value <= upper
 
 
-def _api_delta(quote: OptionQuote) -> float | None:
-    """The provider's delta of the put, when it sent a plausible one (-1 to 0)."""
+@dataclass(frozen=True)
+class _Side:
+    """What tells a put's maths from a call's."""
+
+    delta_range: tuple[float, float]
+    bs_delta: Callable[..., float]
+    prob_otm: Callable[..., float]
+    pct_otm: Callable[[float, float], float]
+
+
+_PUT = _Side((-1.0, 0.0), pricing.bs_put_delta, pricing.prob_expire_otm, pricing.pct_otm)
+_CALL = _Side((0.0, 1.0), pricing.bs_call_delta, pricing.call_prob_expire_otm, pricing.call_pct_otm)
+
+
+def _api_delta(quote: OptionQuote, side: _Side) -> float | None:
+    """The provider's delta, when it sent a plausible one for the side (-1 to 0 for a put,
+    0 to 1 for a call)."""
     delta = quote.delta
-    return delta if delta is not None and math.isfinite(delta) and -1.0 <= delta <= 0.0 else None
+    low, high = side.delta_range
+    return delta if delta is not None and math.isfinite(delta) and low <= delta <= high else None
 
 
-def evaluate_put(
+def _evaluate(
+    side: _Side,
     ticker: str,
     quote: OptionQuote,
     spot: float,
     today: date,
     rate: float,
-    spot_source: SpotSource = "regular",
+    spot_source: SpotSource,
 ) -> ScreenedPut | None:
-    """The put with every computed field, or None when its quote can't be priced.
+    """The contract with every computed field (put-shaped), or None when it can't be priced.
 
     The delta is the provider's when it sent one, else Black-Scholes (``delta_source``).
     An ask of 0 beside a positive bid is no quote: the ask is missing, the spread unknown.
@@ -72,7 +97,7 @@ def evaluate_put(
     dte = pricing.days_to_expiry(quote.expiration, today)
     model_inputs = (spot, quote.strike, dte / 365.0, rate, quote.implied_volatility)
     ask = quote.ask if _usable(quote.ask) else None
-    api_delta = _api_delta(quote)
+    api_delta = _api_delta(quote, side)
     return ScreenedPut(
         ticker=ticker,
         contract_symbol=quote.contract_symbol,
@@ -87,9 +112,9 @@ def evaluate_put(
         spot=spot,
         dte=dte,
         annualized=pricing.annualized_return(quote.bid, quote.strike, dte),
-        pct_otm=pricing.pct_otm(spot, quote.strike),
-        delta=pricing.bs_put_delta(*model_inputs) if api_delta is None else api_delta,
-        prob_otm=pricing.prob_expire_otm(*model_inputs),
+        pct_otm=side.pct_otm(spot, quote.strike),
+        delta=side.bs_delta(*model_inputs) if api_delta is None else api_delta,
+        prob_otm=side.prob_otm(*model_inputs),
         breakeven=quote.strike - quote.bid,
         premium=quote.bid * 100.0,
         collateral=quote.strike * 100.0,
@@ -99,26 +124,90 @@ def evaluate_put(
     )
 
 
-def _meets(row: ScreenedPut, criteria: Criteria) -> bool:
-    """Whether a computed row passes every filter of ``criteria``."""
+def evaluate_put(
+    ticker: str,
+    quote: OptionQuote,
+    spot: float,
+    today: date,
+    rate: float,
+    spot_source: SpotSource = "regular",
+) -> ScreenedPut | None:
+    """The put with every computed field, or None when its quote can't be priced."""
+    return _evaluate(_PUT, ticker, quote, spot, today, rate, spot_source)
+
+
+def evaluate_call(
+    ticker: str,
+    quote: OptionQuote,
+    spot: float,
+    today: date,
+    rate: float,
+    position: Position,
+    spot_source: SpotSource = "regular",
+) -> ScreenedCall | None:
+    """The covered call with every computed field, or None when its quote can't be priced.
+
+    Its ``collateral`` is the 100 shares at the spot, its ``breakeven`` the cost basis
+    (else the spot) less the bid.
+    """
+    row = _evaluate(_CALL, ticker, quote, spot, today, rate, spot_source)
+    if row is None:
+        return None
+    basis = position.cost_basis
+    shared = {**row.to_dict(), "collateral": spot * 100.0}
+    shared["breakeven"] = (spot if basis is None else basis) - quote.bid
+    return ScreenedCall(**shared, contracts=position.contracts, cost_basis=basis)
+
+
+def call_delta_target(dte: int) -> float:
+    """The highest call delta worth selling ``dte`` days out (``CALL_DELTA_TARGETS``)."""
+    return next((target for days, target in CALL_DELTA_TARGETS if dte <= days), LATE_CALL_DELTA)
+
+
+def _liquid(row: ScreenedPut, criteria: Criteria) -> bool:
+    """Whether a row's open interest, volume and spread pass ``criteria``."""
     spread_too_wide = (
         criteria.max_spread_pct is not None
         and row.spread_pct is not None
         and row.spread_pct > criteria.max_spread_pct
     )
     return (
+        (row.open_interest or 0) >= criteria.min_open_interest
+        and (row.volume or 0) >= criteria.min_volume
+        and not spread_too_wide
+    )
+
+
+def _meets(row: ScreenedPut, criteria: Criteria) -> bool:
+    """Whether a computed put passes every filter of ``criteria``."""
+    return (
         row.strike < row.spot
         and row.annualized >= criteria.min_annualized
         and row.delta >= criteria.min_delta
-        and (row.open_interest or 0) >= criteria.min_open_interest
-        and (row.volume or 0) >= criteria.min_volume
-        and not spread_too_wide
+        and _liquid(row, criteria)
+    )
+
+
+def _call_meets(row: ScreenedCall, criteria: Criteria) -> bool:
+    """Whether a computed call passes: above the spot and the cost basis, paying at least
+    ``min_call_annualized``, at or under the delta target of its DTE, and liquid."""
+    return (
+        row.strike > row.spot
+        and (row.cost_basis is None or row.strike >= row.cost_basis)
+        and row.annualized >= criteria.min_call_annualized
+        and row.delta <= call_delta_target(row.dte)
+        and _liquid(row, criteria)
     )
 
 
 def sort_puts(rows: Iterable[ScreenedPut]) -> list[ScreenedPut]:
     """Rows by expiration, then strike from highest to lowest."""
     return sorted(rows, key=lambda row: (row.expiration, -row.strike))
+
+
+def sort_calls(rows: Iterable[ScreenedCall]) -> list[ScreenedCall]:
+    """Rows by expiration, then strike from lowest to highest (nearest the spot first)."""
+    return sorted(rows, key=lambda row: (row.expiration, row.strike))
 
 
 def screen_chain(
@@ -130,3 +219,14 @@ def screen_chain(
         for quote in chain.puts
     )
     return sort_puts(row for row in rows if row is not None and _meets(row, criteria))
+
+
+def screen_calls(
+    chain: PutChain, today: date, criteria: Criteria, rate: float, position: Position
+) -> list[ScreenedCall]:
+    """The calls of ``chain`` worth selling against ``position``, in display order."""
+    rows = (
+        evaluate_call(chain.ticker, quote, chain.spot, today, rate, position, chain.spot_source)
+        for quote in chain.calls
+    )
+    return sort_calls(row for row in rows if row is not None and _call_meets(row, criteria))

@@ -25,17 +25,18 @@ local ttl = tonumber(ARGV[2])
 for i = 2, #KEYS do redis.call('EXPIRE', KEYS[i], ttl) end
 """
 #: Arguments per ticker in PUBLISH: symbol, outcome, payload, summary, scanned_at,
-#: partial, scores.
-TICKER_ARGS = 6 + len(SCORED_SORTS)
+#: partial, calls, scores.
+TICKER_ARGS = 7 + len(SCORED_SORTS)
 
 # ARGV: token, ttl, progress JSON ('' to update the stored one), current ('' for none),
 # credits + ('' when the provider bills none), then TICKER_ARGS per ticker. Progress counts
 # the distinct tickers done and failed in this scan (the sets scan_done and scan_failed), so
 # a batch published twice (a retried job) counts once. outcome is one of
 #   ok      payload = rows JSON ('' when nothing qualifies), summary JSON, scanned_at,
-#           partial = failed expirations JSON ('' for none), scores
-#   failed  payload = error text; the ticker's earlier rows, summary and partial stay
-#           (stale: rows and an error)
+#           partial = failed expirations JSON ('' for none), calls = call rows JSON
+#           ('' for none), scores
+#   failed  payload = error text; the ticker's earlier rows, calls, summary and partial
+#           stay (stale: rows and an error)
 #   forget  the ticker left the watchlist: every trace of it goes
 # Returns the new version.
 PUBLISH = (
@@ -66,9 +67,12 @@ for a = 6, #ARGV, TICKER_ARGS do
     redis.call('ZREM', K.failed, symbol)
     if outcome == 'forget' then
       redis.call('HDEL', K.scan_times, symbol)
+      redis.call('HDEL', K.calls, symbol)
       unlist(symbol)
     else
       redis.call('HSET', K.scan_times, symbol, ARGV[a + 4])
+      if ARGV[a + 6] == '' then redis.call('HDEL', K.calls, symbol)
+      else redis.call('HSET', K.calls, symbol, ARGV[a + 6]) end
       if payload == '' then
         unlist(symbol)
       else
@@ -78,7 +82,7 @@ for a = 6, #ARGV, TICKER_ARGS do
         else redis.call('HSET', K.partial, symbol, ARGV[a + 5]) end
         redis.call('ZADD', K.listed, 0, symbol)
         for offset, index in ipairs(SCORED) do
-          local score = ARGV[a + 5 + offset]
+          local score = ARGV[a + 6 + offset]
           if score == '' then redis.call('ZREM', K[index], symbol)
           else redis.call('ZADD', K[index], score, symbol) end
         end
@@ -121,6 +125,7 @@ local function json_object(hash, quote)
 end
 local function assemble(ttl)
   redis.call('SET', K.ticker_options, json_object(K.puts, false), 'EX', ttl)
+  redis.call('SET', K.ticker_calls, json_object(K.calls, false), 'EX', ttl)
   redis.call('SET', K.ticker_scan_times, json_object(K.scan_times, true), 'EX', ttl)
   local counts, puts = redis.call('ZRANGE', K['idx:puts'], 0, -1, 'WITHSCORES'), 0
   for i = 2, #counts, 2 do puts = puts + tonumber(counts[i]) end

@@ -209,7 +209,8 @@ class Status:
 
 @dataclass(frozen=True)
 class TickerResult:
-    """What one ticker's scan produced; ``rows`` empty when nothing qualifies.
+    """What one ticker's scan produced; ``rows`` empty when nothing qualifies, ``calls`` the
+    covered calls worth selling on its shares (empty without shares).
 
     ``partial_expirations``: the expirations (ISO dates) that failed while others came
     back. ``credits``: what its requests cost, for a provider that bills them.
@@ -221,6 +222,7 @@ class TickerResult:
     error: str | None = None
     partial_expirations: list[str] = field(default_factory=list)
     credits: int | None = None
+    calls: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _encode(value: Any) -> str:
@@ -237,9 +239,10 @@ _NO_SCORES = [""] * len(SCORED_SORTS)
 def _ticker_args(result: TickerResult) -> list[str]:
     """The PUBLISH arguments of one finished ticker."""
     if result.error:
-        return [result.symbol, "failed", result.error, "", "", "", *_NO_SCORES]
+        return [result.symbol, "failed", result.error, "", "", "", "", *_NO_SCORES]
+    calls = _encode(result.calls) if result.calls else ""
     if not result.rows:
-        return [result.symbol, "ok", "", "", result.scanned_at, "", *_NO_SCORES]
+        return [result.symbol, "ok", "", "", result.scanned_at, "", calls, *_NO_SCORES]
     summary = summarize_rows(result.rows, result.scanned_at)
     scores = sort_scores(summary)
     return [
@@ -249,12 +252,13 @@ def _ticker_args(result: TickerResult) -> list[str]:
         _encode(summary),
         result.scanned_at,
         _encode(result.partial_expirations) if result.partial_expirations else "",
+        calls,
         *(_score(scores[sort]) for sort in SCORED_SORTS),
     ]
 
 
 def _forget_args(symbol: str) -> list[str]:
-    return [symbol, "forget", "", "", "", "", *_NO_SCORES]
+    return [symbol, "forget", "", "", "", "", "", *_NO_SCORES]
 
 
 def _credits(results: list[TickerResult]) -> str:
@@ -454,7 +458,8 @@ class ScanStore:
             log.info("scan %s (%s) cost %d API credits", scan_id, facts.outcome, facts.credits)
 
     def assemble(self, scan_id: str) -> tuple[int, int]:
-        """Rebuild the contract keys from the working set; (tickers with puts, puts)."""
+        """Rebuild the contract keys (``ticker_options``, ``ticker_calls``, ...) from the
+        working set; (tickers with puts, puts)."""
         with_puts, puts = self._fenced("ASSEMBLE", scan_id, [])
         return int(with_puts), int(puts)
 

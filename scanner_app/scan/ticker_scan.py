@@ -1,18 +1,20 @@
-"""Scan one ticker: fetch its chains in the expiration window and screen the puts."""
+"""Scan one ticker: fetch its chains in the expiration window and screen the puts, and the
+calls when shares are held."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
 from ..market.calendar import expiration_window_end
 from ..market.errors import MarketDataError, ProviderRefused
-from ..market.models import ScreenedPut
+from ..market.models import ScreenedCall, ScreenedPut
 from ..market.provider import MarketProvider, TickerFeed
+from ..watchlist import Position
 from .earnings import EarningsCalendar, mark_earnings
-from .screen import Criteria, screen_chain, sort_puts
+from .screen import Criteria, screen_calls, screen_chain, sort_calls, sort_puts
 from .store import TickerResult
 
 log = logging.getLogger(__name__)
@@ -26,7 +28,8 @@ class TickerScanner:
     only a complete answer without a qualifying put empties a ticker.
     ``ProviderRefused`` (bad token, no credits) is the one failure that is not the ticker's:
     it propagates so the whole scan can stop. With ``earnings``, the rows of a ticker that
-    has some are marked against its next earnings date.
+    has some are marked against its next earnings date. A ticker in ``positions`` (shares
+    that cover at least one contract) has its calls screened too.
     """
 
     def __init__(
@@ -37,21 +40,25 @@ class TickerScanner:
         rate: float,
         clock: Callable[[], datetime],
         earnings: EarningsCalendar | None = None,
+        positions: Mapping[str, Position] | None = None,
     ) -> None:
         self.provider = provider
         self.criteria = criteria
         self.rate = rate
         self.clock = clock
         self.earnings = earnings
+        self.positions = dict(positions or {})
 
     def scan(self, symbol: str, today: date) -> TickerResult:
-        """The qualifying puts of ``symbol``, or the reason it could not be scanned."""
+        """The qualifying puts (and calls) of ``symbol``, or the reason it could not be
+        scanned."""
         feed: TickerFeed | None = None
         try:
-            feed = self.provider.open(symbol)
-            rows, partial = self._screen(symbol, feed, today)
-            if rows and self.earnings is not None:
-                rows = mark_earnings(rows, self.earnings.next_date(symbol, feed, today))
+            feed = self.provider.open(symbol, calls=symbol in self.positions)
+            rows, calls, partial = self._screen(symbol, feed, today)
+            if (rows or calls) and self.earnings is not None:
+                earnings = self.earnings.next_date(symbol, feed, today)
+                rows, calls = mark_earnings(rows, earnings), mark_earnings(calls, earnings)
         except ProviderRefused:
             raise
         except MarketDataError as error:
@@ -59,17 +66,24 @@ class TickerScanner:
         except Exception as error:  # a bug or an unexpected reply must not stop the scan
             log.exception("ticker %s failed", symbol)
             return self._result(symbol, feed, error=f"Unexpected error: {error}")
-        rows_json = [row.to_dict() for row in rows]
-        return self._result(symbol, feed, rows=rows_json, partial_expirations=partial)
+        return self._result(
+            symbol,
+            feed,
+            rows=[row.to_dict() for row in rows],
+            calls=[row.to_dict() for row in calls],
+            partial_expirations=partial,
+        )
 
     def _screen(
         self, symbol: str, feed: TickerFeed, today: date
-    ) -> tuple[list[ScreenedPut], list[str]]:
-        """The qualifying puts of the window's expirations, and the expirations that failed
-        (raises the first failure when no qualifying put came back)."""
+    ) -> tuple[list[ScreenedPut], list[ScreenedCall], list[str]]:
+        """The qualifying puts and calls of the window's expirations, and the expirations
+        that failed (raises the first failure when no qualifying row came back)."""
         window_end = expiration_window_end(today, self.criteria.weeks)
         wanted = [day for day in feed.expirations() if today <= day <= window_end]
+        position = self.positions.get(symbol)
         rows: list[ScreenedPut] = []
+        calls: list[ScreenedCall] = []
         failures: list[tuple[date, MarketDataError]] = []
         for expiration in wanted:
             try:
@@ -81,9 +95,12 @@ class TickerScanner:
                 failures.append((expiration, error))
                 continue
             rows.extend(screen_chain(chain, today, self.criteria, self.rate))
-        if failures and not rows:
+            if position is not None:
+                calls.extend(screen_calls(chain, today, self.criteria, self.rate, position))
+        if failures and not (rows or calls):
             raise failures[0][1]
-        return sort_puts(rows), [day.isoformat() for day, _error in failures]
+        failed = [day.isoformat() for day, _error in failures]
+        return sort_puts(rows), sort_calls(calls), failed
 
     def _result(self, symbol: str, feed: TickerFeed | None, **facts: Any) -> TickerResult:
         credits = feed.credits if feed is not None else None

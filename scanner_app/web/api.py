@@ -3,7 +3,8 @@
 ``/api/scan`` reads only the status keys and ``/healthz`` only pings Redis (see
 ``health``): O(1), whatever the watchlist.
 ``/api/options`` and ``/options.csv`` stream every row, a batch of tickers at a time, so
-their memory does not grow with the result.
+their memory does not grow with the result; ``side=call`` streams the covered calls instead
+of the puts.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, stream_with_context
 from werkzeug.exceptions import HTTPException
 
-from ..market.models import ScreenedPut
+from ..market.models import ScreenedCall, ScreenedPut
 from ..numbers import finite_number
 from ..scan.store import CacheUnavailable, Progress, Status
 from ..services import current_scanner
@@ -28,14 +29,18 @@ from .health import health_report, live_workers
 from .json_errors import json_error, json_http_error
 from .query import ResultFilters, parse_filters
 from .row_filters import filter_rows
+from .side import ROW_HASHES, parse_side
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("api", __name__)
 
 CSV_FILENAME = "put-scanner-options.csv"
+CALLS_CSV_FILENAME = "put-scanner-calls.csv"
 #: Every ScreenedPut field, then ``stale``: whether the row is from an earlier scan.
 CSV_COLUMNS = (*(field.name for field in fields(ScreenedPut)), "stale")
+#: Every ScreenedCall field (the put's, then ``contracts`` and ``cost_basis``), then ``stale``.
+CALL_CSV_COLUMNS = (*(field.name for field in fields(ScreenedCall)), "stale")
 
 #: A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -91,14 +96,14 @@ def _filtered(
             yield symbol, kept
 
 
-def _json_chunks(filters: ResultFilters, messages: list[str]) -> Iterator[str]:
+def _json_chunks(filters: ResultFilters, messages: list[str], side: str) -> Iterator[str]:
     """``/api/options`` as JSON text, one ticker at a time; cut short if Redis fails."""
     scanner = current_scanner()
     reader = scanner.reader
     try:  # fail before the first byte when Redis is down or a key is of the wrong type
         scan_times, errors = reader.read_hash("scan_times"), reader.read_hash("errors")
         partial = reader.read_partial()
-        tickers = reader.stream_rows()
+        tickers = reader.stream_rows(ROW_HASHES[side])
     except CacheUnavailable:
         yield json.dumps(
             {
@@ -108,6 +113,7 @@ def _json_chunks(filters: ResultFilters, messages: list[str]) -> Iterator[str]:
                 "stale": {},
                 "partial_expirations": {},
                 "last_run": None,
+                "side": side,
                 "filters": asdict(filters),
                 "messages": messages,
                 "cache_available": False,
@@ -134,6 +140,7 @@ def _json_chunks(filters: ResultFilters, messages: list[str]) -> Iterator[str]:
                 "stale": {symbol: scan_times.get(symbol) for symbol in stale},
                 "partial_expirations": partial,
                 "last_run": status.last_run,
+                "side": side,
                 "filters": asdict(filters),
                 "messages": messages,
                 "cache_available": True,
@@ -144,18 +151,21 @@ def _json_chunks(filters: ResultFilters, messages: list[str]) -> Iterator[str]:
 
 @bp.get("/api/options")
 def options() -> Response:
-    """Every ticker's qualifying puts, filtered like the dashboard, with scan times, errors,
-    stale tickers (with the time their rows were fetched) and partial ones."""
+    """Every ticker's qualifying puts (``side=call``: covered calls), filtered like the
+    dashboard, with scan times, errors, stale tickers (with the time their rows were
+    fetched) and partial ones."""
+    side = parse_side(request.args)
     filters, messages = parse_filters(request.args)
     return Response(
-        stream_with_context(_json_chunks(filters, messages)), mimetype="application/json"
+        stream_with_context(_json_chunks(filters, messages, side)), mimetype="application/json"
     )
 
 
 @bp.get("/api/options/<symbol>")
 def ticker_options(symbol: str) -> Response:
-    """One watched ticker's puts, scan time, error, staleness and failed expirations, read
-    from its own fields."""
+    """One watched ticker's puts (``side=call``: covered calls), scan time, error,
+    staleness and failed expirations, read from its own fields."""
+    side = parse_side(request.args)
     scanner = current_scanner()
     normalized = normalize_symbol(symbol)
     if normalized is None:
@@ -165,8 +175,9 @@ def ticker_options(symbol: str) -> Response:
     view = scanner.reader.read_ticker(normalized)
     return jsonify(
         symbol=normalized,
+        side=side,
         fair_value=scanner.watchlist.fair_value(normalized),
-        options=view.options,
+        options=view.calls if side == "call" else view.options,
         scanned_at=view.scanned_at,
         error=view.error,
         stale=view.stale,
@@ -192,10 +203,13 @@ def csv_safe(value: Any) -> Any:
     return value
 
 
-def csv_lines(tickers: Iterator[tuple[str, list[dict[str, Any]]]]) -> Iterator[str]:
-    """A header of every ScreenedPut field, then a row per put, a ticker at a time."""
+def csv_lines(
+    tickers: Iterator[tuple[str, list[dict[str, Any]]]], columns: tuple[str, ...] = CSV_COLUMNS
+) -> Iterator[str]:
+    """A header of ``columns`` (every ScreenedPut field), then a row per contract, a ticker
+    at a time."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
 
     def flush() -> str:
         text = buffer.getvalue()
@@ -207,7 +221,7 @@ def csv_lines(tickers: Iterator[tuple[str, list[dict[str, Any]]]]) -> Iterator[s
     yield flush()
     for _symbol, rows in tickers:
         for row in rows:
-            writer.writerow({column: csv_safe(row.get(column)) for column in CSV_COLUMNS})
+            writer.writerow({column: csv_safe(row.get(column)) for column in columns})
         yield flush()
 
 
@@ -220,28 +234,33 @@ def _stale_marked(
         yield symbol, [{**row, "stale": symbol in errors} for row in rows]
 
 
-def _csv_stream(filters: ResultFilters) -> Iterator[str]:
+def _csv_stream(filters: ResultFilters, side: str) -> Iterator[str]:
     """The CSV's lines: the header even when Redis fails, before the rows or among them."""
 
     def tickers() -> Iterator[tuple[str, list[dict[str, Any]]]]:
         reader = current_scanner().reader  # read only once the header is out
         errors = reader.read_hash("errors")
-        yield from _stale_marked(_filtered(reader.stream_rows(), filters), errors)
+        rows = reader.stream_rows(ROW_HASHES[side])
+        yield from _stale_marked(_filtered(rows, filters), errors)
 
+    columns = CALL_CSV_COLUMNS if side == "call" else CSV_COLUMNS
     try:
-        yield from csv_lines(tickers())
+        yield from csv_lines(tickers(), columns)
     except CacheUnavailable as error:
         log.warning("CSV stream cut short: %s", error)
 
 
 @bp.get("/options.csv")
 def options_csv() -> Response:
-    """The current, filtered results as a CSV download, streamed."""
+    """The current, filtered puts (``side=call``: covered calls) as a CSV download,
+    streamed."""
+    side = parse_side(request.args)
     filters, _messages = parse_filters(request.args)
+    filename = CALLS_CSV_FILENAME if side == "call" else CSV_FILENAME
     return Response(
-        stream_with_context(_csv_stream(filters)),
+        stream_with_context(_csv_stream(filters, side)),
         mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename={CSV_FILENAME}"},
+        headers={"Content-Disposition": f"attachment; filename={filename}"},
     )
 
 

@@ -36,6 +36,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 WATCHLIST = ["AAPL", "MSFT", "AMD", "NVDA", "TSLA", "KO", "PFE", "SOFI"]
+#: Shares held in the watchlist: these tickers get covered calls screened too.
+HELD_SHARES = {"AAPL": 300, "NVDA": 200}
 PASSWORD = "correct horse battery"
 
 
@@ -74,7 +76,14 @@ def _wait_until_serving(server: LiveServer, seconds: float = 30) -> None:
 
 def _start_server(tmp: Path, redis_url: str, **settings: str) -> LiveServer:
     watchlist = tmp / "watchlist.toml"
-    watchlist.write_text("".join(f'[[tickers]]\nsymbol = "{s}"\n\n' for s in WATCHLIST))
+    watchlist.write_text(
+        "".join(
+            f'[[tickers]]\nsymbol = "{s}"\n'
+            + (f"shares = {HELD_SHARES[s]}\n" if s in HELD_SHARES else "")
+            + "\n"
+            for s in WATCHLIST
+        )
+    )
     prefix = f"e2e-{uuid.uuid4().hex[:8]}:"
     port = _free_port()
     env = {
