@@ -31,13 +31,20 @@ def test_fcf_by_hand():
     )
     assert found.method == "fcf" and found.inputs["fcf"] == 4.0
     assert found.value == pytest.approx(64.9614, abs=1e-4)
-    assert found.skipped == {}
+    assert found.skipped == {"eps": "EPS not positive (-1)"}
 
 
 def test_a_method_without_usable_inputs_is_skipped_and_the_other_stands_in():
     found = estimate(Fundamentals(eps=-2.5, free_cash_flow=500e6, shares=100e6), Assumptions())
     assert found.method == "fcf" and found.value == pytest.approx(101.9929, abs=1e-4)
     assert found.skipped == {"eps": "EPS not positive (-2.5)"}
+
+
+def test_the_method_not_shown_is_still_named_when_skipped():
+    found = estimate(Fundamentals(eps=5.0, free_cash_flow=-1e6, shares=1e6), Assumptions())
+    assert found.method == "eps" and found.skipped == {
+        "fcf": "free cash flow per share not positive (-1)"
+    }
 
 
 def test_no_usable_method_leaves_no_value_with_every_reason():

@@ -73,23 +73,28 @@ def _inputs(method: str, figures: Fundamentals, assumptions: Assumptions) -> dic
 
 
 def estimate(figures: Fundamentals, assumptions: Assumptions) -> Estimate:
-    """The fair value of the preferred method, else of the other; skipped methods say why."""
+    """The fair value of the preferred method, else of the other; every method without
+    usable inputs is named in ``skipped`` with the reason."""
     preferred = assumptions.preferred_method
-    order = [preferred, *(method for method in METHODS if method != preferred)]
+    usable: dict[str, dict[str, float]] = {}
     skipped: dict[str, str] = {}
-    for method in order:
+    for method in METHODS:
         inputs = _inputs(method, figures, assumptions)
         per_share = inputs[method]
         if per_share is None or per_share <= 0:
             why = "unknown" if per_share is None else f"not positive ({per_share:g})"
             skipped[method] = f"{LABELS[method]} {why}"
-            continue
-        value = discounted_value(
-            per_share,
-            inputs["growth_rate"],
-            inputs["multiple"],
-            inputs["desired_return"],
-            inputs["years"],
-        )
-        return Estimate(value, method, inputs, skipped)
-    return Estimate(None, skipped=skipped, reason="; ".join(skipped.values()))
+        else:
+            usable[method] = inputs
+    if not usable:
+        return Estimate(None, skipped=skipped, reason="; ".join(skipped.values()))
+    method = preferred if preferred in usable else next(iter(usable))
+    inputs = usable[method]
+    value = discounted_value(
+        inputs[method],
+        inputs["growth_rate"],
+        inputs["multiple"],
+        inputs["desired_return"],
+        inputs["years"],
+    )
+    return Estimate(value, method, inputs, skipped)
