@@ -57,6 +57,18 @@ def require_live(chain: PutChain) -> PutChain:
     return chain
 
 
+def fundamentals_source(settings: Mapping[str, Any], provider: MarketProvider) -> Any:
+    """Where fundamentals come from: the provider itself when it has them (Yahoo, the demo);
+    Yahoo when Market Data serves the chains, as its API has none; else None."""
+    if hasattr(provider, "fundamentals"):
+        return provider
+    if getattr(provider, "name", None) == "marketdata":
+        from .yahoo import YahooProvider
+
+        return YahooProvider.from_settings(settings)
+    return None
+
+
 def create_provider(settings: Mapping[str, Any]) -> MarketProvider:
     """The provider named by ``MARKET_DATA`` in ``settings``."""
     if settings["MARKET_DATA"] == "yahoo":

@@ -12,6 +12,7 @@ from ..market.errors import MarketDataError, ProviderRefused
 from ..market.models import ScreenedPut
 from ..market.provider import MarketProvider, TickerFeed
 from .earnings import EarningsCalendar, mark_earnings
+from .fair_values import FairValueEstimator
 from .screen import Criteria, screen_chain, sort_puts
 from .store import TickerResult
 
@@ -26,7 +27,8 @@ class TickerScanner:
     only a complete answer without a qualifying put empties a ticker.
     ``ProviderRefused`` (bad token, no credits) is the one failure that is not the ticker's:
     it propagates so the whole scan can stop. With ``earnings``, the rows of a ticker that
-    has some are marked against its next earnings date.
+    has some are marked against its next earnings date. With ``fair_values``, a ticker
+    scanned without a failure also gets its fair value estimated (fundamentals permitting).
     """
 
     def __init__(
@@ -37,12 +39,14 @@ class TickerScanner:
         rate: float,
         clock: Callable[[], datetime],
         earnings: EarningsCalendar | None = None,
+        fair_values: FairValueEstimator | None = None,
     ) -> None:
         self.provider = provider
         self.criteria = criteria
         self.rate = rate
         self.clock = clock
         self.earnings = earnings
+        self.fair_values = fair_values
 
     def scan(self, symbol: str, today: date) -> TickerResult:
         """The qualifying puts of ``symbol``, or the reason it could not be scanned."""
@@ -52,6 +56,8 @@ class TickerScanner:
             rows, partial = self._screen(symbol, feed, today)
             if rows and self.earnings is not None:
                 rows = mark_earnings(rows, self.earnings.next_date(symbol, feed, today))
+            if self.fair_values is not None:
+                self.fair_values.update(symbol)
         except ProviderRefused:
             raise
         except MarketDataError as error:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..numbers import finite_number
 from .assumptions import METHODS, Assumptions
 
 LABELS = {"eps": "EPS", "fcf": "free cash flow per share"}
@@ -47,6 +48,33 @@ class Estimate:
     def to_dict(self) -> dict[str, Any]:
         """The estimate as JSON-ready data."""
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Estimate | None:
+        """The estimate ``to_dict`` made, or None when ``data`` is not one (garbage)."""
+        if not isinstance(data, dict):
+            return None
+        value, method, inputs = data.get("value"), data.get("method"), data.get("inputs")
+        skipped, reason = data.get("skipped"), data.get("reason")
+        if value is not None and (finite_number(value) is None or value <= 0):
+            return None
+        if (value is None) != (method is None) or method not in (None, *METHODS):
+            return None
+        if not _numbers(inputs) or not _texts(skipped):
+            return None
+        if reason is not None and not isinstance(reason, str):
+            return None
+        return cls(value, method, inputs, skipped, reason)
+
+
+def _numbers(mapping: Any) -> bool:
+    """Whether ``mapping`` is a dict of finite numbers."""
+    return isinstance(mapping, dict) and all(finite_number(v) is not None for v in mapping.values())
+
+
+def _texts(mapping: Any) -> bool:
+    """Whether ``mapping`` is a dict of texts."""
+    return isinstance(mapping, dict) and all(isinstance(v, str) for v in mapping.values())
 
 
 def discounted_value(
