@@ -139,7 +139,7 @@ def _parse_entry(table: Any, where: str) -> WatchlistEntry:
 def _parse_assumptions(table: dict[str, Any], where: str) -> dict[str, Any]:
     """The entry's own fair-value assumptions, each checked like its environment variable."""
     found = {}
-    for name in RULES.keys() & table.keys():
+    for name in [name for name in RULES if name in table]:
         try:
             found[name] = RULES[name].check(table[name])
         except ValueError as expected:
