@@ -105,3 +105,19 @@ def test_the_filter_keeps_strikes_at_or_below_the_fair_value(client):
     assert re.search(r'name="at_or_below_fair_value"[^>]*checked', page)
     detail = client.get("/ticker/TSLA?at_or_below_fair_value=1").text
     assert f"{len(kept['options']['TSLA'])} of {len(tsla)} (filtered)" in detail
+
+
+@pytest.mark.parametrize("garbage", ["string", "hash"])
+def test_garbage_estimates_leave_na_never_a_500(client, redis_client, key_prefix, garbage):
+    key = f"{key_prefix}fair_values"
+    redis_client.delete(key)
+    if garbage == "string":
+        redis_client.set(key, "not a hash")  # HMGET answers WRONGTYPE
+    else:
+        redis_client.hset(key, "KO", '{"value": 5, "method": "eps", "inputs": {}}')
+
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "badge-na" in _group(page.text, "KO") and "est." not in _group(page.text, "KO")
+    assert client.get("/ticker/KO").status_code == 200
+    assert client.get("/api/options?at_or_below_fair_value=1").status_code == 200

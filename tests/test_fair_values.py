@@ -135,8 +135,13 @@ def test_garbage_in_the_stored_estimates_is_left_out(
     redis_client.hset(key, "A", '{"value": -3, "method": "eps", "inputs": {}, "skipped": {}}')
     redis_client.hset(key, "B", "not json")
     redis_client.hset(key, "C", '{"value": 5, "method": "dcf", "inputs": {}, "skipped": {}}')
+    redis_client.hset(key, "D", '{"value": 5, "method": "eps", "inputs": {}, "skipped": {}}')
+    good = estimate(demo_fundamentals("KO"), Assumptions()).to_dict()
+    redis_client.hset(key, "E", json.dumps({**good, "inputs": {**good["inputs"], "eps": "x"}}))
+    redis_client.hset(key, "KO", json.dumps(good))
 
-    assert read_estimates(redis_client, Keys(key_prefix), ["A", "B", "C", "D"]) == {}
+    found = read_estimates(redis_client, Keys(key_prefix), ["A", "B", "C", "D", "E", "F", "KO"])
+    assert list(found) == ["KO"]
 
 
 def test_a_scanned_ticker_gets_its_fair_value_estimated(

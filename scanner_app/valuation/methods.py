@@ -16,6 +16,8 @@ from ..numbers import finite_number
 from .assumptions import METHODS, Assumptions
 
 LABELS = {"eps": "EPS", "fcf": "free cash flow per share"}
+#: The inputs of an estimate besides its per-share figure (named by the method).
+INPUT_NAMES = ("growth_rate", "multiple", "desired_return", "years")
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class Estimate:
         if (value is None) != (method is None) or method not in (None, *METHODS):
             return None
         if not _numbers(inputs) or not _texts(skipped):
+            return None
+        if method is not None and set(inputs) != {method, *INPUT_NAMES}:
             return None
         if reason is not None and not isinstance(reason, str):
             return None
