@@ -11,12 +11,17 @@ from typing import Any
 from flask import Flask, current_app
 
 from .extensions import cache
-from .market.provider import MarketProvider, create_provider, fundamentals_source
+from .market.provider import (
+    FundamentalsSource,
+    MarketProvider,
+    create_provider,
+    fundamentals_source,
+)
 from .redis_policy import MaxmemoryPolicy
 from .scan.earnings import EarningsCalendar
 from .scan.engine import ScanEngine
 from .scan.executors import Executor, ThreadExecutor
-from .scan.fair_values import FairValueEstimator, FundamentalsSource
+from .scan.fair_values import FairValueEstimator
 from .scan.reads import ResultReader
 from .scan.rq_executor import RQExecutor
 from .scan.screen import Criteria

@@ -9,7 +9,9 @@ import pytest
 import redis
 from tenacity import wait_none
 
+from scanner_app.config import load_settings
 from scanner_app.market.demo import DemoProvider, demo_fundamentals
+from scanner_app.market.provider import create_provider, fundamentals_source
 from scanner_app.market.yahoo import YahooProvider
 from scanner_app.scan.fair_values import FairValueEstimator, read_estimates
 from scanner_app.scan.json_cache import KEEP_SECONDS, RETRY_SECONDS
@@ -160,3 +162,12 @@ def test_a_scanned_ticker_gets_its_fair_value_estimated(
 
     stored = read_estimates(redis_client, Keys(key_prefix), ["AAPL"])
     assert stored == {"AAPL": estimate(demo_fundamentals("AAPL"), Assumptions())}
+
+
+def test_fundamentals_come_from_yahoo_whichever_market_serves_the_chains() -> None:
+    settings = load_settings({"MARKET_DATA": "marketdata", "MARKETDATA_TOKEN": "md-test"})
+    demo = DemoProvider(latency_ms=0)
+
+    assert isinstance(fundamentals_source(settings, create_provider(settings)), YahooProvider)
+    assert fundamentals_source(settings, demo) is demo
+    assert fundamentals_source(settings, object()) is None  # a stand-in market without any

@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict
-from typing import Any, Protocol
+from typing import Any
 
 import redis
 
 from ..market.errors import MarketDataError
+from ..market.provider import FundamentalsSource
 from ..numbers import finite_number
 from ..stored_json import load_json
 from ..valuation.assumptions import Assumptions
@@ -23,13 +24,6 @@ from .layout import FAIR_VALUES, Keys
 from .store import REDIS_ERRORS
 
 log = logging.getLogger(__name__)
-
-
-class FundamentalsSource(Protocol):
-    """Where fundamentals come from: Yahoo (whichever market serves the chains) or the demo."""
-
-    def fundamentals(self, symbol: str) -> Fundamentals:
-        """The trailing figures of ``symbol`` (one request); raises ``MarketDataError``."""
 
 
 def _cached_figures(stored: Any) -> Fundamentals | str | None:
