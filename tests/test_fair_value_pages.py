@@ -121,3 +121,16 @@ def test_garbage_estimates_leave_na_never_a_500(client, redis_client, key_prefix
     assert "badge-na" in _group(page.text, "KO") and "est." not in _group(page.text, "KO")
     assert client.get("/ticker/KO").status_code == 200
     assert client.get("/api/options?at_or_below_fair_value=1").status_code == 200
+
+
+def test_the_environments_assumptions_apply_where_the_watchlist_sets_none(make_app, tmp_path):
+    path = tmp_path / "watch.toml"
+    path.write_text(WATCHLIST)
+    client = make_app(WATCHLIST_FILE=path, PREFERRED_METHOD="fcf", FCF_MULTIPLE=12.0).test_client()
+    assert client.post("/scan", headers=HX).status_code == 200
+
+    found = client.get("/api/options/KO").get_json()["fair_value_estimate"]
+
+    expected = Assumptions(desired_return=10, preferred_method="fcf", fcf_multiple=12)
+    assert found == estimate(demo_fundamentals("KO"), expected).to_dict()
+    assert found["method"] == "fcf" and found["inputs"]["multiple"] == 12
