@@ -149,7 +149,8 @@ def watchlist_check(path: Path | None) -> None:
         sys.exit(EXIT_ERROR)
     for entry in watchlist.entries:
         fair = f"  fair value {entry.fair_value:g}" if entry.fair_value is not None else ""
-        click.echo(f"{entry.symbol}{fair}")
+        own = "".join(f"  {name} {value}" for name, value in entry.assumptions.items())
+        click.echo(f"{entry.symbol}{fair}{own}")
     click.echo(f"{path}: {len(watchlist)} tickers, OK")
 
 

@@ -10,6 +10,8 @@ from typing import Any
 
 from limits import parse_many
 
+from .valuation.assumptions import RULES
+
 BUNDLED_WATCHLIST = Path(__file__).with_name("watchlist.toml")
 
 CACHE_BACKENDS = {
@@ -142,6 +144,7 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "SCANNER_PASSWORD_HASH": (_text, None),
     "LOGIN_RATE_LIMIT": (_rate_limits, "5/minute;50/day"),
     "INSTANCE_PATH": (_absolute_directory, None),
+    **{name.upper(): (rule.parse_text, str(rule.default)) for name, rule in RULES.items()},
 }
 
 

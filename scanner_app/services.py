@@ -5,22 +5,30 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from flask import Flask, current_app
 
 from .extensions import cache
-from .market.provider import MarketProvider, create_provider
+from .market.provider import (
+    FundamentalsSource,
+    MarketProvider,
+    create_provider,
+    fundamentals_source,
+)
 from .redis_policy import MaxmemoryPolicy
 from .scan.earnings import EarningsCalendar
 from .scan.engine import ScanEngine
 from .scan.executors import Executor, ThreadExecutor
+from .scan.fair_values import FairValueEstimator
 from .scan.liveness import settled_status
 from .scan.reads import ResultReader
 from .scan.rq_executor import RQExecutor
 from .scan.screen import Criteria
 from .scan.store import ScanStore, Status
 from .scan.ticker_scan import TickerScanner
+from .valuation.assumptions import Assumptions
 from .watchlist import Watchlist, load_watchlist
 from .workers import RECOVERY_SECONDS
 
@@ -99,6 +107,7 @@ class Scanner:
             clock=self.clock,
             earnings=earnings,
             positions=self.watchlist.positions(),
+            fair_values=self._fair_values(),
         )
         return ScanEngine(
             store=store,
@@ -107,6 +116,22 @@ class Scanner:
             concurrency=self.settings["SCAN_CONCURRENCY"],
             clock=self.clock,
             heartbeat=self.settings["SCAN_HEARTBEAT_SECONDS"],
+        )
+
+    @cached_property
+    def fundamentals(self) -> FundamentalsSource | None:
+        """Where fundamentals come from (one per process), None where none can."""
+        return fundamentals_source(self.settings, self.provider)
+
+    def _fair_values(self) -> FairValueEstimator | None:
+        """The estimator of fair values, None without a source of fundamentals."""
+        source = self.fundamentals
+        if source is None:
+            return None
+        store = self.store
+        assumptions = Assumptions.from_settings(self.settings)
+        return FairValueEstimator(
+            store.write_client, store.keys, source, assumptions, self.watchlist
         )
 
 

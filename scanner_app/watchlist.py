@@ -5,15 +5,17 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from .valuation.assumptions import RULES
+
 #: A ticker after upper-casing: 1-10 of A-Z, 0-9, "." and "-", starting with a letter.
 TICKER_PATTERN = re.compile(r"[A-Z][A-Z0-9.\-]{0,9}")
 
-ENTRY_KEYS = ("symbol", "fair_value", "shares", "cost_basis")
+ENTRY_KEYS = ("symbol", "fair_value", "shares", "cost_basis", *RULES)
 #: Shares one option contract covers.
 SHARES_PER_CONTRACT = 100
 
@@ -37,12 +39,13 @@ class Position:
 
 @dataclass(frozen=True)
 class WatchlistEntry:
-    """One ticker to scan, with the fair value its owner estimates and the shares held,
-    if any."""
+    """One ticker to scan, with the fair value its owner estimates, the shares held, if any,
+    and the fair-value assumptions set for it alone."""
 
     symbol: str
     fair_value: float | None = None
     position: Position | None = None
+    assumptions: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,11 @@ class Watchlist:
             for entry in self.entries
             if entry.position is not None and entry.position.contracts > 0
         }
+
+    def assumptions(self, symbol: str) -> dict[str, Any]:
+        """The fair-value assumptions set for ``symbol`` alone (none if not listed)."""
+        entry = self._by_symbol.get(symbol.upper())
+        return dict(entry.assumptions) if entry else {}
 
     def __contains__(self, symbol: object) -> bool:
         return isinstance(symbol, str) and symbol.upper() in self._by_symbol
@@ -151,7 +159,21 @@ def _parse_entry(table: Any, where: str) -> WatchlistEntry:
         symbol,
         _parse_fair_value(table.get("fair_value"), where),
         _parse_position(table.get("shares"), table.get("cost_basis"), where),
+        _parse_assumptions(table, where),
     )
+
+
+def _parse_assumptions(table: dict[str, Any], where: str) -> dict[str, Any]:
+    """The entry's own fair-value assumptions, each checked like its environment variable."""
+    found = {}
+    for name in [name for name in RULES if name in table]:
+        try:
+            found[name] = RULES[name].check(table[name])
+        except ValueError as expected:
+            raise WatchlistError(
+                f"{where}: {name} must be {expected}, got {table[name]!r}"
+            ) from None
+    return found
 
 
 def _parse_fair_value(raw: Any, where: str) -> float | None:

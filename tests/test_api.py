@@ -258,7 +258,8 @@ def test_one_ticker_matches_the_full_results(scanned):
 def test_one_ticker_accepts_any_case(scanned):
     body = scanned.get("/api/options/tsla").get_json()
 
-    assert body["symbol"] == "TSLA" and body["fair_value"] is None
+    assert body["symbol"] == "TSLA" and body["fair_value"] == pytest.approx(63.03, abs=0.01)
+    assert body["fair_value_estimate"]["method"] == "eps"  # no fair value in the watchlist
 
 
 def test_one_ticker_before_any_scan_has_no_rows(client):

@@ -57,6 +57,14 @@ def test_watchlist_check_lists_the_tickers(cli, small_watchlist):
     assert "3 tickers, OK" in result.output
 
 
+def test_watchlist_check_lists_a_tickers_own_assumptions(cli, tmp_path):
+    path = tmp_path / "own.toml"
+    path.write_text('[[tickers]]\nsymbol = "KO"\neps_multiple = 18\npreferred_method = "fcf"\n')
+    result = cli().invoke(args=["watchlist", "check", str(path)])
+    assert result.exit_code == 0
+    assert "KO  eps_multiple 18.0  preferred_method fcf" in result.output
+
+
 def test_watchlist_check_reports_a_bad_file(cli, tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('[[tickers]]\nsymbol = "AAPL"\n[[tickers]]\nsymbol = "aapl"\n')

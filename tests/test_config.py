@@ -39,6 +39,18 @@ def test_earnings_is_on_or_off(raw, expected):
     assert load_settings({"EARNINGS": raw})["EARNINGS"] is expected
 
 
+def test_fair_value_assumptions_default_to_the_seeds_and_can_be_set():
+    settings = load_settings({})
+    assert [settings[name] for name in ("EPS_GROWTH_RATE", "EPS_MULTIPLE", "DESIRED_RETURN")] == [
+        10.0,
+        20.0,
+        15.0,
+    ]
+    assert settings["PROJECTION_YEARS"] == 5 and settings["PREFERRED_METHOD"] == "eps"
+    changed = load_settings({"FCF_MULTIPLE": "12.5", "PREFERRED_METHOD": " FCF "})
+    assert changed["FCF_MULTIPLE"] == 12.5 and changed["PREFERRED_METHOD"] == "fcf"
+
+
 def test_production_defaults_to_yahoo():
     assert load_settings({"SCANNER_ENV": "production"})["MARKET_DATA"] == "yahoo"
     assert load_settings({"SCANNER_ENV": "production", "MARKET_DATA": "demo"})["MARKET_DATA"] == (
@@ -61,6 +73,10 @@ def test_production_defaults_to_yahoo():
         ("RISK_FREE_RATE", "4%", "a number from"),
         ("MARKET_REQUESTS_PER_SECOND", "0", "a number from 0.1 to 100"),
         ("EARNINGS", "no", "one of on, off"),
+        ("EPS_GROWTH_RATE", "10%", "a number from -50 to 100"),
+        ("DESIRED_RETURN", "0", "a number from 1 to 100"),
+        ("PROJECTION_YEARS", "2.5", "a whole number from 1 to 30"),
+        ("PREFERRED_METHOD", "dcf", "one of eps, fcf"),
     ],
 )
 def test_a_bad_value_names_the_variable_and_the_accepted_values(name, value, expected):

@@ -10,7 +10,13 @@ import pytest
 
 from scanner_app.config import BUNDLED_WATCHLIST, load_settings
 from scanner_app.market.calendar import weekly_expirations
-from scanner_app.market.demo import EARNINGS_CYCLE, DemoProvider, demo_chain, demo_earnings
+from scanner_app.market.demo import (
+    EARNINGS_CYCLE,
+    DemoProvider,
+    demo_chain,
+    demo_earnings,
+    demo_fundamentals,
+)
 from scanner_app.market.errors import MarketDataError, MarketTimeout, RateLimited, UnknownTicker
 from scanner_app.market.models import PutChain
 from scanner_app.market.pricing import bs_call_price
@@ -345,3 +351,27 @@ def test_a_feed_for_calls_costs_no_extra_request():
     chains = [feed.put_chain(expiration) for expiration in feed.expirations()[:2]]
     assert provider.request_count == 2
     assert all(chain.calls for chain in chains)
+
+
+def test_demo_fundamentals_are_deterministic_and_consistent_with_the_price():
+    figures = [demo_fundamentals(symbol) for symbol in SYMBOLS]
+    assert figures == [demo_fundamentals(symbol) for symbol in SYMBOLS]
+    assert len({figure.eps for figure in figures}) == len(SYMBOLS)
+    for symbol, figure in zip(SYMBOLS, figures, strict=True):
+        spot = demo_chain(symbol, MONDAY, weekly_expirations(MONDAY, 1)[0], 0.04).spot
+        assert 4 <= spot / abs(figure.eps) <= 200  # a price-to-earnings ratio, give or take
+        assert figure.shares >= 1e8 and figure.free_cash_flow != 0
+
+
+def test_some_demo_tickers_lose_money_so_a_method_is_skipped():
+    watchlist = load_watchlist(BUNDLED_WATCHLIST).symbols()
+    losses = [symbol for symbol in watchlist if demo_fundamentals(symbol).eps < 0]
+    assert 0 < len(losses) < len(watchlist) / 2
+
+
+def test_demo_fundamentals_cost_a_request_and_honour_injected_failures():
+    provider = DemoProvider(latency_ms=0, failures={"TSLA": "timeout"})
+    assert provider.fundamentals("ko") == demo_fundamentals("KO")
+    with pytest.raises(MarketTimeout):
+        provider.fundamentals("TSLA")
+    assert provider.request_count == 2

@@ -157,6 +157,14 @@ def test_exclude_earnings_is_a_flag(raw, expected):
     assert filters.filter_args() == ({"exclude_earnings": "1"} if expected else {})
 
 
+def test_at_or_below_fair_value_is_a_flag_and_a_filter():
+    filters, messages = parse_filters({"at_or_below_fair_value": "1"})
+    assert (filters.at_or_below_fair_value, messages) == (True, [])
+    assert filters.active and filters.filter_args() == {"at_or_below_fair_value": "1"}
+    _filters, messages = parse_filters({"at_or_below_fair_value": "yes"})
+    assert messages == ["at_or_below_fair_value must be 1 or 0; ignored."]
+
+
 @pytest.mark.parametrize("raw", ["yes please", "2", "x" * (MAX_PARAM_LENGTH + 1)])
 def test_a_bad_exclude_earnings_is_ignored_with_a_message(raw):
     filters, messages = parse_filters({"exclude_earnings": raw})

@@ -52,6 +52,14 @@ def test_exclude_earnings_drops_only_rows_expiring_on_or_after_earnings():
     assert filter_rows(rows, ResultFilters()) == rows
 
 
+def test_at_or_below_fair_value_keeps_strikes_up_to_it_and_nothing_without_one():
+    rows = [_row(strike=s) for s in (95, 100, 100.5)] + [_row(strike="cheap")]
+    filters = ResultFilters(at_or_below_fair_value=True)
+    assert [row["strike"] for row in filter_rows(rows, filters, 100.0)] == [95, 100]
+    assert filter_rows(rows, filters, None) == []
+    assert filter_rows(rows, ResultFilters(), None) == rows
+
+
 def test_a_malformed_row_is_dropped_rather_than_crashing():
     rows = ["not a row", _row(annualized="high"), _row(annualized=float("nan")), _row()]
     assert filter_rows(rows, ResultFilters(min_annualized=10)) == [_row()]

@@ -11,7 +11,8 @@ from tenacity import wait_none
 from scanner_app.market.errors import ProviderRefused
 from scanner_app.market.marketdata import MarketDataProvider
 from scanner_app.market.yahoo import YahooProvider
-from scanner_app.scan.earnings import KEEP_SECONDS, RETRY_SECONDS, EarningsCalendar
+from scanner_app.scan.earnings import EarningsCalendar
+from scanner_app.scan.json_cache import KEEP_SECONDS, RETRY_SECONDS
 from scanner_app.scan.layout import Keys
 from scanner_app.scan.screen import Criteria
 from scanner_app.scan.ticker_scan import TickerScanner

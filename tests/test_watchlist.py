@@ -52,6 +52,24 @@ def test_parse_keeps_file_order_and_optional_fair_values():
     assert isinstance(watchlist.fair_value("F"), float)
 
 
+def test_an_entry_takes_its_own_fair_value_assumptions():
+    watchlist = parse_watchlist(
+        _tickers(
+            'symbol = "KO"\neps_growth_rate = 4\neps_multiple = 18.5\npreferred_method = "FCF"',
+            'symbol = "PEP"\nprojection_years = 10\ndesired_return = 12',
+            'symbol = "F"',
+        )
+    )
+
+    assert watchlist.assumptions("ko") == {
+        "eps_growth_rate": 4.0,
+        "eps_multiple": 18.5,
+        "preferred_method": "fcf",
+    }
+    assert watchlist.assumptions("PEP") == {"projection_years": 10, "desired_return": 12.0}
+    assert watchlist.assumptions("F") == {} and watchlist.assumptions("XYZ") == {}
+
+
 def test_lookups_ignore_case():
     watchlist = parse_watchlist('[[tickers]]\nsymbol = "KO"\nfair_value = 62.5\n')
 
@@ -81,6 +99,19 @@ def _tickers(*bodies: str) -> str:
         (_tickers('symbol = "KO"\nfair_value = inf'), ["entry 1 (KO)", "fair_value", "inf"]),
         (_tickers('symbol = "KO"\nfair_value = "62"'), ["entry 1 (KO)", "fair_value", "'62'"]),
         (_tickers('symbol = "KO"\nfair_value = true'), ["entry 1 (KO)", "fair_value", "True"]),
+        (
+            _tickers('symbol = "KO"\nfcf_growth_rate = 150'),
+            ["entry 1 (KO)", "fcf_growth_rate must be a number from -50 to 100", "150"],
+        ),
+        (
+            _tickers('symbol = "KO"\nprojection_years = 2.5'),
+            ["entry 1 (KO)", "projection_years must be a whole number from 1 to 30"],
+        ),
+        (
+            _tickers('symbol = "KO"\npreferred_method = "dcf"'),
+            ["entry 1 (KO)", "preferred_method must be one of eps, fcf", "'dcf'"],
+        ),
+        (_tickers('symbol = "KO"\neps_multiple = "20"'), ["entry 1 (KO)", "eps_multiple"]),
         ('[[tickers]]\nsymbol = "AAPL\n', ["not valid TOML", "line 2"]),
         ("", ["no tickers"]),
         ("tickers = []", ["no tickers"]),

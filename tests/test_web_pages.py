@@ -35,7 +35,8 @@ def _watchlist(path: Path, fair_values: dict[str, float | None]) -> Path:
 
 @pytest.fixture
 def app_config(app_config, tmp_path):
-    """Three tickers: KO's fair value above every strike, AAPL's below, TSLA without one."""
+    """Three tickers: KO's fair value above every strike, AAPL's below, TSLA's estimated
+    (below every strike)."""
     fair_values = {"KO": 1_000_000, "AAPL": 0.01, "TSLA": None}
     return {**app_config, "WATCHLIST_FILE": _watchlist(tmp_path / "watch.toml", fair_values)}
 
@@ -137,7 +138,7 @@ def test_after_a_scan_each_ticker_has_one_summary_row(client, scanned):
 
 def test_the_summary_badge_compares_strikes_with_the_fair_value(client, scanned):
     page = client.get("/").text
-    expected = {"KO": "badge-good", "AAPL": "badge-high", "TSLA": "badge-na"}
+    expected = {"KO": "badge-good", "AAPL": "badge-high", "TSLA": "badge-high"}  # TSLA: est.
     for symbol in scanned:
         assert expected[symbol] in _ticker_group(page, symbol)
 
@@ -307,7 +308,7 @@ def test_the_drilldown_lists_every_put_by_expiration(client, scanned):
 
 
 def test_the_drilldown_badges_each_strike(client, scanned):
-    expected = {"KO": "badge-good", "AAPL": "badge-high", "TSLA": "badge-na"}
+    expected = {"KO": "badge-good", "AAPL": "badge-high", "TSLA": "badge-high"}  # TSLA: est.
     for symbol, rows in scanned.items():
         tables = "".join(
             re.findall(r"<table.*?</table>", client.get(f"/ticker/{symbol}").text, re.S)

@@ -34,6 +34,7 @@ from scanner_app.market.models import PLACEHOLDER_IVS, OptionQuote
 from scanner_app.market.provider import create_provider
 from scanner_app.market.yahoo import YahooProvider, YahooSession
 from scanner_app.scan.screen import Criteria, screen_chain
+from scanner_app.valuation.methods import Fundamentals
 from tests.yahoo_transport import (  # noqa: F401 - isolated_yfinance is autouse
     CRUMB,
     OPTIONS_PATH,
@@ -676,3 +677,59 @@ def test_calls_come_in_the_same_answers_when_asked_for(fake: FakeYahoo) -> None:
 
 def test_a_feed_not_asked_for_calls_leaves_them_out(fake: FakeYahoo) -> None:
     assert make_provider(fake).open("AAPL").put_chain(NOV_20).calls == ()
+
+
+# -- fundamentals: trailing EPS, free cash flow, shares --------------------------------------
+
+
+def _statistics(payload: dict[str, Any]) -> dict[str, Any]:
+    """The ``defaultKeyStatistics`` of a fundamentals answer, to edit in place."""
+    return payload["quoteSummary"]["result"][0]["defaultKeyStatistics"]
+
+
+def test_fundamentals_come_from_one_quote_summary_request(fake: FakeYahoo) -> None:
+    provider = make_provider(fake)
+
+    figures = provider.fundamentals("aapl")
+
+    assert figures == Fundamentals(eps=7.46, free_cash_flow=78862254080, shares=14776353000)
+    assert figures.fcf_per_share == pytest.approx(5.33706, abs=1e-5)
+    assert fake.summary_requests == ["AAPL_fundamentals"] and provider.request_count == 1
+    [request] = [seen for seen in fake.requests if "quoteSummary" in seen.url]
+    assert request.params["modules"] == "financialData,defaultKeyStatistics"
+    assert request.params["formatted"] == "false" and request.params["crumb"] == CRUMB
+
+
+def test_fundamentals_read_raw_and_formatted_pairs_and_leave_missing_ones_unknown(
+    fake: FakeYahoo,
+) -> None:
+    payload = fixture_payload("AAPL_fundamentals")
+    _statistics(payload)["trailingEps"] = {"raw": -1.25, "fmt": "-1.25"}
+    del payload["quoteSummary"]["result"][0]["financialData"]["freeCashflow"]
+    fake.payloads["RIVN_fundamentals"] = payload
+
+    figures = make_provider(fake).fundamentals("RIVN")
+
+    assert figures.eps == -1.25 and figures.free_cash_flow is None
+    assert figures.fcf_per_share is None
+
+
+def test_a_refused_fundamentals_request_is_retried_with_a_fresh_crumb(fake: FakeYahoo) -> None:
+    provider = make_provider(fake)
+    fake.fail_next(401, times=1)
+
+    assert provider.fundamentals("AAPL").eps == 7.46
+    assert fake.summary_requests == ["AAPL_fundamentals"] * 2
+
+
+def test_fundamentals_of_a_symbol_yahoo_does_not_know_are_an_error(fake: FakeYahoo) -> None:
+    fake.fail_next(404, times=None)  # Yahoo's "Quote not found for symbol"
+
+    with pytest.raises(MarketDataError, match="Yahoo has no fundamentals for NOPE"):
+        make_provider(fake).fundamentals("NOPE")
+
+
+def test_fundamentals_of_a_malformed_symbol_are_refused_without_a_request(fake: FakeYahoo) -> None:
+    with pytest.raises(UnknownTicker):
+        make_provider(fake).fundamentals("<script>")
+    assert fake.requests == []

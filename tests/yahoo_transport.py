@@ -5,7 +5,9 @@ crumb and JSON-parsing code; only the final HTTP exchange (``transmit``) is repl
 Options answers come from ``fixtures/yahoo/<SYMBOL>.json`` (no date) and
 ``<SYMBOL>_<YYYY-MM-DD>.json`` (``?date=<epoch>``), calendar answers (quoteSummary's
 ``calendarEvents``, the shape yfinance's calendar parser reads) from
-``<SYMBOL>_calendar.json``, or any of them from ``payloads`` set by a test. Like Yahoo, a
+``<SYMBOL>_calendar.json``, fundamentals (quoteSummary's ``financialData`` and
+``defaultKeyStatistics``) from ``<SYMBOL>_fundamentals.json``, or any of them from
+``payloads`` set by a test. Like Yahoo, a
 data request without the crumb the fake last handed out gets HTTP 401 with Yahoo's
 "Invalid Crumb" JSON. Any other URL raises ``UnexpectedRequest``.
 
@@ -38,6 +40,11 @@ FIXTURES = Path(__file__).parent / "fixtures" / "yahoo"
 CRUMB = "kX7r.Qf2mZb"
 OPTIONS_PATH = "/v7/finance/options/"
 CALENDAR_PATH = "/v10/finance/quoteSummary/"
+#: quoteSummary ``modules`` served -> the suffix of their fixture key.
+SUMMARY_MODULES = {
+    "calendarEvents": "_calendar",
+    "financialData,defaultKeyStatistics": "_fundamentals",
+}
 #: Yahoo's answer (HTTP 401) to an options request with a stale or missing crumb.
 INVALID_CRUMB = {
     "finance": {"result": None, "error": {"code": "Unauthorized", "description": "Invalid Crumb"}}
@@ -104,8 +111,9 @@ def _response(url: str, status: int, body: bytes, content_type: str) -> curl_req
 
 
 class FakeYahoo(YahooSession):
-    """Serves Yahoo's cookie, crumb, options and calendar endpoints from fixtures, counting
-    requests (``options_requests``, ``calendar_requests``).
+    """Serves Yahoo's cookie, crumb, options and quoteSummary (calendar, fundamentals)
+    endpoints from fixtures, counting requests (``options_requests``, ``calendar_requests``,
+    ``summary_requests``: both kinds of quoteSummary).
 
     ``fail_next(fault, times)`` makes the next ``times`` data requests (options and
     calendar; every one when ``times`` is None) answer with an HTTP status (401: Yahoo's
@@ -123,6 +131,7 @@ class FakeYahoo(YahooSession):
         self.requests: list[SeenRequest] = []
         self.options_requests: list[str] = []
         self.calendar_requests: list[str] = []
+        self.summary_requests: list[str] = []
         self.crumb = CRUMB
         self.crumb_requests = 0
         self._crumb_faults: deque[int] = deque()
@@ -183,11 +192,13 @@ class FakeYahoo(YahooSession):
             method == "GET"
             and parts.hostname == "query2.finance.yahoo.com"
             and parts.path.startswith(CALENDAR_PATH)
-            and params.get("modules") == "calendarEvents"
+            and params.get("modules") in SUMMARY_MODULES
         ):
-            key = parts.path.removeprefix(CALENDAR_PATH) + "_calendar"
+            key = parts.path.removeprefix(CALENDAR_PATH) + SUMMARY_MODULES[params["modules"]]
             with self._lock:
-                self.calendar_requests.append(key)
+                self.summary_requests.append(key)
+                if key.endswith("_calendar"):
+                    self.calendar_requests.append(key)
             return self._answer(url, key, params.get("crumb"))
         raise UnexpectedRequest(f"the fake Yahoo does not serve {method} {url}")
 

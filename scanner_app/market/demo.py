@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from ..valuation.methods import Fundamentals
 from ..watchlist import normalize_symbol
 from .calendar import NY, market_today, weekly_expirations
 from .errors import MarketDataError, MarketTimeout, RateLimited, UnknownTicker
@@ -235,6 +236,25 @@ def demo_earnings(symbol: str, today: date) -> date:
     return event
 
 
+def demo_fundamentals(symbol: str) -> Fundamentals:
+    """The trailing figures of ``symbol``, the same every day: EPS at a price-to-earnings
+    ratio of 8 to 45 of its usual price, and free cash flow of half to one and a half times
+    its earnings. About one symbol in eight loses money, and one in ten burns cash."""
+    profile = _profile(symbol)
+    eps = profile.base_spot / _between(8.0, 45.0, symbol, "pe")
+    if _unit(symbol, "loss") < 0.125:
+        eps = -eps / 4
+    shares = round(10.0 ** _between(8.0, 10.0, symbol, "shares"))
+    cash_ratio = _between(0.5, 1.5, symbol, "fcf")
+    if _unit(symbol, "burn") < 0.1:
+        cash_ratio = -cash_ratio
+    return Fundamentals(
+        eps=round(eps, 2),
+        free_cash_flow=float(round(abs(eps) * shares * cash_ratio)),
+        shares=float(shares),
+    )
+
+
 def parse_failures(raw: str | None) -> dict[str, str]:
     """``"TSLA:rate_limit,NFLX:timeout"`` -> ``{"TSLA": "rate_limit", "NFLX": "timeout"}``."""
     failures: dict[str, str] = {}
@@ -366,6 +386,17 @@ class DemoProvider:
         if symbol is None:
             raise UnknownTicker(f"{ticker!r} is not a valid ticker symbol")
         return DemoFeed(self, symbol, self._today(), calls=calls)
+
+    def fundamentals(self, ticker: str) -> Fundamentals:
+        """The trailing figures of ``ticker``; one request."""
+        symbol = normalize_symbol(ticker)
+        if symbol is None:
+            raise UnknownTicker(f"{ticker!r} is not a valid ticker symbol")
+        self.spend_request()
+        if symbol in self.failures:
+            kind = self.failures[symbol]
+            raise FAILURE_KINDS[kind](f"{symbol}: demo failure injected ({kind})")
+        return demo_fundamentals(symbol)
 
     def spend_request(self) -> None:
         """Wait for the rate limit, count one request and wait the configured latency."""

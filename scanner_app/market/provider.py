@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any, Protocol
 
+from ..valuation.methods import Fundamentals
 from .errors import UnusableAnswer
 from .models import PutChain
 
@@ -38,6 +39,13 @@ class TickerFeed(Protocol):
         known."""
 
 
+class FundamentalsSource(Protocol):
+    """Where fundamentals come from: Yahoo (whichever market serves the chains) or the demo."""
+
+    def fundamentals(self, symbol: str) -> Fundamentals:
+        """The trailing figures of ``symbol`` (one request); raises ``MarketDataError``."""
+
+
 class MarketProvider(Protocol):
     """A source of option chains (``yahoo``, ``marketdata`` or ``demo``)."""
 
@@ -57,6 +65,20 @@ def require_live(chain: PutChain) -> PutChain:
             f"none of its {len(chain.puts)} puts has a bid"
         )
     return chain
+
+
+def fundamentals_source(
+    settings: Mapping[str, Any], provider: MarketProvider
+) -> FundamentalsSource | None:
+    """Where fundamentals come from: the provider itself when it has them (Yahoo, the demo);
+    Yahoo when Market Data serves the chains, as its API has none; else None."""
+    if hasattr(provider, "fundamentals"):
+        return provider
+    if getattr(provider, "name", None) == "marketdata":
+        from .yahoo import YahooProvider
+
+        return YahooProvider.from_settings(settings)
+    return None
 
 
 def create_provider(settings: Mapping[str, Any]) -> MarketProvider:

@@ -22,7 +22,8 @@ What a feed raises (all ``MarketDataError``, see ``errors``):
   or a not-live chain (no put has a bid).
 
 The next earnings date comes from yfinance's calendar (Yahoo's ``calendarEvents``), one
-request, throttled and retried like the chains. yfinance turns its timestamps into dates
+request, throttled and retried like the chains; so do the fundamentals (see
+``yahoo_fundamentals``). yfinance turns its timestamps into dates
 in the server's local time zone.
 
 yfinance keeps one HTTP session per process (its ``YfData`` singleton): every
@@ -57,6 +58,7 @@ from yfinance import cache as yf_cache
 from yfinance.exceptions import YFDataException, YFRateLimitError
 from yfinance.utils import is_isin
 
+from ..valuation.methods import Fundamentals
 from .calendar import NY
 from .errors import (
     InvalidCrumb,
@@ -79,6 +81,7 @@ from .models import (
 )
 from .provider import require_live
 from .throttle import RateLimiter, Throttle
+from .yahoo_fundamentals import MODULES, fundamentals_from_summary
 
 logger = logging.getLogger(__name__)
 
@@ -236,6 +239,13 @@ class YahooProvider:
         throttled and retried, with every failure turned into a ``MarketDataError``."""
         return self._fetch(symbol, self._calendar_once, symbol)
 
+    def fundamentals(self, symbol: str) -> Fundamentals:
+        """The trailing EPS, free cash flow and shares outstanding of ``symbol``: one
+        quoteSummary request through yfinance, throttled and retried like the chains."""
+        symbol = _checked_symbol(symbol)
+        answer = self._fetch(symbol, self._summary_once, symbol, _fundamentals_answer)
+        return fundamentals_from_summary(symbol, answer)
+
     def _fetch(self, symbol: str, attempt: Callable[..., Any], *args: Any) -> Any:
         """``attempt(*args)``, retried on what is transient; failures as ``MarketDataError``."""
         attempts = self.retries + 1
@@ -276,19 +286,23 @@ class YahooProvider:
         return self._request_once(ticker, lambda: ticker.option_chain(expiration))
 
     def _calendar_once(self, symbol: str) -> Mapping[str, Any]:
-        """One calendar request, on a ``yf.Ticker`` of its own: yfinance keeps a ticker's
-        first calendar, even the ``{}`` of a refused request. A refusal that yfinance
-        swallowed is raised."""
+        """One calendar request."""
+        return self._summary_once(symbol, lambda ticker: ticker.calendar)
+
+    def _summary_once(self, symbol: str, read: Callable[[yf.Ticker], Any]) -> Any:
+        """One quoteSummary request, ``read(ticker)``, on a ``yf.Ticker`` of its own:
+        yfinance keeps a ticker's first answer, even the ``{}`` of a refused request. A
+        refusal that yfinance swallowed is raised."""
         ticker = yf.Ticker(symbol, session=self.session)
 
-        def calendar() -> Mapping[str, Any]:
+        def summary() -> Any:
             _last_answer.refusal = None
-            found = ticker.calendar
+            found = read(ticker)
             if (refusal := getattr(_last_answer, "refusal", None)) is not None:
                 raise refusal
             return found
 
-        return self._request_once(ticker, calendar)
+        return self._request_once(ticker, summary)
 
     def _request_once(self, ticker: yf.Ticker, call: Callable[[], Any]) -> Any:
         """One throttled, counted request; a 401 drops the cookie and crumb."""
@@ -390,10 +404,22 @@ class YahooFeed:
     def _ticker(self) -> yf.Ticker:
         """This feed's ``yf.Ticker``, made on first use; refuses a malformed symbol."""
         if self._yf_ticker is None:
-            if not _SYMBOL.fullmatch(self._symbol) or is_isin(self._symbol):
-                raise UnknownTicker(f"{self._symbol!r} is not a Yahoo ticker symbol")
-            self._yf_ticker = yf.Ticker(self._symbol, session=self._provider.session)
+            symbol = _checked_symbol(self._symbol)
+            self._yf_ticker = yf.Ticker(symbol, session=self._provider.session)
         return self._yf_ticker
+
+
+def _checked_symbol(symbol: str) -> str:
+    """``symbol`` upper-cased; ``UnknownTicker`` when it cannot be a Yahoo symbol."""
+    symbol = symbol.strip().upper()
+    if not _SYMBOL.fullmatch(symbol) or is_isin(symbol):
+        raise UnknownTicker(f"{symbol!r} is not a Yahoo ticker symbol")
+    return symbol
+
+
+def _fundamentals_answer(ticker: yf.Ticker) -> Any:
+    """yfinance's raw quoteSummary answer with the fundamentals' modules (None on a 404)."""
+    return ticker._quote._fetch(modules=MODULES)
 
 
 def _listed_expirations(ticker: yf.Ticker) -> list[date]:

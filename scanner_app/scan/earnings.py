@@ -7,7 +7,6 @@ carries ``earnings_date`` and ``earnings_before_expiry: true``.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import replace
 from datetime import date
@@ -18,18 +17,10 @@ import redis
 from ..market.errors import MarketDataError
 from ..market.models import ScreenedPut
 from ..market.provider import TickerFeed
-from ..stored_json import load_json
+from .json_cache import KEEP_SECONDS, MISSING, RETRY_SECONDS, JsonCache
 from .layout import Keys
-from .store import REDIS_ERRORS
 
 log = logging.getLogger(__name__)
-
-#: How long a fetched date is kept: one request per ticker per day.
-KEEP_SECONDS = 86_400
-#: How long a failed fetch is remembered before the market is asked again.
-RETRY_SECONDS = 3_600
-
-_MISSING = object()
 
 
 class EarningsCalendar:
@@ -41,14 +32,14 @@ class EarningsCalendar:
     """
 
     def __init__(self, client: redis.Redis, keys: Keys) -> None:
-        self.client = client
+        self.cache = JsonCache(client, "earnings date")
         self.keys = keys
 
     def next_date(self, symbol: str, feed: TickerFeed, today: date) -> date | None:
         """The next earnings date of ``symbol`` from ``today`` on, or None when unknown."""
         key = self.keys.earnings(symbol)
         cached = self._read(key)
-        if cached is not _MISSING and (cached is None or cached >= today):
+        if cached is not MISSING and (cached is None or cached >= today):
             return cached  # a date already past is asked for again
         try:
             found, keep = feed.next_earnings(), KEEP_SECONDS
@@ -59,25 +50,17 @@ class EarningsCalendar:
         return found
 
     def _read(self, key: str) -> Any:
-        """The cached date, None for "none known", ``_MISSING`` when there is no entry."""
-        try:
-            stored = load_json(self.client.get(key))
-        except REDIS_ERRORS as error:
-            log.warning("earnings cache unreadable, asking the market: %s", error)
-            return _MISSING
-        if not isinstance(stored, dict) or "next" not in stored:
-            return _MISSING
+        """The cached date, None for "none known", ``MISSING`` when there is no entry."""
+        stored = self.cache.read(key)
+        if stored is MISSING or "next" not in stored:
+            return MISSING
         try:
             return None if stored["next"] is None else date.fromisoformat(stored["next"])
         except (TypeError, ValueError):
-            return _MISSING
+            return MISSING
 
     def _write(self, key: str, found: date | None, seconds: int) -> None:
-        value = json.dumps({"next": None if found is None else found.isoformat()})
-        try:
-            self.client.set(key, value, ex=seconds)
-        except REDIS_ERRORS as error:
-            log.warning("earnings date not cached: %s", error)
+        self.cache.write(key, {"next": None if found is None else found.isoformat()}, seconds)
 
 
 def mark_earnings(rows: list[ScreenedPut], earnings: date | None) -> list[ScreenedPut]:

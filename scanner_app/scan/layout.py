@@ -28,6 +28,9 @@ HEARTBEAT = "scan_heartbeat"
 #: The status, the sets of tickers done and failed in the current scan, and the heartbeat.
 STATUS = ("scan_progress", "last_run_facts", "version", "scan_done", "scan_failed", HEARTBEAT)
 LOCK = "scan_in_progress"
+#: Each ticker's fair-value estimate (symbol -> JSON), written as tickers are scanned and
+#: read by the pages: outside the scan's managed keys, it outlives scans like the caches.
+FAIR_VALUES = "fair_values"
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,10 @@ class Keys:
     def earnings(self, symbol: str) -> str:
         """The cached next earnings date of ``symbol`` (a key of its own, with its own TTL)."""
         return self(f"earnings:{symbol}")
+
+    def fundamentals(self, symbol: str) -> str:
+        """The cached fundamentals of ``symbol`` (a key of its own, with its own TTL)."""
+        return self(f"fundamentals:{symbol}")
 
     def results(self) -> list[str]:
         """Every key that holds results or status: the ones whose expiry a scan manages."""

@@ -14,6 +14,7 @@ from ..market.models import ScreenedCall, ScreenedPut
 from ..market.provider import MarketProvider, TickerFeed
 from ..watchlist import Position
 from .earnings import EarningsCalendar, mark_earnings
+from .fair_values import FairValueEstimator
 from .screen import Criteria, screen_calls, screen_chain, sort_calls, sort_puts
 from .store import TickerResult
 
@@ -29,7 +30,9 @@ class TickerScanner:
     ``ProviderRefused`` (bad token, no credits) is the one failure that is not the ticker's:
     it propagates so the whole scan can stop. With ``earnings``, the rows of a ticker that
     has some are marked against its next earnings date. A ticker in ``positions`` (shares
-    that cover at least one contract) has its calls screened too.
+    that cover at least one contract) has its calls screened too. With ``fair_values``, a
+    ticker scanned without a failure also gets its fair value estimated (fundamentals
+    permitting).
     """
 
     def __init__(
@@ -41,6 +44,7 @@ class TickerScanner:
         clock: Callable[[], datetime],
         earnings: EarningsCalendar | None = None,
         positions: Mapping[str, Position] | None = None,
+        fair_values: FairValueEstimator | None = None,
     ) -> None:
         self.provider = provider
         self.criteria = criteria
@@ -48,6 +52,7 @@ class TickerScanner:
         self.clock = clock
         self.earnings = earnings
         self.positions = dict(positions or {})
+        self.fair_values = fair_values
 
     def scan(self, symbol: str, today: date) -> TickerResult:
         """The qualifying puts (and calls) of ``symbol``, or the reason it could not be
@@ -59,6 +64,8 @@ class TickerScanner:
             if (rows or calls) and self.earnings is not None:
                 earnings = self.earnings.next_date(symbol, feed, today)
                 rows, calls = mark_earnings(rows, earnings), mark_earnings(calls, earnings)
+            if self.fair_values is not None:
+                self.fair_values.update(symbol)
         except ProviderRefused:
             raise
         except MarketDataError as error:

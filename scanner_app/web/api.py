@@ -25,6 +25,7 @@ from ..numbers import finite_number
 from ..scan.store import CacheUnavailable, Progress, Status
 from ..services import current_scanner
 from ..watchlist import normalize_symbol
+from .fair_values import FairValueBook
 from .health import health_report, live_workers
 from .json_errors import json_error, json_http_error
 from .query import ResultFilters, parse_filters
@@ -90,8 +91,13 @@ def _filtered(
     tickers: Iterator[tuple[str, list[dict[str, Any]]]], filters: ResultFilters
 ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     """The rows of ``tickers`` that pass ``filters``; tickers left without rows drop out."""
+    scanner = current_scanner()
+    fair_values = FairValueBook(scanner.watchlist, scanner.reader)
+    if filters.at_or_below_fair_value:  # every scanned ticker's, in one round trip
+        fair_values.prime(scanner.reader.read_hash("scan_times"))
     for symbol, rows in tickers:
-        kept = filter_rows(rows, filters)
+        fair_value = fair_values(symbol) if filters.at_or_below_fair_value else None
+        kept = filter_rows(rows, filters, fair_value)
         if kept:
             yield symbol, kept
 
@@ -173,10 +179,12 @@ def ticker_options(symbol: str) -> Response:
     if normalized not in scanner.watchlist:
         return json_error(f"{normalized} is not in the watchlist.", 404)
     view = scanner.reader.read_ticker(normalized)
+    fair = FairValueBook(scanner.watchlist, scanner.reader).describe(normalized)
     return jsonify(
         symbol=normalized,
         side=side,
-        fair_value=scanner.watchlist.fair_value(normalized),
+        fair_value=fair.value,
+        fair_value_estimate=fair.estimate.to_dict() if fair.estimate else None,
         options=view.calls if side == "call" else view.options,
         scanned_at=view.scanned_at,
         error=view.error,

@@ -10,8 +10,9 @@ Three ways to the same page, all ordered as ``summaries.order_symbols`` orders:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from ..scan.reads import FAILED_SHOWN, Listing, ResultReader
 from ..scan.summary import sort_scores, summarize_rows
@@ -20,6 +21,14 @@ from .row_filters import filter_rows
 from .summaries import TickerSummary, badge_scores, order_symbols
 
 FairValue = Callable[[str], float | None]
+
+
+def _prime(fair_value: FairValue, symbols: Iterable[str]) -> None:
+    """Let a lookup that reads Redis (``FairValueBook``) read ``symbols`` in one round trip."""
+    prime = getattr(fair_value, "prime", None)
+    if prime is not None:
+        prime(symbols)
+
 
 PAST_LAST_PAGE = "page {page} is past the last page; showing page {last}."
 
@@ -37,6 +46,8 @@ class ResultsPage:
     messages: list[str] = field(default_factory=list)
     has_results: bool = False
     available: bool = False
+    #: The shown tickers' fair values and where they come from (``FairValue``).
+    fair_values: dict[str, Any] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
@@ -60,6 +71,7 @@ class ResultsPage:
 
 
 def _from_listing(listing: Listing, filters: ResultFilters, fair_value: FairValue) -> ResultsPage:
+    _prime(fair_value, listing.symbols)
     summaries = [
         TickerSummary.of(
             symbol,
@@ -95,6 +107,7 @@ def _fair_value_order(reader: ResultReader, filters: ResultFilters, fair_value: 
     if strikes is None:
         return ResultsPage(filters)
     listed, lowest = strikes
+    _prime(fair_value, listed)
     ordered = order_symbols(
         badge_scores(listed, lowest, fair_value), descending=filters.direction == "desc"
     )
@@ -109,9 +122,10 @@ def _filtered(reader: ResultReader, filters: ResultFilters, fair_value: FairValu
     if everything is None:
         return ResultsPage(filters)
     puts, scan_times, errors, partial = everything
+    _prime(fair_value, puts)
     facts = {}
     for symbol, rows in puts.items():
-        kept = filter_rows(rows, filters)
+        kept = filter_rows(rows, filters, fair_value(symbol))
         if kept:
             facts[symbol] = summarize_rows(kept, scan_times.get(symbol))
     for symbol in errors:

@@ -19,6 +19,7 @@ from .badges import strike_badge
 from .chart import put_chart
 from .display import data_banners
 from .errors import error_response
+from .fair_values import FairValueBook
 from .htmx import wants_fragment
 from .query import parse_filters
 from .responses import html_response
@@ -87,13 +88,15 @@ def ticker(symbol: str) -> Response:
         return error_response(404, "Ticker not found", f"“{shown}” is not in the watchlist.")
     view = scanner.reader.read_ticker(normalized)
     filters, messages = parse_filters(request.args)
-    rows = filter_rows(view.options, filters)
-    fair_value = scanner.watchlist.fair_value(normalized)
+    fair = FairValueBook(scanner.watchlist, scanner.reader).describe(normalized)
+    fair_value = fair.value
+    rows = filter_rows(view.options, filters, fair_value)
     context = {
         "symbol": normalized,
         "view": view,
         "spot": next((row.get("spot") for row in view.options), None),
         "fair_value": fair_value,
+        "fair": fair,
         "groups": _groups(rows, fair_value),
         "shown": len(rows),
         "total": len(view.options),

@@ -67,7 +67,10 @@ _PAGE_PARAMS = (
 #: (query name, filter field, allowed values) of the parameters that pick from a list
 _CHOICE_PARAMS = (("sort", "sort", SORT_KEYS), ("dir", "direction", DIRECTIONS))
 #: Filters that are on or off: query name -> filter field (on: ``1``, off: ``0``).
-_FLAG_PARAMS = {"exclude_earnings": "exclude_earnings"}
+_FLAG_PARAMS = {
+    "exclude_earnings": "exclude_earnings",
+    "at_or_below_fair_value": "at_or_below_fair_value",
+}
 _FLAG_VALUES = {"1": True, "true": True, "on": True, "0": False, "false": False, "off": False}
 
 
@@ -86,6 +89,7 @@ class ResultFilters:
     max_dte: int | None = None
     min_open_interest: int | None = None
     exclude_earnings: bool = False
+    at_or_below_fair_value: bool = False
     sort: str = "ticker"
     direction: str = "asc"
     page: int = 1

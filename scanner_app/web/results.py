@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from ..services import current_scanner
 from .display import data_banners
+from .fair_values import FairValueBook
 from .listing import ResultsPage, read_results_page
 from .query import parse_filters
 
@@ -15,7 +17,9 @@ def results_page(args: Mapping[str, str]) -> ResultsPage:
     """The page of tickers that the query ``args`` asks for."""
     scanner = current_scanner()
     filters, messages = parse_filters(args)
-    return read_results_page(scanner.reader, filters, messages, scanner.watchlist.fair_value)
+    book = FairValueBook(scanner.watchlist, scanner.reader)
+    page = read_results_page(scanner.reader, filters, messages, book)
+    return replace(page, fair_values={symbol: book.describe(symbol) for symbol in page.symbols})
 
 
 def results_context(page: ResultsPage) -> dict[str, Any]:

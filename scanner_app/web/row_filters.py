@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..numbers import finite_number
+from .badges import GOOD, strike_badge
 from .query import ResultFilters
 
 
@@ -13,9 +14,10 @@ def _at_least(value: float | None, limit: float | None) -> bool:
     return limit is None or (value is not None and value >= limit)
 
 
-def _passes(row: Any, filters: ResultFilters) -> bool:
-    """Whether ``row`` meets every set filter; a missing open interest counts as 0, and a
-    row without an earnings mark passes ``exclude_earnings``."""
+def _passes(row: Any, filters: ResultFilters, fair_value: float | None) -> bool:
+    """Whether ``row`` meets every set filter; a missing open interest counts as 0, a row
+    without an earnings mark passes ``exclude_earnings``, and no row of a ticker without a
+    fair value passes ``at_or_below_fair_value``."""
     if not isinstance(row, Mapping):
         return False
     dte = finite_number(row.get("dte"))
@@ -25,9 +27,15 @@ def _passes(row: Any, filters: ResultFilters) -> bool:
         and _at_least(finite_number(row.get("open_interest")) or 0, filters.min_open_interest)
         and (filters.max_dte is None or (dte is not None and dte <= filters.max_dte))
         and not (filters.exclude_earnings and row.get("earnings_before_expiry") is True)
+        and not (
+            filters.at_or_below_fair_value and strike_badge(row.get("strike"), fair_value) != GOOD
+        )
     )
 
 
-def filter_rows(rows: list[dict], filters: ResultFilters) -> list[dict]:
-    """The rows that meet every set filter, in their order (malformed rows are dropped)."""
-    return [row for row in rows if _passes(row, filters)]
+def filter_rows(
+    rows: list[dict], filters: ResultFilters, fair_value: float | None = None
+) -> list[dict]:
+    """The rows (of one ticker, whose fair value is ``fair_value``) that meet every set
+    filter, in their order (malformed rows are dropped)."""
+    return [row for row in rows if _passes(row, filters, fair_value)]

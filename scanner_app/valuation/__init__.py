@@ -1,0 +1,1 @@
+"""Fair-value estimates: the assumptions, the two discounting methods, their inputs."""
