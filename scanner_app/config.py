@@ -118,9 +118,11 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "MIN_ANNUALIZED": (_number(0, 10_000), "30"),
     "MIN_DELTA": (_number(-1, 0), "-0.20"),
     "WEEKS": (_integer(1, 12), "4"),
+    "MIN_DTE": (_integer(0, 90), "0"),
     "MIN_OPEN_INTEREST": (_integer(0, 10_000_000), "0"),
     "MIN_VOLUME": (_integer(0, 10_000_000), "0"),
     "MAX_SPREAD_PCT": (_number(0, 1000), "1000"),
+    "CASH_AVAILABLE": (_number(0, 1_000_000_000), None),
     "MARKET_REQUESTS_PER_SECOND": (_number(0.1, 100), None),
     "EARNINGS": (_switch, "on"),
     "YAHOO_MAX_CONCURRENT": (_integer(1, 16), "3"),
@@ -166,6 +168,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
             settings[name] = parse(raw)
         except ValueError as accepted:
             raise ConfigError(f"{name}={raw!r} is not valid: expected {accepted}.") from None
+    if settings["MIN_DTE"] > 7 * settings["WEEKS"]:
+        raise ConfigError(
+            f"MIN_DTE={settings['MIN_DTE']} is past the last expiration that WEEKS="
+            f"{settings['WEEKS']} scans (at most {7 * settings['WEEKS']} days out): "
+            f"raise WEEKS to at least {-(-settings['MIN_DTE'] // 7)} or lower MIN_DTE."
+        )
     if settings["MARKET_DATA"] is None:
         settings["MARKET_DATA"] = "yahoo" if settings["SCANNER_ENV"] == "production" else "demo"
     if settings["MARKET_DATA"] == "marketdata" and settings["MARKETDATA_TOKEN"] is None:

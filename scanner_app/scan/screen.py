@@ -21,6 +21,7 @@ class Criteria:
     min_annualized: float = 30.0
     min_delta: float = -0.20
     weeks: int = 4
+    min_dte: int = 0
     min_open_interest: int = 0
     min_volume: int = 0
     max_spread_pct: float | None = None
@@ -32,6 +33,7 @@ class Criteria:
             min_annualized=settings["MIN_ANNUALIZED"],
             min_delta=settings["MIN_DELTA"],
             weeks=settings["WEEKS"],
+            min_dte=settings["MIN_DTE"],
             min_open_interest=settings["MIN_OPEN_INTEREST"],
             min_volume=settings["MIN_VOLUME"],
             max_spread_pct=settings["MAX_SPREAD_PCT"],
@@ -110,6 +112,7 @@ def _meets(row: ScreenedPut, criteria: Criteria) -> bool:
         row.strike < row.spot
         and row.annualized >= criteria.min_annualized
         and row.delta >= criteria.min_delta
+        and row.dte >= criteria.min_dte
         and (row.open_interest or 0) >= criteria.min_open_interest
         and (row.volume or 0) >= criteria.min_volume
         and not spread_too_wide

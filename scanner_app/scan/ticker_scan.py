@@ -10,6 +10,7 @@ from typing import Any
 from ..market.calendar import expiration_window_end
 from ..market.errors import MarketDataError, ProviderRefused
 from ..market.models import ScreenedPut
+from ..market.pricing import days_to_expiry
 from ..market.provider import MarketProvider, TickerFeed
 from .earnings import EarningsCalendar, mark_earnings
 from .screen import Criteria, screen_chain, sort_puts
@@ -66,9 +67,17 @@ class TickerScanner:
         self, symbol: str, feed: TickerFeed, today: date
     ) -> tuple[list[ScreenedPut], list[str]]:
         """The qualifying puts of the window's expirations, and the expirations that failed
-        (raises the first failure when no qualifying put came back)."""
+        (raises the first failure when no qualifying put came back).
+
+        Expirations sooner than ``min_dte`` days are not fetched: none of their puts could
+        qualify.
+        """
         window_end = expiration_window_end(today, self.criteria.weeks)
-        wanted = [day for day in feed.expirations() if today <= day <= window_end]
+        wanted = [
+            day
+            for day in feed.expirations()
+            if today <= day <= window_end and days_to_expiry(day, today) >= self.criteria.min_dte
+        ]
         rows: list[ScreenedPut] = []
         failures: list[tuple[date, MarketDataError]] = []
         for expiration in wanted:
