@@ -57,9 +57,9 @@ def _number(low: float, high: float) -> Callable[[str], float]:
         try:
             value = float(raw.strip())
         except ValueError:
-            raise ValueError(f"a number from {low:g} to {high:g}") from None
+            raise ValueError(f"a number from {low:.15g} to {high:.15g}") from None
         if not math.isfinite(value) or not low <= value <= high:
-            raise ValueError(f"a number from {low:g} to {high:g}")
+            raise ValueError(f"a number from {low:.15g} to {high:.15g}")
         return value
 
     return parse

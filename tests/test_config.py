@@ -75,8 +75,8 @@ def test_production_defaults_to_yahoo():
         ("EARNINGS", "no", "one of on, off"),
         ("MIN_DTE", "-1", "a whole number from 0 to 90"),
         ("MIN_DTE", "30.5", "a whole number from 0 to 90"),
-        ("CASH_AVAILABLE", "10k", "a number from 0 to 1e+09"),
-        ("CASH_AVAILABLE", "-5", "a number from 0 to 1e+09"),
+        ("CASH_AVAILABLE", "10k", "a number from 0 to 1000000000"),
+        ("CASH_AVAILABLE", "-5", "a number from 0 to 1000000000"),
     ],
 )
 def test_a_bad_value_names_the_variable_and_the_accepted_values(name, value, expected):
