@@ -150,10 +150,12 @@ def test_a_bad_sort_column_is_a_clear_message_and_the_default_order(client, scan
 
 def test_in_the_dashboard_the_sort_links_swap_the_details_in_place(client, scanned):
     fragment = client.get(f"/ticker/{SYMBOL}?cash=5000", headers=HX).text
-    link = re.search(r'<a href="([^"]+put_sort=bid[^"]*)"[^>]*>', fragment).group(0)
+    link = re.search(r'<a id="sort-[^"]+-bid" href="[^"]+"[^>]*>', fragment).group(0)
     assert 'hx-target="closest .ticker-detail"' in link and "cash=5000" in link
     full = client.get(f"/ticker/{SYMBOL}").text
     assert 'hx-target="closest .ticker-detail"' not in full  # plain links on its own page
+    link_id, href = re.search(r'<a id="(sort-[^"]+-bid)" href="([^"]+)"', full).groups()
+    assert href.endswith(f"#{link_id}")  # back to the header that was used
 
 
 def test_the_dashboard_details_carry_the_cash_and_the_sort(client, scanned):
