@@ -1,5 +1,5 @@
-"""The screens in Chromium: cash typed into the form sizes the puts, and an expanded row's
-puts re-sort in place from the keyboard, keeping focus on the header used."""
+"""The screens in Chromium: cash typed into the form sizes the puts; the dashboard and an
+expanded row's puts re-sort from the keyboard, keeping focus on the header used."""
 
 from __future__ import annotations
 
@@ -57,3 +57,18 @@ def test_an_expanded_row_re_sorts_in_place_and_keeps_focus(
     bids = money_cells(page, f"#ticker-{symbol} .puts-table >> nth=0 >> tbody td:nth-child(3)")
     assert bids == sorted(bids, reverse=True)
     assert page.url == live_server.url + "/"  # the dashboard's URL is left alone
+
+
+def test_sorting_the_dashboard_by_keyboard_keeps_focus_on_the_header(
+    live_server: LiveServer, scanned_options: dict, page: Page
+) -> None:
+    page.goto(live_server.url + "/")
+    spot = page.locator("#results").get_by_role("link", name="Spot")
+    spot.focus()
+    page.keyboard.press("Enter")
+
+    expect(page).to_have_url(re.compile(r"\?sort=spot$"))
+    expect(page.get_by_role("columnheader", name="Spot")).to_have_attribute(
+        "aria-sort", "ascending"
+    )
+    expect(page.locator("#results").get_by_role("link", name="Spot")).to_be_focused()
