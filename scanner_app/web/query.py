@@ -109,7 +109,8 @@ def _format_number(value: float | int) -> str:
 
 @dataclass(frozen=True)
 class ResultFilters:
-    """The dashboard's filters (None: not filtered), sort order and page."""
+    """The dashboard's filters (None: not filtered), sort order and page, and how a ticker's
+    puts are shown: the cash to size them with and their order."""
 
     min_annualized: float | None = None
     min_delta: float | None = None
