@@ -59,9 +59,9 @@ def _number(low: float, high: float) -> Callable[[str], float]:
         try:
             value = float(raw.strip())
         except ValueError:
-            raise ValueError(f"a number from {low:g} to {high:g}") from None
+            raise ValueError(f"a number from {low:.15g} to {high:.15g}") from None
         if not math.isfinite(value) or not low <= value <= high:
-            raise ValueError(f"a number from {low:g} to {high:g}")
+            raise ValueError(f"a number from {low:.15g} to {high:.15g}")
         return value
 
     return parse
@@ -123,9 +123,11 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "MIN_CALL_ANNUALIZED": (_number(0, 10_000), "20"),
     "MIN_DELTA": (_number(-1, 0), "-0.20"),
     "WEEKS": (_integer(1, 12), "4"),
+    "MIN_DTE": (_integer(0, 90), "0"),
     "MIN_OPEN_INTEREST": (_integer(0, 10_000_000), "0"),
     "MIN_VOLUME": (_integer(0, 10_000_000), "0"),
     "MAX_SPREAD_PCT": (_number(0, 1000), "1000"),
+    "CASH_AVAILABLE": (_number(0, 1_000_000_000), None),
     "MARKET_REQUESTS_PER_SECOND": (_number(0.1, 100), None),
     "EARNINGS": (_switch, "on"),
     "YAHOO_MAX_CONCURRENT": (_integer(1, 16), "3"),
@@ -177,6 +179,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
             f"SCAN_DEAD_SECONDS={settings['SCAN_DEAD_SECONDS']:g} must be at least twice "
             f"SCAN_HEARTBEAT_SECONDS={settings['SCAN_HEARTBEAT_SECONDS']:g}: a scan that "
             "misses one heartbeat is not dead."
+        )
+    if settings["MIN_DTE"] > 7 * settings["WEEKS"]:
+        raise ConfigError(
+            f"MIN_DTE={settings['MIN_DTE']} is past the last expiration that WEEKS="
+            f"{settings['WEEKS']} scans (at most {7 * settings['WEEKS']} days out): "
+            f"raise WEEKS to at least {-(-settings['MIN_DTE'] // 7)} or lower MIN_DTE."
         )
     if settings["MARKET_DATA"] is None:
         settings["MARKET_DATA"] = "yahoo" if settings["SCANNER_ENV"] == "production" else "demo"

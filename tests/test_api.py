@@ -186,6 +186,30 @@ def test_options_honour_the_dashboard_filters(scanned):
     assert body["filters"]["min_annualized"] == threshold
 
 
+def test_options_honour_the_liquidity_and_dte_filters(scanned):
+    unfiltered = all_rows(scanned.get("/api/options").get_json()["options"])
+    query = "min_volume=20&min_vol_oi=0.1&max_spread=15&min_dte=3&max_dte=20"
+
+    body = scanned.get(f"/api/options?{query}").get_json()
+
+    kept = all_rows(body["options"])
+    expected = [
+        row
+        for row in unfiltered
+        if (row["volume"] or 0) >= 20
+        and row["open_interest"]
+        and (row["volume"] or 0) / row["open_interest"] >= 0.1
+        and row["spread_pct"] is not None
+        and row["spread_pct"] <= 15
+        and 3 <= row["dte"] <= 20
+    ]
+    assert 0 < len(kept) < len(unfiltered)
+    assert sorted(row["contract_symbol"] for row in kept) == sorted(
+        row["contract_symbol"] for row in expected
+    )
+    assert body["filters"]["min_vol_oi"] == 0.1 and body["messages"] == []
+
+
 def test_options_report_a_bad_filter_and_ignore_it(scanned):
     unfiltered = scanned.get("/api/options").get_json()["options"]
 
@@ -352,6 +376,16 @@ def test_csv_honours_the_filters_like_the_api(scanned):
     assert sorted(row[header.index("contract_symbol")] for row in rows) == sorted(
         row["contract_symbol"] for row in api_rows
     )
+
+
+def test_csv_honours_the_liquidity_filters(scanned):
+    query = "min_volume=20&max_spread=15"
+    api_rows = all_rows(scanned.get(f"/api/options?{query}").get_json()["options"])
+    header, *rows = csv_rows(scanned.get(f"/options.csv?{query}"))
+
+    assert rows and len(rows) == len(api_rows)
+    assert all(int(row[header.index("volume")]) >= 20 for row in rows)
+    assert all(float(row[header.index("spread_pct")]) <= 15 for row in rows)
 
 
 def test_csv_before_any_scan_is_just_the_header(client):

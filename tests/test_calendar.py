@@ -191,3 +191,30 @@ def test_dates_years_away_still_work():
     # Independence Day 2030 is a Thursday; the following Friday is a trading day.
     assert is_market_open(ny(2030, 7, 4, 11, 0)) is False
     assert is_market_open(ny(2030, 7, 5, 11, 0)) is True
+
+
+# -- monthly expirations in the window -------------------------------------------------------
+
+
+def third_friday(year: int, month: int) -> date:
+    first = date(year, month, 1)
+    return first + timedelta(days=(4 - first.weekday()) % 7 + 14)
+
+
+def test_twelve_weeks_hold_every_monthly_expiration_they_reach():
+    today = date(2026, 3, 30)
+    expirations = weekly_expirations(today, 12)
+
+    assert third_friday(2026, 4) in expirations
+    assert third_friday(2026, 5) in expirations
+    # June's third Friday is Juneteenth: its monthly expires the Thursday before
+    assert third_friday(2026, 6) == date(2026, 6, 19)
+    assert expirations[-1] == date(2026, 6, 18)
+
+
+def test_a_30_to_45_day_window_includes_the_monthly_expiration():
+    today = date(2026, 12, 2)
+    in_window = [day for day in weekly_expirations(today, 7) if 30 <= (day - today).days <= 45]
+
+    assert in_window == [date(2027, 1, 8), third_friday(2027, 1)]
+    assert expiration_window_end(today, 7) == date(2027, 1, 15)

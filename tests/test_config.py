@@ -30,6 +30,21 @@ def test_defaults():
     assert settings["EARNINGS"] is True
 
 
+def test_screens_settings_default_to_no_minimum_dte_and_no_cash():
+    settings = load_settings({})
+    assert settings["MIN_DTE"] == 0 and settings["CASH_AVAILABLE"] is None
+
+
+def test_a_30_to_45_day_screen_can_be_configured():
+    settings = load_settings({"MIN_DTE": "30", "WEEKS": "7", "CASH_AVAILABLE": "25000.50"})
+    assert (settings["MIN_DTE"], settings["WEEKS"], settings["CASH_AVAILABLE"]) == (30, 7, 25000.5)
+
+
+def test_a_min_dte_past_the_weeks_window_says_how_many_weeks_it_needs():
+    with pytest.raises(ConfigError, match=r"MIN_DTE=30 is past .* WEEKS=4 .* at least 5"):
+        load_settings({"MIN_DTE": "30"})
+
+
 def test_a_fractional_market_rate_is_accepted():
     assert load_settings({"MARKET_REQUESTS_PER_SECOND": "2.5"})["MARKET_REQUESTS_PER_SECOND"] == 2.5
 
@@ -77,6 +92,10 @@ def test_production_defaults_to_yahoo():
         ("DESIRED_RETURN", "0", "a number from 1 to 100"),
         ("PROJECTION_YEARS", "2.5", "a whole number from 1 to 30"),
         ("PREFERRED_METHOD", "dcf", "one of eps, fcf"),
+        ("MIN_DTE", "-1", "a whole number from 0 to 90"),
+        ("MIN_DTE", "30.5", "a whole number from 0 to 90"),
+        ("CASH_AVAILABLE", "10k", "a number from 0 to 1000000000"),
+        ("CASH_AVAILABLE", "-5", "a number from 0 to 1000000000"),
     ],
 )
 def test_a_bad_value_names_the_variable_and_the_accepted_values(name, value, expected):

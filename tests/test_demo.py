@@ -129,14 +129,15 @@ def test_cheap_contracts_have_relatively_wider_spreads_and_worthless_ones_no_bid
     assert chain.puts[0].bid == 0
 
 
-def test_expirations_are_fridays_or_the_thursday_before_good_friday():
+def test_expirations_are_fridays_or_the_thursday_before_a_holiday():
     expirations = make_provider(MONDAY).open("AAPL").expirations()
 
-    assert len(expirations) == 8
+    assert len(expirations) == 12  # as many as WEEKS can ask for
     assert expirations == sorted(expirations)
     assert expirations[0] == date(2026, 4, 2)
     assert GOOD_FRIDAY not in expirations
-    assert all(day.weekday() == 4 for day in expirations[1:])
+    assert expirations[-1] == date(2026, 6, 18)  # Juneteenth is the third Friday
+    assert all(day.weekday() == 4 for day in expirations[1:-1])
 
 
 def test_a_date_that_is_not_listed_is_a_clear_error():
@@ -207,8 +208,8 @@ def test_injected_failure_hits_the_first_request_of_that_ticker_only(kind, error
     with pytest.raises(error, match="TSLA"):
         feed.expirations()
     assert provider.request_count == 1
-    assert len(feed.expirations()) == 8
-    assert len(provider.open("AAPL").expirations()) == 8
+    assert len(feed.expirations()) == 12
+    assert len(provider.open("AAPL").expirations()) == 12
     with pytest.raises(error):
         provider.open("TSLA").expirations()
 
@@ -239,7 +240,7 @@ def test_from_settings_without_failures_injects_none():
 def test_without_a_rate_limit_the_demo_market_never_touches_redis(dead_redis_url):
     settings = load_settings({"DEMO_LATENCY_MS": "0", "REDIS_URL": dead_redis_url})
 
-    assert len(DemoProvider.from_settings(settings).open("AAPL").expirations()) == 8
+    assert len(DemoProvider.from_settings(settings).open("AAPL").expirations()) == 12
 
 
 def test_with_a_rate_limit_the_demo_market_waits_for_it(dead_redis_url):

@@ -76,6 +76,22 @@ def test_one_request_asks_only_for_the_puts_the_screen_can_use(fake: FakeMarketD
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
 
 
+def test_a_minimum_dte_asks_only_for_expirations_that_far_out(fake: FakeMarketData) -> None:
+    make_provider(fake, weeks=12, min_dte=30).open("AAPL").expirations()
+    make_provider(fake, min_dte=1).open("AAPL").expirations()
+
+    first, second = fake.requests
+    assert (first.url.params["from"], first.url.params["to"]) == ("2026-12-18", "2027-02-05")
+    assert second.url.params["from"] == "2026-11-18"  # today's expiration counts as 1 day
+
+
+def test_min_dte_comes_from_the_settings() -> None:
+    settings = load_settings(
+        {"MARKET_DATA": "marketdata", "MARKETDATA_TOKEN": TOKEN, "MIN_DTE": "21", "WEEKS": "6"}
+    )
+    assert MarketDataProvider.from_settings(settings).min_dte == 21
+
+
 def test_the_base_url_and_the_mode_are_honoured(fake: FakeMarketData) -> None:
     provider = make_provider(fake, base_url="http://127.0.0.1:8099/marketdata", mode="cached")
     provider.open("AAPL").expirations()

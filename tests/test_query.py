@@ -9,6 +9,7 @@ from scanner_app.web.query import (
     MAX_PAGE,
     MAX_PARAM_LENGTH,
     MAX_PER_PAGE,
+    PUT_SORT_KEYS,
     ResultFilters,
     parse_filters,
 )
@@ -244,3 +245,74 @@ def test_on_page_keeps_the_rest_of_the_view():
         min_annualized=30.0, sort="delta", direction="desc", page=4, per_page=25
     )
     assert parse_filters(filters.on_page(4).query_args()) == (filters.on_page(4), [])
+
+
+# -- the screens: DTE range, liquidity, cash and the puts' sort --------------------------------
+
+
+def test_the_screen_parameters_are_read_under_their_query_names():
+    args = {
+        "min_dte": "30",
+        "max_dte": "45",
+        "min_volume": "10",
+        "min_vol_oi": "0.5",
+        "max_spread": "12.5",
+        "cash": "25000",
+        "put_sort": "annualized",
+        "put_dir": "asc",
+    }
+    filters, messages = parse_filters(args)
+    assert messages == []
+    assert filters == ResultFilters(
+        min_dte=30,
+        max_dte=45,
+        min_volume=10,
+        min_vol_oi=0.5,
+        max_spread=12.5,
+        cash=25000.0,
+        put_sort="annualized",
+        put_direction="asc",
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "message"),
+    [
+        ("min_dte", "30.5", "min_dte must be a whole number from 0 to 1000; ignored."),
+        ("min_volume", "-1", "min_volume must be a whole number from 0 to 10000000; ignored."),
+        ("min_vol_oi", "lots", "min_vol_oi must be a number from 0 to 1000; ignored."),
+        ("max_spread", "nan", "max_spread must be a number from 0 to 1000; ignored."),
+        ("cash", "$5000", "cash must be a number from 0 to 1000000000; ignored."),
+        ("put_sort", "bogus", "put_sort must be one of " + ", ".join(PUT_SORT_KEYS) + "; ignored."),
+        ("put_dir", "up", "put_dir must be one of asc, desc; ignored."),
+    ],
+)
+def test_a_bad_screen_value_is_ignored_with_a_clear_message(name, raw, message):
+    filters, messages = parse_filters({name: raw})
+    assert filters == ResultFilters()
+    assert messages == [message]
+
+
+def test_cash_and_the_puts_sort_are_in_the_url_but_not_filters():
+    filters = ResultFilters(min_volume=5, cash=10_000.0, put_sort="delta", put_direction="asc")
+    assert not ResultFilters(cash=10_000.0, put_sort="iv").active
+    assert filters.filter_args() == {"min_volume": "5"}
+    assert filters.puts_args() == {
+        "min_volume": "5",
+        "cash": "10000",
+        "put_sort": "delta",
+        "put_dir": "asc",
+    }
+    assert parse_filters(filters.query_args()) == (filters, [])
+
+
+def test_puts_args_leave_out_the_default_sort_of_puts():
+    assert ResultFilters(sort="spot").puts_args() == {}
+
+
+def test_sorting_puts_by_a_new_column_starts_descending_then_flips():
+    by_bid = ResultFilters().puts_sorted_by("bid")
+    assert (by_bid.put_sort, by_bid.put_direction) == ("bid", "desc")
+    assert by_bid.puts_sorted_by("bid").put_direction == "asc"
+    assert by_bid.puts_sorted_by("bid").puts_sorted_by("bid") == by_bid
+    assert ResultFilters().puts_sorted_by("strike").put_direction == "asc"  # strike desc now

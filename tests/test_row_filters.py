@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from scanner_app.web.listing import read_results_page
 from scanner_app.web.query import ResultFilters
-from scanner_app.web.row_filters import filter_rows
+from scanner_app.web.row_filters import filter_rows, volume_to_open_interest
 
 from .scan_results import SCANNED_AT, publish_scan
 
@@ -58,6 +58,50 @@ def test_at_or_below_fair_value_keeps_strikes_up_to_it_and_nothing_without_one()
     assert [row["strike"] for row in filter_rows(rows, filters, 100.0)] == [95, 100]
     assert filter_rows(rows, filters, None) == []
     assert filter_rows(rows, ResultFilters(), None) == rows
+
+
+def test_min_dte_keeps_rows_at_or_beyond_it_and_pairs_with_max_dte():
+    rows = [_row(strike=s, dte=d) for s, d in ((1, 29), (2, 30), (3, 45), (4, 46), (5, None))]
+    kept = [row["strike"] for row in filter_rows(rows, ResultFilters(min_dte=30, max_dte=45))]
+    assert kept == [2, 3]
+    assert [row["strike"] for row in filter_rows(rows, ResultFilters(min_dte=30))] == [2, 3, 4]
+
+
+def test_min_volume_counts_a_missing_volume_as_zero():
+    rows = [_row(strike=1, volume=None), _row(strike=2, volume=9), _row(strike=3, volume=10)]
+    assert [row["strike"] for row in filter_rows(rows, ResultFilters(min_volume=10))] == [3]
+    assert len(filter_rows(rows, ResultFilters(min_volume=0))) == 3
+
+
+def test_min_vol_oi_compares_volume_over_open_interest():
+    rows = [
+        _row(strike=1, volume=49, open_interest=100),  # 0.49
+        _row(strike=2, volume=50, open_interest=100),  # 0.5
+        _row(strike=3, volume=300, open_interest=100),  # 3.0
+        _row(strike=4, volume=50, open_interest=0),  # no ratio without open interest
+        _row(strike=5, volume=None, open_interest=100),  # 0
+    ]
+    kept = [row["strike"] for row in filter_rows(rows, ResultFilters(min_vol_oi=0.5))]
+    assert kept == [2, 3]
+    assert len(filter_rows(rows, ResultFilters())) == 5
+
+
+def test_volume_to_open_interest():
+    assert volume_to_open_interest({"volume": 30, "open_interest": 120}) == 0.25
+    assert volume_to_open_interest({"volume": 30, "open_interest": None}) is None
+    assert volume_to_open_interest({"open_interest": 50}) == 0
+
+
+def test_max_spread_drops_wide_and_unknown_spreads():
+    rows = [
+        _row(strike=1, spread_pct=9.9),
+        _row(strike=2, spread_pct=10.0),
+        _row(strike=3, spread_pct=10.1),
+        _row(strike=4, spread_pct=None),  # no ask: the spread is unknown
+    ]
+    kept = [row["strike"] for row in filter_rows(rows, ResultFilters(max_spread=10))]
+    assert kept == [1, 2]
+    assert len(filter_rows(rows, ResultFilters())) == 4
 
 
 def test_a_malformed_row_is_dropped_rather_than_crashing():

@@ -187,6 +187,18 @@ def test_min_volume_counts_missing_as_zero():
     assert strikes(screen_chain(chain(*puts), TODAY, criteria, RATE)) == [97.0]
 
 
+def test_min_dte_keeps_expirations_at_least_that_far_out():
+    week, month = NEXT_WEEK, TODAY + timedelta(days=30)
+    puts_of = {day: (put(90.0, expiration=day),) for day in (week, month)}
+    criteria = replace(KEEP_ALL, min_dte=30)
+    kept = {
+        day: screen_chain(chain(*puts_of[day], expiration=day), TODAY, criteria, RATE)
+        for day in puts_of
+    }
+    assert [row.dte for row in kept[month]] == [30]
+    assert kept[week] == []
+
+
 def test_max_spread_keeps_rows_with_an_unknown_spread():
     # Spreads: 0.10 on a 1.05 mid = 9.5%; 0.50 on a 1.25 mid = 40%; no ask = unknown.
     puts = (put(90.0, ask=1.10), put(95.0, ask=1.50), put(97.0, ask=None))
@@ -235,6 +247,7 @@ def test_criteria_from_settings():
         "MIN_CALL_ANNUALIZED": 15.0,
         "MIN_DELTA": -0.3,
         "WEEKS": 6,
+        "MIN_DTE": 30,
         "MIN_OPEN_INTEREST": 100,
         "MIN_VOLUME": 5,
         "MAX_SPREAD_PCT": 1000.0,
@@ -245,6 +258,7 @@ def test_criteria_from_settings():
         min_call_annualized=15.0,
         min_delta=-0.3,
         weeks=6,
+        min_dte=30,
         min_open_interest=100,
         min_volume=5,
         max_spread_pct=1000.0,

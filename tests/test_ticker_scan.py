@@ -3,11 +3,14 @@ ticker cost, and its rows marked against the next earnings date (cached on real 
 
 from __future__ import annotations
 
+from datetime import date
+
 import httpx
 import pytest
 import redis
 from tenacity import wait_none
 
+from scanner_app.market.demo import DemoProvider
 from scanner_app.market.errors import ProviderRefused
 from scanner_app.market.marketdata import MarketDataProvider
 from scanner_app.market.yahoo import YahooProvider
@@ -260,3 +263,22 @@ def test_without_redis_the_earnings_date_is_still_fetched(fake: FakeYahoo) -> No
     down = EarningsCalendar(redis.Redis.from_url("redis://127.0.0.1:1/0"), Keys("down:"))
 
     assert down.next_date("AAPL", yahoo(fake).open("AAPL"), TODAY).isoformat() == "2026-11-24"
+
+
+# -- the expiration window -------------------------------------------------------------------
+
+
+def test_min_dte_leaves_sooner_expirations_unfetched_and_keeps_the_monthly():
+    today = date(2026, 12, 2)
+    provider = DemoProvider(today=lambda: today, latency_ms=0)
+    criteria = Criteria(min_annualized=0.0, min_delta=-1.0, weeks=7, min_dte=30)
+    ticker_scanner = TickerScanner(
+        provider=provider, criteria=criteria, rate=0.04, clock=lambda: FROZEN_NOW
+    )
+
+    result = ticker_scanner.scan("AAPL", today)
+
+    # the 30-45 day view: the weekly of Jan 8 and the monthly of Jan 15 (third Friday)
+    assert expirations(result.rows) == {"2027-01-08", "2027-01-15"}
+    assert all(30 <= row["dte"] <= 45 for row in result.rows)
+    assert provider.request_count == 3  # the listing (with the nearest chain) and two chains

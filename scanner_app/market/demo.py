@@ -32,7 +32,7 @@ FAILURE_KINDS: dict[str, type[MarketDataError]] = {
     "unknown": UnknownTicker,
 }
 
-LISTED_WEEKS = 8
+LISTED_WEEKS = 12  # the most WEEKS allows
 #: Days between two earnings reports of a demo ticker (a quarter).
 EARNINGS_CYCLE = 91
 LOWEST_STRIKE = 0.70  # of spot
@@ -298,7 +298,8 @@ class DemoFeed:
         self._listing_known = False
 
     def expirations(self) -> list[date]:
-        """The next eight weekly expirations; one request, which also brings the nearest chain."""
+        """The next ``LISTED_WEEKS`` weekly expirations; one request, which also brings the
+        nearest chain."""
         if not self._listing_known:
             self._request()
             self._listing_known = True

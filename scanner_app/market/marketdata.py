@@ -96,7 +96,8 @@ _TRANSIENT = (_RetryableAnswer, httpx.TransportError)
 
 
 class MarketDataProvider:
-    """Market Data option chains for the next ``weeks`` weekly expirations.
+    """Market Data option chains for the next ``weeks`` weekly expirations, from ``min_dte``
+    days out.
 
     At most ``max_concurrent`` requests at once, started no faster than ``rate_limiter``
     lets them (None: no limit), each retried up to ``retries`` times with exponential backoff
@@ -113,6 +114,7 @@ class MarketDataProvider:
         token: str,
         base_url: str = DEFAULT_BASE_URL,
         weeks: int = 4,
+        min_dte: int = 0,
         mode: str | None = None,
         max_concurrent: int = 4,
         rate_limiter: RateLimiter | None = None,
@@ -127,6 +129,7 @@ class MarketDataProvider:
         if retries < 0:
             raise ValueError(f"retries must be 0 or more, not {retries!r}")
         self.weeks = weeks
+        self.min_dte = min_dte
         self.mode = mode
         self.retries = retries
         self.today = today if today is not None else market_today
@@ -143,13 +146,14 @@ class MarketDataProvider:
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> MarketDataProvider:
-        """A provider configured by the ``MARKETDATA_*`` settings, ``WEEKS``, for its
+        """A provider configured by the ``MARKETDATA_*`` settings, ``WEEKS``, ``MIN_DTE``, for its
         concurrency ``SCAN_CONCURRENCY`` and for its rate ``MARKET_REQUESTS_PER_SECOND``
         (alias ``MARKETDATA_REQUESTS_PER_SECOND``)."""
         return cls(
             token=settings["MARKETDATA_TOKEN"],
             base_url=settings["MARKETDATA_BASE_URL"],
             weeks=settings["WEEKS"],
+            min_dte=settings["MIN_DTE"],
             mode=settings["MARKETDATA_MODE"],
             max_concurrent=min(settings["SCAN_CONCURRENCY"], MAX_CONCURRENT_REQUESTS),
             rate_limiter=market_rate_limiter(settings, cls.name, "MARKETDATA_REQUESTS_PER_SECOND"),
@@ -299,11 +303,15 @@ class MarketDataFeed:
             if self._chains is None:
                 self._check_symbol()
                 today = self._provider.today()
+                # contracts cost credits: ask only for those at least min_dte days out
+                # (an expiration today counts as 1 day, as in pricing.days_to_expiry)
+                min_dte = self._provider.min_dte
+                first = today + timedelta(days=min_dte if min_dte > 1 else 0)
                 last = expiration_window_end(today, self._provider.weeks)
-                answer = self._provider.fetch_chain(self._symbol, today, last, self._spend)
+                answer = self._provider.fetch_chain(self._symbol, first, last, self._spend)
                 chains = _chains(self._symbol, _rows(self._symbol, answer))
                 if self._calls:
-                    calls = self._load_calls(today, last)
+                    calls = self._load_calls(first, last)
                     chains = {
                         day: replace(chain, calls=calls.get(day, ()))
                         for day, chain in chains.items()

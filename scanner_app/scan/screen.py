@@ -28,6 +28,7 @@ class Criteria:
     min_call_annualized: float = 20.0
     min_delta: float = -0.20
     weeks: int = 4
+    min_dte: int = 0
     min_open_interest: int = 0
     min_volume: int = 0
     max_spread_pct: float | None = None
@@ -40,6 +41,7 @@ class Criteria:
             min_call_annualized=settings["MIN_CALL_ANNUALIZED"],
             min_delta=settings["MIN_DELTA"],
             weeks=settings["WEEKS"],
+            min_dte=settings["MIN_DTE"],
             min_open_interest=settings["MIN_OPEN_INTEREST"],
             min_volume=settings["MIN_VOLUME"],
             max_spread_pct=settings["MAX_SPREAD_PCT"],
@@ -184,6 +186,7 @@ def _meets(row: ScreenedPut, criteria: Criteria) -> bool:
         row.strike < row.spot
         and row.annualized >= criteria.min_annualized
         and row.delta >= criteria.min_delta
+        and row.dte >= criteria.min_dte
         and _liquid(row, criteria)
     )
 
@@ -196,6 +199,7 @@ def _call_meets(row: ScreenedCall, criteria: Criteria) -> bool:
         and (row.cost_basis is None or row.strike >= row.cost_basis)
         and row.annualized >= criteria.min_call_annualized
         and row.delta <= call_delta_target(row.dte)
+        and row.dte >= criteria.min_dte
         and _liquid(row, criteria)
     )
 

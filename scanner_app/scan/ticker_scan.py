@@ -11,6 +11,7 @@ from typing import Any
 from ..market.calendar import expiration_window_end
 from ..market.errors import MarketDataError, ProviderRefused
 from ..market.models import ScreenedCall, ScreenedPut
+from ..market.pricing import days_to_expiry
 from ..market.provider import MarketProvider, TickerFeed
 from ..watchlist import Position
 from .earnings import EarningsCalendar, mark_earnings
@@ -85,9 +86,17 @@ class TickerScanner:
         self, symbol: str, feed: TickerFeed, today: date
     ) -> tuple[list[ScreenedPut], list[ScreenedCall], list[str]]:
         """The qualifying puts and calls of the window's expirations, and the expirations
-        that failed (raises the first failure when no qualifying row came back)."""
+        that failed (raises the first failure when no qualifying row came back).
+
+        Expirations sooner than ``min_dte`` days are not fetched: none of their options
+        could qualify.
+        """
         window_end = expiration_window_end(today, self.criteria.weeks)
-        wanted = [day for day in feed.expirations() if today <= day <= window_end]
+        wanted = [
+            day
+            for day in feed.expirations()
+            if today <= day <= window_end and days_to_expiry(day, today) >= self.criteria.min_dte
+        ]
         position = self.positions.get(symbol)
         rows: list[ScreenedPut] = []
         calls: list[ScreenedCall] = []

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from itertools import groupby
 from typing import Any
 from urllib.parse import urlencode
@@ -17,14 +18,17 @@ from ..services import current_scanner
 from ..watchlist import normalize_symbol
 from .badges import strike_badge
 from .chart import put_chart
+from .criteria_text import criteria_sentence
 from .display import data_banners
 from .errors import error_response
 from .fair_values import FairValueBook
 from .htmx import wants_fragment
-from .query import parse_filters
+from .put_sort import sort_puts_by
+from .query import ResultFilters, parse_filters
 from .responses import html_response
 from .results import results_context, results_page
 from .row_filters import filter_rows
+from .sizing import position, sizing_cash
 from .status import scan_status
 
 bp = Blueprint("pages", __name__)
@@ -58,23 +62,24 @@ class ExpirationGroup:
     earnings_date: str | None = None
 
 
-def _groups(rows: list[Mapping[str, Any]], fair_value: float | None) -> list[ExpirationGroup]:
-    """``rows`` by expiration (earliest first), highest strike first within each."""
+def _groups(
+    rows: list[Mapping[str, Any]], fair_value: float | None, filters: ResultFilters
+) -> list[ExpirationGroup]:
+    """``rows`` by expiration (earliest first), each sorted as ``filters`` say (by default
+    highest strike first)."""
 
-    def order(row: Mapping[str, Any]) -> tuple[str, float]:
-        strike = row.get("strike")
-        return str(row.get("expiration")), -strike if isinstance(strike, int | float) else 0.0
+    def expiration(row: Mapping[str, Any]) -> str:
+        return str(row.get("expiration"))
 
     groups = []
-    by_expiration = groupby(sorted(rows, key=order), key=lambda row: str(row.get("expiration")))
-    for expiration, members in by_expiration:
-        members = list(members)
+    for _day, members in groupby(sorted(rows, key=expiration), key=expiration):
+        members = sort_puts_by(members, filters.put_sort, filters.put_direction)
         badged = [(row, strike_badge(row.get("strike"), fair_value)) for row in members]
         first = members[0]
         earnings = (
             first.get("earnings_date") if first.get("earnings_before_expiry") is True else None
         )
-        groups.append(ExpirationGroup(expiration, first.get("dte"), badged, earnings))
+        groups.append(ExpirationGroup(expiration(first), first.get("dte"), badged, earnings))
     return groups
 
 
@@ -91,13 +96,18 @@ def ticker(symbol: str) -> Response:
     fair = FairValueBook(scanner.watchlist, scanner.reader).describe(normalized)
     fair_value = fair.value
     rows = filter_rows(view.options, filters, fair_value)
+    cash = sizing_cash(filters.cash, scanner.settings)
     context = {
         "symbol": normalized,
         "view": view,
         "spot": next((row.get("spot") for row in view.options), None),
         "fair_value": fair_value,
         "fair": fair,
-        "groups": _groups(rows, fair_value),
+        "groups": _groups(rows, fair_value, filters),
+        "cash": cash,
+        "position": partial(position, cash=cash),
+        "criteria_text": criteria_sentence(scanner.criteria, filters),
+        "standalone": not wants_fragment(),
         "shown": len(rows),
         "total": len(view.options),
         "filters": filters,

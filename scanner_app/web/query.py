@@ -19,6 +19,25 @@ DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 500
 MAX_PAGE = 100_000
 DIRECTIONS = ("asc", "desc")
+#: Columns of a ticker's puts table it can sort by (the ``put_sort`` query value).
+PUT_SORT_KEYS = (
+    "strike",
+    "bid",
+    "ask",
+    "last",
+    "spread_pct",
+    "annualized",
+    "pct_otm",
+    "delta",
+    "prob_otm",
+    "breakeven",
+    "premium",
+    "collateral",
+    "iv",
+    "dte",
+    "volume",
+    "open_interest",
+)
 #: The direction a column sorts in when first chosen: the interesting end first.
 FIRST_DIRECTION = {"annualized": "desc", "puts": "desc", "scanned": "desc"}
 
@@ -39,7 +58,7 @@ class _NumberParam:
     @property
     def expected(self) -> str:
         kind = "a whole number" if self.whole else "a number"
-        return f"{kind} from {self.low:g} to {self.high:g}"
+        return f"{kind} from {self.low:.15g} to {self.high:.15g}"
 
     def parse(self, raw: str) -> float | int | None:
         """The value of ``raw``, or None when it is not acceptable."""
@@ -55,17 +74,28 @@ class _NumberParam:
 _NUMBER_PARAMS = (
     _NumberParam("min_annualized", "min_annualized", 0, 10_000, whole=False),
     _NumberParam("min_delta", "min_delta", -1, 0, whole=False),
+    _NumberParam("min_dte", "min_dte", 0, 1_000, whole=True),
     _NumberParam("max_dte", "max_dte", 0, 1_000, whole=True),
     _NumberParam("min_oi", "min_open_interest", 0, 10_000_000, whole=True),
+    _NumberParam("min_volume", "min_volume", 0, 10_000_000, whole=True),
+    _NumberParam("min_vol_oi", "min_vol_oi", 0, 1_000, whole=False),
+    _NumberParam("max_spread", "max_spread", 0, 1_000, whole=False),
 )
 #: Which page of tickers: not filters, but part of the view's URL all the same.
 _PAGE_PARAMS = (
     _NumberParam("page", "page", 1, MAX_PAGE, whole=True),
     _NumberParam("per_page", "per_page", 1, MAX_PER_PAGE, whole=True),
 )
+#: How a ticker's puts are shown, not which: the cash to size positions with.
+_VIEW_PARAMS = (_NumberParam("cash", "cash", 0, 1_000_000_000, whole=False),)
 
 #: (query name, filter field, allowed values) of the parameters that pick from a list
-_CHOICE_PARAMS = (("sort", "sort", SORT_KEYS), ("dir", "direction", DIRECTIONS))
+_CHOICE_PARAMS = (
+    ("sort", "sort", SORT_KEYS),
+    ("dir", "direction", DIRECTIONS),
+    ("put_sort", "put_sort", PUT_SORT_KEYS),
+    ("put_dir", "put_direction", DIRECTIONS),
+)
 #: Filters that are on or off: query name -> filter field (on: ``1``, off: ``0``).
 _FLAG_PARAMS = {
     "exclude_earnings": "exclude_earnings",
@@ -82,18 +112,26 @@ def _format_number(value: float | int) -> str:
 
 @dataclass(frozen=True)
 class ResultFilters:
-    """The dashboard's filters (None: not filtered), sort order and page."""
+    """The dashboard's filters (None: not filtered), sort order and page, and how a ticker's
+    puts are shown: the cash to size them with and their order."""
 
     min_annualized: float | None = None
     min_delta: float | None = None
+    min_dte: int | None = None
     max_dte: int | None = None
     min_open_interest: int | None = None
+    min_volume: int | None = None
+    min_vol_oi: float | None = None
+    max_spread: float | None = None
     exclude_earnings: bool = False
     at_or_below_fair_value: bool = False
     sort: str = "ticker"
     direction: str = "asc"
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
+    cash: float | None = None
+    put_sort: str = "strike"
+    put_direction: str = "desc"
 
     @property
     def active(self) -> bool:
@@ -111,6 +149,16 @@ class ResultFilters:
         for param in _PAGE_PARAMS:
             if getattr(self, param.field) != getattr(defaults, param.field):
                 args[param.name] = str(getattr(self, param.field))
+        return args | self.puts_args()
+
+    def puts_args(self) -> dict[str, str]:
+        """The filters and how a ticker's puts are shown (cash, sort), for its puts' URLs."""
+        args = self.filter_args()
+        if self.cash is not None:
+            args["cash"] = _format_number(self.cash)
+        defaults = ResultFilters()
+        if (self.put_sort, self.put_direction) != (defaults.put_sort, defaults.put_direction):
+            args |= {"put_sort": self.put_sort, "put_dir": self.put_direction}
         return args
 
     def filter_args(self) -> dict[str, str]:
@@ -141,6 +189,13 @@ class ResultFilters:
             return replace(self, direction=direction, page=1)
         return replace(self, sort=column, direction=FIRST_DIRECTION.get(column, "asc"), page=1)
 
+    def puts_sorted_by(self, column: str) -> ResultFilters:
+        """This view with a ticker's puts sorted by ``column`` (the other way if they are)."""
+        if column == self.put_sort:
+            direction = "asc" if self.put_direction == "desc" else "desc"
+            return replace(self, put_direction=direction)
+        return replace(self, put_sort=column, put_direction="desc")
+
 
 def _choice(raw: str, allowed: tuple[str, ...]) -> str | None:
     """``raw`` normalized if it is one of ``allowed``, else None."""
@@ -157,7 +212,7 @@ def parse_filters(args: Mapping[str, str]) -> tuple[ResultFilters, list[str]]:
     """
     values: dict[str, Any] = {}
     messages: list[str] = []
-    for param in (*_NUMBER_PARAMS, *_PAGE_PARAMS):
+    for param in (*_NUMBER_PARAMS, *_PAGE_PARAMS, *_VIEW_PARAMS):
         raw = args.get(param.name)
         if raw is None or not raw.strip():
             continue

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..services import current_scanner
+from .criteria_text import criteria_sentence
 from .display import data_banners
 from .fair_values import FairValueBook
 from .listing import ResultsPage, read_results_page
@@ -24,8 +25,11 @@ def results_page(args: Mapping[str, str]) -> ResultsPage:
 
 def results_context(page: ResultsPage) -> dict[str, Any]:
     """What ``partials/results.html`` and the banners show for ``page``."""
+    scanner = current_scanner()
     return {
         "results": page,
         "filters": page.filters,
+        "criteria_text": criteria_sentence(scanner.criteria, page.filters),
+        "settings_cash": scanner.settings["CASH_AVAILABLE"],
         "cache_banners": data_banners(page.available, page.failed, page.failed_sample),
     }

@@ -14,10 +14,24 @@ def _at_least(value: float | None, limit: float | None) -> bool:
     return limit is None or (value is not None and value >= limit)
 
 
+def _at_most(value: float | None, limit: float | None) -> bool:
+    return limit is None or (value is not None and value <= limit)
+
+
+def volume_to_open_interest(row: Mapping[str, Any]) -> float | None:
+    """The day's volume over the open interest (a missing volume counts as 0); None
+    without a positive open interest."""
+    open_interest = finite_number(row.get("open_interest"))
+    if open_interest is None or open_interest <= 0:
+        return None
+    return (finite_number(row.get("volume")) or 0) / open_interest
+
+
 def _passes(row: Any, filters: ResultFilters, fair_value: float | None) -> bool:
-    """Whether ``row`` meets every set filter; a missing open interest counts as 0, a row
-    without an earnings mark passes ``exclude_earnings``, and no row of a ticker without a
-    fair value passes ``at_or_below_fair_value``."""
+    """Whether ``row`` meets every set filter; a missing open interest or volume counts as
+    0, a row without a spread (no ask) or a volume/open-interest ratio fails a limit on it,
+    a row without an earnings mark passes ``exclude_earnings``, and no row of a ticker
+    without a fair value passes ``at_or_below_fair_value``."""
     if not isinstance(row, Mapping):
         return False
     dte = finite_number(row.get("dte"))
@@ -25,7 +39,11 @@ def _passes(row: Any, filters: ResultFilters, fair_value: float | None) -> bool:
         _at_least(finite_number(row.get("annualized")), filters.min_annualized)
         and _at_least(finite_number(row.get("delta")), filters.min_delta)
         and _at_least(finite_number(row.get("open_interest")) or 0, filters.min_open_interest)
-        and (filters.max_dte is None or (dte is not None and dte <= filters.max_dte))
+        and _at_least(finite_number(row.get("volume")) or 0, filters.min_volume)
+        and _at_least(volume_to_open_interest(row), filters.min_vol_oi)
+        and _at_most(finite_number(row.get("spread_pct")), filters.max_spread)
+        and _at_least(dte, filters.min_dte)
+        and _at_most(dte, filters.max_dte)
         and not (filters.exclude_earnings and row.get("earnings_before_expiry") is True)
         and not (
             filters.at_or_below_fair_value and strike_badge(row.get("strike"), fair_value) != GOOD

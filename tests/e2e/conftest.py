@@ -181,12 +181,20 @@ def expected_console_errors() -> list[re.Pattern[str]]:
 
 
 @pytest.fixture
-def page(browser, expected_console_errors: list[re.Pattern[str]]):
+def browser_context_args() -> dict[str, Any]:
+    """Options of each test's browser context; a test module may override it."""
+    return {"viewport": {"width": 1280, "height": 900}}
+
+
+@pytest.fixture
+def page(
+    browser, browser_context_args: dict[str, Any], expected_console_errors: list[re.Pattern[str]]
+):
     """A fresh browser context and page; fails the test if the console shows an error.
 
     Only errors that fully match one of ``expected_console_errors`` are let through.
     """
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(**browser_context_args)
     page = context.new_page()
     problems: list[str] = []
     page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)

@@ -1,0 +1,70 @@
+"""axe-core finds no accessibility violation on the app's pages, in headless Chromium."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from .axe import assert_no_violations
+from .conftest import LiveServer
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    """The pages' Content-Security-Policy forbids inline scripts, axe-core's way in."""
+    return {**browser_context_args, "bypass_csp": True}
+
+
+def test_dashboard_with_results_has_no_violations(
+    live_server: LiveServer, scanned_options: dict, page: Page
+) -> None:
+    page.goto(live_server.url + "/")
+    expect(page.locator("#results tbody.ticker-group").first).to_be_visible()
+    assert_no_violations(page)
+
+
+def test_dashboard_with_a_row_expanded_has_no_violations(
+    live_server: LiveServer, scanned_options: dict, page: Page
+) -> None:
+    symbol = sorted(scanned_options)[0]
+    page.goto(live_server.url + "/")
+    details = page.locator(f"#ticker-{symbol} details")
+    details.locator("summary").click()
+    expect(details.locator(".puts-table").first).to_be_visible()
+    assert_no_violations(page)
+
+
+def test_drilldown_has_no_violations(
+    live_server: LiveServer, scanned_options: dict, page: Page
+) -> None:
+    symbol = sorted(scanned_options)[-1]
+    page.goto(f"{live_server.url}/ticker/{symbol}")
+    expect(page.locator("table.puts-table").first).to_be_visible()
+    assert_no_violations(page)
+
+
+def test_a_narrow_drilldown_scrolls_its_tables_by_keyboard(
+    live_server: LiveServer, scanned_options: dict, page: Page
+) -> None:
+    symbol = sorted(scanned_options)[-1]
+    page.set_viewport_size({"width": 480, "height": 800})
+    page.goto(f"{live_server.url}/ticker/{symbol}?cash=50000&put_sort=annualized")
+    scroller = page.locator(".table-wrap").first
+    expect(scroller).to_have_attribute("tabindex", "0")
+    assert scroller.evaluate("el => el.scrollWidth > el.clientWidth"), "the table should scroll"
+    assert_no_violations(page)
+
+    scroller.focus()
+    page.keyboard.press("ArrowRight")
+    expect(scroller).to_be_focused()
+    page.wait_for_function("el => el.scrollLeft > 0", arg=scroller.element_handle())
+
+
+def test_login_page_has_no_violations(production_server: LiveServer, page: Page) -> None:
+    page.goto(production_server.url + "/login")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
+    assert_no_violations(page)

@@ -1,0 +1,54 @@
+"""The criteria in force, said on the page."""
+
+from __future__ import annotations
+
+from scanner_app.scan.screen import Criteria
+from scanner_app.web.criteria_text import criteria_sentence
+from scanner_app.web.query import ResultFilters
+
+DEFAULTS = Criteria(max_spread_pct=1000.0)
+
+
+def test_the_default_settings_read_like_the_issue():
+    assert criteria_sentence(DEFAULTS, ResultFilters()) == (
+        "Puts with annualized >= 30 % and delta >= -0.20 in the next 4 weekly expirations."
+    )
+
+
+def test_the_settings_are_worded_from_their_values():
+    criteria = Criteria(
+        min_annualized=25.5,
+        min_delta=-0.3,
+        weeks=1,
+        min_dte=3,
+        min_open_interest=1500,
+        min_volume=10,
+        max_spread_pct=20.0,
+    )
+    assert criteria_sentence(criteria, ResultFilters()) == (
+        "Puts with annualized >= 25.5 %, delta >= -0.30, at least 3 days to expiration, "
+        "open interest >= 1,500, volume >= 10 and spread <= 20 % in the next weekly "
+        "expiration."
+    )
+
+
+def test_a_filter_stricter_than_the_setting_is_the_one_said():
+    filters = ResultFilters(
+        min_annualized=50.0,
+        min_delta=-0.5,  # looser than the setting: the setting holds
+        min_dte=30,
+        max_dte=45,
+        min_vol_oi=0.5,
+        max_spread=10.0,
+        exclude_earnings=True,
+    )
+    assert criteria_sentence(Criteria(weeks=7, max_spread_pct=15.0), filters) == (
+        "Puts with annualized >= 50 %, delta >= -0.20, 30-45 days to expiration, "
+        "volume/open interest >= 0.5 and spread <= 10 % in the next 7 weekly expirations, "
+        "expiring before earnings."
+    )
+
+
+def test_a_maximum_dte_alone_is_said_as_at_most():
+    sentence = criteria_sentence(DEFAULTS, ResultFilters(max_dte=14, min_volume=5))
+    assert "at most 14 days to expiration" in sentence and "volume >= 5" in sentence
