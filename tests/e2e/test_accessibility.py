@@ -38,6 +38,23 @@ def test_dashboard_with_a_row_expanded_has_no_violations(
     assert_no_violations(page)
 
 
+def test_the_calls_tab_has_no_violations(
+    live_server: LiveServer, scanned_options: dict, page: Page
+) -> None:
+    page.goto(live_server.url + "/")
+    page.get_by_role("tab", name="Calls").click()
+    expect(page.locator("#panel-calls tr.call-row").first).to_be_visible()
+    assert_no_violations(page)
+
+
+def test_a_call_drilldown_has_no_violations(
+    live_server: LiveServer, scanned_options: dict, page: Page
+) -> None:
+    page.goto(live_server.url + "/ticker/AAPL")
+    expect(page.get_by_role("heading", name="AAPL covered calls")).to_be_visible()
+    assert_no_violations(page)
+
+
 def test_drilldown_has_no_violations(
     live_server: LiveServer, scanned_options: dict, page: Page
 ) -> None:
