@@ -120,8 +120,7 @@ def recovery_time(url: str, logs: Path) -> tuple[float, float]:
             wait_until(lambda: scanner.executor.workers() >= 2, 60, "the workers")
             started = time.perf_counter()
             launch = launch_scan(scanner, force=True)
-        wait_until(doomed.horses, 30, "a batch on the doomed worker", interval=0.01)
-        doomed.kill()
+        doomed.kill_mid_batch()
         killed = time.perf_counter()
 
         wait_until(lambda: scan_ended(scanner, launch.scan_id), 600, "the end", interval=0.1)

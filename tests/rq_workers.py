@@ -11,6 +11,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = Path(sys.executable).with_name("flask")
+#: How far into a batch ``kill_mid_batch`` strikes: long enough for the job process to
+#: mark its job started, short of the batch's end.
+MID_BATCH_SECONDS = 0.5
 #: Settings of the parent environment that must not leak into a test's processes.
 _OWN_PREFIXES = ("SCANNER_", "MARKET_", "DEMO_", "SCAN_", "CACHE_", "YAHOO_", "REDIS_", "RQ_")
 
@@ -57,6 +60,13 @@ class WorkerProcess:
             return [int(pid) for pid in children.read_text().split()]
         except OSError:
             return []
+
+    def kill_mid_batch(self, seconds: float = 20) -> None:
+        """Wait until it works on a batch (half a second into it, so RQ counts the job as
+        started), then kill it."""
+        wait_until(self.horses, seconds, "a batch on the worker to kill", interval=0.01)
+        time.sleep(MID_BATCH_SECONDS)
+        self.kill()
 
     def kill(self) -> None:
         """SIGKILL the worker's process group and its horses' groups, as a crash would."""

@@ -157,8 +157,7 @@ def test_a_killed_worker_loses_no_ticker(rq_app, start_workers):
     scanner = app.extensions["put_scanner"]
 
     scan_id = start_scan(client)
-    wait_until(lambda: doomed.horses(), 20, "the doomed worker to take a batch")
-    doomed.kill()
+    doomed.kill_mid_batch()
 
     seen_idle_early = []
 
