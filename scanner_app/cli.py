@@ -15,7 +15,7 @@ from .scan.launch import Outcome, launch_scan
 from .scan.stopping import ScanInterrupted, stopped_by_signals
 from .scan.store import CacheUnavailable, LockLost, Progress, Status
 from .services import Scanner, current_scanner
-from .watchlist import WatchlistError, load_watchlist
+from .watchlist import Position, WatchlistError, load_watchlist
 
 EXIT_DONE, EXIT_ERROR, EXIT_MARKET_CLOSED, EXIT_BUSY, EXIT_NO_WORKER = 0, 1, 2, 3, 4
 #: How often ``flask scan`` reads the progress of a scan that runs on workers.
@@ -150,8 +150,17 @@ def watchlist_check(path: Path | None) -> None:
     for entry in watchlist.entries:
         fair = f"  fair value {entry.fair_value:g}" if entry.fair_value is not None else ""
         own = "".join(f"  {name} {value}" for name, value in entry.assumptions.items())
-        click.echo(f"{entry.symbol}{fair}{own}")
+        held = _position_text(entry.position)
+        click.echo(f"{entry.symbol}{fair}{held}{own}")
     click.echo(f"{path}: {len(watchlist)} tickers, OK")
+
+
+def _position_text(position: Position | None) -> str:
+    """``  300 shares at 58.1`` for a held position, else nothing."""
+    if position is None:
+        return ""
+    basis = f" at {position.cost_basis:g}" if position.cost_basis is not None else ""
+    return f"  {position.shares} shares{basis}"
 
 
 def register_commands(app: Flask) -> None:

@@ -65,6 +65,18 @@ def test_watchlist_check_lists_a_tickers_own_assumptions(cli, tmp_path):
     assert "KO  eps_multiple 18.0  preferred_method fcf" in result.output
 
 
+def test_watchlist_check_lists_the_shares_held(cli, tmp_path):
+    path = tmp_path / "held.toml"
+    path.write_text(
+        '[[tickers]]\nsymbol = "KO"\nshares = 300\ncost_basis = 58.1\n\n'
+        '[[tickers]]\nsymbol = "T"\nshares = 100\n'
+    )
+    result = cli().invoke(args=["watchlist", "check", str(path)])
+    assert result.exit_code == 0
+    assert "KO  300 shares at 58.1\n" in result.output
+    assert "T  100 shares\n" in result.output
+
+
 def test_watchlist_check_reports_a_bad_file(cli, tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('[[tickers]]\nsymbol = "AAPL"\n[[tickers]]\nsymbol = "aapl"\n')
