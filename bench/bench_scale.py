@@ -72,7 +72,7 @@ def _poll_through(app, results) -> tuple[int, int, int]:
         polls += response.status_code == 200
         poll_url = html_unescape(re.search(r'hx-get="([^"]+)"', html).group(1))
         shown = _shown_after(shown, html)
-    scanner.store.release_lock("replay")
+    scanner.engine().finish("replay")  # assemble, say how it went, free the lock
     return polled, polls, len(client.get("/").data)
 
 
@@ -108,7 +108,7 @@ def measure(url: str, tickers: int) -> dict[str, float]:
         page_time, page_bytes = _median_get(client, "/")
         status_time, _ = _median_get(client, "/api/scan")
         health_time, _ = _median_get(client, "/healthz")
-        version = scanner.store.read_version()
+        version, _session = scanner.store.read_version()
         at = int(scanner.clock().timestamp())
         poll_time, _ = _median_get(client, f"/scan/status?v={version}&at={at}")
         results = [_result(scanner, symbol) for symbol in sorted(scanner.watchlist.symbols())]
