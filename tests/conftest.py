@@ -152,6 +152,18 @@ def make_app(app_config: dict, small_watchlist: Path, redis_client: redis.Redis)
 
 
 @pytest.fixture
+def watchlist_file(tmp_path: Path) -> Callable[[str], Path]:
+    """Write a watchlist of this test's own from its TOML text; its path."""
+
+    def write(text: str) -> Path:
+        path = tmp_path / "own-watchlist.toml"
+        path.write_text(text)
+        return path
+
+    return write
+
+
+@pytest.fixture
 def small_watchlist(tmp_path: Path) -> Path:
     """A three-ticker watchlist file."""
     path = tmp_path / "watchlist.toml"

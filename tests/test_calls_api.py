@@ -9,18 +9,15 @@ from dataclasses import fields
 
 import pytest
 
-from scanner_app import create_app
 from scanner_app.market.models import ScreenedCall
 
 HELD = '[[tickers]]\nsymbol = "AAPL"\nshares = 300\n\n[[tickers]]\nsymbol = "KO"\n'
 
 
 @pytest.fixture
-def app(app_config, tmp_path, redis_client):
+def app(make_app, watchlist_file):
     """The app on a watchlist holding 300 AAPL shares."""
-    path = tmp_path / "held.toml"
-    path.write_text(HELD)
-    return create_app({**app_config, "WATCHLIST_FILE": path})
+    return make_app(WATCHLIST_FILE=watchlist_file(HELD))
 
 
 @pytest.fixture

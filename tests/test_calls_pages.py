@@ -15,10 +15,9 @@ HELD = (
 
 
 @pytest.fixture
-def app(app_config, tmp_path, redis_client):
-    path = tmp_path / "held.toml"
-    path.write_text(HELD)
-    return create_app({**app_config, "WATCHLIST_FILE": path})
+def app(make_app, watchlist_file):
+    """The app on a watchlist holding 300 AAPL shares."""
+    return make_app(WATCHLIST_FILE=watchlist_file(HELD))
 
 
 @pytest.fixture
