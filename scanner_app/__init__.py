@@ -8,8 +8,9 @@ from typing import Any
 
 from flask import Flask
 
-from .config import CACHE_BACKENDS, ConfigError, cache_backend, load_settings
+from .config import ConfigError, load_settings
 from .extensions import cache
+from .redis_door import CACHE_BACKENDS, cache_backend
 from .services import Scanner
 from .workers import check_rq_settings, init_rq
 

@@ -11,9 +11,10 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
+from .redis_door import CacheUnavailable
 from .scan.launch import Outcome, launch_scan
 from .scan.stopping import ScanInterrupted, stopped_by_signals
-from .scan.store import CacheUnavailable, LockLost, Progress, Status
+from .scan.store import LockLost, Progress, Status
 from .services import Scanner, current_scanner
 from .watchlist import Position, WatchlistError, load_watchlist
 

@@ -10,16 +10,10 @@ from typing import Any
 
 from limits import parse_many
 
+from .redis_door import CACHE_BACKENDS
 from .valuation.assumptions import RULES
 
 BUNDLED_WATCHLIST = Path(__file__).with_name("watchlist.toml")
-
-CACHE_BACKENDS = {
-    "redis": "scanner_app.cache_backends.JsonRedisCache",
-    "redis_sentinel": "scanner_app.cache_backends.JsonRedisSentinelCache",
-    "redis_cluster": "scanner_app.cache_backends.JsonRedisClusterCache",
-    "memory": "scanner_app.cache_backends.InProcessRedisCache",
-}
 
 
 class ConfigError(ValueError):
@@ -148,14 +142,6 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "INSTANCE_PATH": (_absolute_directory, None),
     **{name.upper(): (rule.parse_text, str(rule.default)) for name, rule in RULES.items()},
 }
-
-
-def cache_backend(settings: Mapping[str, Any]) -> str:
-    """The cache backend in use: ``CACHE_BACKEND``, else ``redis`` with a ``REDIS_URL`` and
-    ``memory`` (in-process) without one."""
-    if settings["CACHE_BACKEND"] is not None:
-        return settings["CACHE_BACKEND"]
-    return "redis" if settings["REDIS_URL"] else "memory"
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:

@@ -10,14 +10,13 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from .extensions import cache
 from .market.provider import (
     FundamentalsSource,
     MarketProvider,
     create_provider,
     fundamentals_source,
 )
-from .redis_policy import MaxmemoryPolicy
+from .redis_door import MaxmemoryPolicy, RedisDoor
 from .scan.earnings import EarningsCalendar
 from .scan.engine import ScanEngine
 from .scan.executors import Executor, ThreadExecutor
@@ -57,7 +56,7 @@ class Scanner:
     def from_app(cls, app: Flask) -> Scanner:
         """Build the scanner from ``app.config`` (the cache must be initialised)."""
         config = app.config
-        backend = app.extensions["cache"][cache]
+        door = RedisDoor.of(app)
         clock = config.get("CLOCK") or utc_now
         lock_ttl = config["SCAN_LOCK_TTL"]
         if config["SCAN_EXECUTOR"] == "rq":
@@ -67,14 +66,13 @@ class Scanner:
             watchlist=load_watchlist(config["WATCHLIST_FILE"]),
             provider=config.get("MARKET_PROVIDER") or create_provider(config),
             store=ScanStore(
-                backend,
-                prefix=config["CACHE_KEY_PREFIX"],
+                door,
                 ttl=config["CACHE_TTL_OPTIONS"],
                 lock_ttl=lock_ttl,
                 clock=clock,
             ),
-            reader=ResultReader(backend, config["CACHE_KEY_PREFIX"]),
-            redis_policy=MaxmemoryPolicy(backend._write_client),
+            reader=ResultReader(door),
+            redis_policy=MaxmemoryPolicy(door.write_client),
             criteria=Criteria.from_settings(config),
             executor=config.get("SCAN_RUNNER") or _executor(app, clock),
             clock=clock,

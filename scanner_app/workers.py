@@ -12,8 +12,9 @@ from flask import Flask
 from flask_rq import RQ
 from rq import Worker, worker_registration
 
-from .config import ConfigError, cache_backend
+from .config import ConfigError
 from .market.calendar import warm_up
+from .redis_door import Keys, cache_backend
 
 #: The worker's defaults (its command-line flags still win). A job's heartbeat lapses
 #: ``job_monitoring_interval + 60`` seconds after its worker dies; the next maintenance
@@ -58,11 +59,6 @@ class ScannerRQ(RQ):
         return ScanWorker(worker_queues, job_class=worker_queues[0].job_class, **kwargs)
 
 
-def queue_name(prefix: str) -> str:
-    """The RQ queue of the app whose keys start with ``prefix``: ``scanner:`` -> ``scanner``."""
-    return prefix.rstrip(":") or "scanner"
-
-
 def check_rq_settings(settings: dict) -> None:
     """Refuse ``SCAN_EXECUTOR=rq`` without a Redis that every worker can reach."""
     if settings["SCAN_EXECUTOR"] != "rq":
@@ -78,7 +74,7 @@ def check_rq_settings(settings: dict) -> None:
 
 def init_rq(app: Flask) -> None:
     """Configure flask-rq from the app's settings and register the cron schedule."""
-    name = queue_name(app.config["CACHE_KEY_PREFIX"])
+    name = Keys.from_settings(app.config).queue
     app.config["RQ_CONNECTION"] = app.config["REDIS_URL"]
     app.config["RQ_QUEUES"] = [name]
     app.config["RQ_ASYNC"] = True  # real workers, in tests too

@@ -13,9 +13,9 @@ from scanner_app.config import load_settings
 from scanner_app.market.demo import DemoProvider, demo_fundamentals
 from scanner_app.market.provider import create_provider, fundamentals_source
 from scanner_app.market.yahoo import YahooProvider
+from scanner_app.redis_door import Keys
 from scanner_app.scan.fair_values import FairValueEstimator, read_estimates
 from scanner_app.scan.json_cache import KEEP_SECONDS, RETRY_SECONDS
-from scanner_app.scan.layout import Keys
 from scanner_app.scan.screen import Criteria
 from scanner_app.scan.ticker_scan import TickerScanner
 from scanner_app.valuation.assumptions import Assumptions

@@ -29,7 +29,8 @@ import redis
 from flask import Flask
 
 from scanner_app import create_app
-from scanner_app.scan.layout import CONTRACT, HASHES, LOCK, SORTED_SETS, STATUS, Keys
+from scanner_app.redis_door import LOCK, Keys
+from scanner_app.scan.layout import CONTRACT, HASHES, SORTED_SETS, STATUS
 from scanner_app.scan.store import Progress, RunFacts, ScanStore
 from scanner_app.scan.summary import summarize_rows
 

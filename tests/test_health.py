@@ -6,7 +6,7 @@ import pytest
 import redis
 
 from scanner_app import create_app
-from scanner_app.redis_policy import CACHE_SECONDS, MaxmemoryPolicy
+from scanner_app.redis_door.policy import CACHE_SECONDS, MaxmemoryPolicy
 
 DOWN_REDIS_URL = "redis://127.0.0.1:1/0"
 

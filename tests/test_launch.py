@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from scanner_app.redis_door import CacheUnavailable
 from scanner_app.scan.executors import ThreadExecutor
 from scanner_app.scan.launch import Outcome, launch_scan
-from scanner_app.scan.store import CacheUnavailable
 
 from .conftest import SynchronousExecutor
 

@@ -7,11 +7,11 @@ from limits.storage import MemoryStorage, RedisSentinelStorage, RedisStorage
 
 from scanner_app.config import ConfigError, load_settings
 from scanner_app.market.limiter_settings import (
-    SOCKET_OPTIONS,
     limits_storage,
     market_rate_limiter,
     storage_location,
 )
+from scanner_app.redis_door import SOCKET_OPTIONS
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,8 @@ import redis
 from redis import exceptions
 
 from scanner_app import create_app
-from scanner_app.redis_errors import OUT_OF_MEMORY, UNREACHABLE
-from scanner_app.scan.store import CacheUnavailable
+from scanner_app.redis_door import CacheUnavailable
+from scanner_app.redis_door.failures import OUT_OF_MEMORY, UNREACHABLE
 from scanner_app.web.scan import DATA_LOST_NOTE
 
 from .scan_results import publish_scan, sample_row

@@ -11,10 +11,10 @@ import redis
 
 from scanner_app import create_app
 from scanner_app.extensions import cache
+from scanner_app.redis_door import CacheUnavailable
 from scanner_app.scan.store import (
     NEVER_RUN_MESSAGE,
     UNAVAILABLE_MESSAGE,
-    CacheUnavailable,
     LockLost,
     Progress,
     RunFacts,

@@ -14,9 +14,9 @@ from scanner_app.market.demo import DemoProvider
 from scanner_app.market.errors import ProviderRefused
 from scanner_app.market.marketdata import MarketDataProvider
 from scanner_app.market.yahoo import YahooProvider
+from scanner_app.redis_door import Keys
 from scanner_app.scan.earnings import EarningsCalendar
 from scanner_app.scan.json_cache import KEEP_SECONDS, RETRY_SECONDS
-from scanner_app.scan.layout import Keys
 from scanner_app.scan.screen import Criteria
 from scanner_app.scan.ticker_scan import TickerScanner
 from tests.marketdata_transport import FakeMarketData, chain_answer, ok

@@ -11,7 +11,8 @@ import redis
 from werkzeug.security import generate_password_hash
 
 from scanner_app import create_app
-from scanner_app.scan.store import CacheUnavailable, Progress, TickerResult
+from scanner_app.redis_door import CacheUnavailable
+from scanner_app.scan.store import Progress, TickerResult
 
 from .conftest import FROZEN_NOW, SynchronousExecutor
 from .production import log_in

@@ -8,11 +8,9 @@ from typing import Any
 
 from limits.storage import Storage, storage_from_string
 
-from ..config import ConfigError, cache_backend
+from ..config import ConfigError
+from ..redis_door import Keys, cache_backend, limits_location
 from .throttle import RateLimiter
-
-#: Seconds to wait for Redis before a slot request fails (the cache's own timeouts).
-SOCKET_OPTIONS = {"socket_timeout": 2, "socket_connect_timeout": 2}
 
 
 def market_rate_limiter(
@@ -37,31 +35,8 @@ def limits_storage(settings: Mapping[str, Any]) -> Storage:
 
 
 def storage_location(settings: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-    """limits' storage URI and options for the cache backend in ``settings``: its Redis
-    (one server, Sentinel or Cluster, from the same settings as Flask-Caching's), or memory."""
-    backend = cache_backend(settings)
-    if backend == "memory":
-        return "memory://", {}
-    options: dict[str, Any] = {
-        "key_prefix": f"{settings['CACHE_KEY_PREFIX']}ratelimit",
-        "wrap_exceptions": True,
-        **SOCKET_OPTIONS,
-    }
-    if backend == "redis":
-        url = settings["REDIS_URL"]
-        if not url:
-            raise ConfigError("CACHE_BACKEND=redis needs REDIS_URL for the market rate limit.")
-        return ("redis+" + url if url.startswith("unix://") else url), options
-    if settings.get("CACHE_REDIS_PASSWORD"):
-        options["password"] = settings["CACHE_REDIS_PASSWORD"]
-    if backend == "redis_sentinel":
-        sentinels = settings.get("CACHE_REDIS_SENTINELS", [("127.0.0.1", 26379)])
-        nodes = ",".join(f"{host}:{port}" for host, port in sentinels)
-        master = settings.get("CACHE_REDIS_SENTINEL_MASTER", "mymaster")
-        options["db"] = settings.get("CACHE_REDIS_DB", 0)
-        options["sentinel_kwargs"] = {
-            "password": settings.get("CACHE_REDIS_SENTINEL_PASSWORD"),
-            **SOCKET_OPTIONS,
-        }
-        return f"redis+sentinel://{nodes}/{master}", options
-    return f"redis+cluster://{settings.get('CACHE_REDIS_CLUSTER', '')}", options
+    """limits' storage URI and options for the market's window, where the cache in
+    ``settings`` is (``limits_location``); a Redis backend must be given its URL."""
+    if cache_backend(settings) == "redis" and not settings["REDIS_URL"]:
+        raise ConfigError("CACHE_BACKEND=redis needs REDIS_URL for the market rate limit.")
+    return limits_location(settings, Keys.from_settings(settings).market_rate_limit)

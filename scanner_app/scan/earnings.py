@@ -17,8 +17,8 @@ import redis
 from ..market.errors import MarketDataError
 from ..market.models import ScreenedPut
 from ..market.provider import TickerFeed
+from ..redis_door import Keys
 from .json_cache import KEEP_SECONDS, MISSING, RETRY_SECONDS, JsonCache
-from .layout import Keys
 
 log = logging.getLogger(__name__)
 

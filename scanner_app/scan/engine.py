@@ -17,14 +17,13 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from ..market.calendar import NY, market_today
-from ..redis_errors import describe_error
+from ..redis_door import CacheUnavailable, describe_error
 from .daemon_pool import DaemonPool
 from .heartbeat import Heartbeat
 from .messages import run_message
 from .stopping import ScanInterrupted, StopSignal, running_scan
 from .store import (
     ANY_BEAT,
-    CacheUnavailable,
     LockLost,
     Progress,
     RunFacts,

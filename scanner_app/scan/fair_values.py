@@ -15,13 +15,13 @@ import redis
 from ..market.errors import MarketDataError
 from ..market.provider import FundamentalsSource
 from ..numbers import finite_number
+from ..redis_door import REDIS_ERRORS, Keys
 from ..stored_json import load_json
 from ..valuation.assumptions import Assumptions
 from ..valuation.methods import Estimate, Fundamentals, estimate
 from ..watchlist import Watchlist
 from .json_cache import KEEP_SECONDS, MISSING, RETRY_SECONDS, JsonCache
-from .layout import FAIR_VALUES, Keys
-from .store import REDIS_ERRORS
+from .layout import FAIR_VALUES
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 
+from ..redis_door import CacheUnavailable
 from .stopping import StopSignal
-from .store import CacheUnavailable, LockLost, ScanStore
+from .store import LockLost, ScanStore
 
 log = logging.getLogger(__name__)
 

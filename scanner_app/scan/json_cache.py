@@ -8,8 +8,8 @@ from typing import Any
 
 import redis
 
+from ..redis_door import REDIS_ERRORS
 from ..stored_json import load_json
-from .store import REDIS_ERRORS
 
 log = logging.getLogger(__name__)
 

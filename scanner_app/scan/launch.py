@@ -13,9 +13,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ..market.calendar import NY, is_market_open, next_open
+from ..redis_door import CacheUnavailable
 from .engine import ProgressListener, ScanSummary
 from .liveness import DeadScan, dead_scan, report_dead
-from .store import CacheUnavailable, Status
+from .store import Status
 
 if TYPE_CHECKING:
     from ..services import Scanner

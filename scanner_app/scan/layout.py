@@ -1,4 +1,4 @@
-"""The names of the scanner's Redis keys, under the configurable prefix.
+"""Which keys hold a scan's results and status (their full names come from ``Keys``).
 
 The working set is a fixed number of keys, however long the watchlist: per-ticker data
 lives in fields of hashes and members of sorted sets, so a writer touches only the fields
@@ -9,8 +9,7 @@ assembled from the working set inside Redis when a scan ends.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from ..redis_door import Keys
 from .summary import SCORED_SORTS
 
 #: The working set's hashes, keyed by symbol. ``partial`` holds the expirations that
@@ -27,33 +26,13 @@ CONTRACT = ("ticker_options", "ticker_calls", "ticker_scan_times", "last_run")
 HEARTBEAT = "scan_heartbeat"
 #: The status, the sets of tickers done and failed in the current scan, and the heartbeat.
 STATUS = ("scan_progress", "last_run_facts", "version", "scan_done", "scan_failed", HEARTBEAT)
-LOCK = "scan_in_progress"
 #: Each ticker's fair-value estimate (symbol -> JSON), written as tickers are scanned and
 #: read by the pages: outside the scan's managed keys, it outlives scans like the caches.
 FAIR_VALUES = "fair_values"
 
 
-@dataclass(frozen=True)
-class Keys:
-    """Full key names for one prefix."""
-
-    prefix: str
-
-    def __call__(self, name: str) -> str:
-        """The full key of ``name``."""
-        return f"{self.prefix}{name}"
-
-    def index(self, sort: str) -> str:
-        """The sorted set that orders the listed tickers by ``sort``."""
-        return self(f"idx:{sort}")
-
-    def earnings(self, symbol: str) -> str:
-        """The cached next earnings date of ``symbol`` (a key of its own, with its own TTL)."""
-        return self(f"earnings:{symbol}")
-
-    def fundamentals(self, symbol: str) -> str:
-        """The cached fundamentals of ``symbol`` (a key of its own, with its own TTL)."""
-        return self(f"fundamentals:{symbol}")
+class ScanKeys(Keys):
+    """The door's key names, plus the set of keys a scan manages."""
 
     def results(self) -> list[str]:
         """Every key that holds results or status: the ones whose expiry a scan manages."""

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from ..redis_door import CacheUnavailable
 from .engine import interruption
-from .store import CacheUnavailable, Heartbeat, Progress, Status
+from .store import Heartbeat, Progress, Status
 
 if TYPE_CHECKING:
     from ..services import Scanner

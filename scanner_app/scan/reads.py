@@ -15,10 +15,10 @@ from typing import Any
 
 import redis
 
+from ..redis_door import REDIS_ERRORS, CacheUnavailable, RedisDoor
 from ..stored_json import load_json
-from .layout import Keys
 from .scripts import PAGE
-from .store import MAX_COUNT, REDIS_ERRORS, CacheUnavailable
+from .store import MAX_COUNT
 
 #: How many failed tickers a page names in its banner (the banner says how many more).
 FAILED_SHOWN = 10
@@ -120,11 +120,11 @@ def _pairs(symbols: list[bytes], values: list[bytes | None]) -> dict[str, str]:
 
 
 class ResultReader:
-    """Reads results through the Flask-Caching backend's read client."""
+    """Reads results through the Redis door's read client."""
 
-    def __init__(self, backend: Any, prefix: str) -> None:
-        self.client: redis.Redis = backend._read_client
-        self.keys = Keys(prefix)
+    def __init__(self, door: RedisDoor) -> None:
+        self.client: redis.Redis = door.read_client
+        self.keys = door.keys
         self._page = self.client.register_script(PAGE)
 
     def read_page(self, order: str | None, offset: int, count: int, descending: bool) -> Listing:

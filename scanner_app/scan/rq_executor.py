@@ -17,7 +17,7 @@ from rq import Queue, Retry, Worker
 from rq.exceptions import NoSuchJobError
 from rq.job import Dependency, Job, JobStatus
 
-from .store import REDIS_ERRORS, CacheUnavailable
+from ..redis_door import REDIS_ERRORS, CacheUnavailable
 
 if TYPE_CHECKING:
     from .engine import ScanEngine

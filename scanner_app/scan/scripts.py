@@ -1,6 +1,6 @@
 """The Lua scripts behind every write: each one is atomic and fenced by the scan's lock.
 
-Every script gets ``KEYS = [lock, *Keys.results()]`` and names them through a generated
+Every script gets ``KEYS = [lock, *ScanKeys.results()]`` and names them through a generated
 preamble (``K.puts``, ``K['idx:spot']`` ...). Every fenced script first checks that the lock
 still holds the scan's token, then pushes the expiry of every result key out to the TTL:
 while a scan runs nothing it shows expires, and after it ends everything lives one TTL.

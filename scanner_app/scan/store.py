@@ -18,10 +18,10 @@ from typing import Any
 import redis
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
-from ..redis_errors import redis_error_text
+from ..redis_door import LOCK, REDIS_ERRORS, TRANSIENT_ERRORS, CacheUnavailable, RedisDoor
 from ..stored_json import load_json
 from . import scripts
-from .layout import HEARTBEAT, LOCK, Keys
+from .layout import HEARTBEAT, ScanKeys
 from .summary import SCORED_SORTS, sort_scores, summarize_rows
 
 log = logging.getLogger(__name__)
@@ -29,24 +29,9 @@ log = logging.getLogger(__name__)
 UNAVAILABLE_MESSAGE = "Data temporarily unavailable. Please refresh the page."
 NEVER_RUN_MESSAGE = "Never"
 
-#: Errors that mean Redis could not be used (down, timed out, answered with an error).
-REDIS_ERRORS = (redis.RedisError, OSError)
-#: Errors that may pass: Redis unreachable or slow, not refusing the command.
-TRANSIENT_ERRORS = (redis.ConnectionError, redis.TimeoutError, OSError)
-
 
 #: ``ScanStore.interrupt``'s ``beat_at`` that matches any heartbeat (a scan ending itself).
 ANY_BEAT = "*"
-
-
-class CacheUnavailable(Exception):
-    """Redis could not be used (down, timed out, out of memory...); the message says why in
-    plain words, never in Redis's own text."""
-
-    @classmethod
-    def because(cls, error: BaseException) -> CacheUnavailable:
-        """The exception for a failure to use Redis, ``error``."""
-        return cls(redis_error_text(error))
 
 
 class LockLost(Exception):
@@ -268,19 +253,18 @@ def _credits(results: list[TickerResult]) -> str:
 
 
 class ScanStore:
-    """Writes the scan's keys and reads its status, through the Flask-Caching backend's client."""
+    """Writes the scan's keys and reads its status, through the Redis door's clients."""
 
     def __init__(
         self,
-        backend: Any,
-        prefix: str,
+        door: RedisDoor,
         ttl: int,
         lock_ttl: int,
         clock: Callable[[], datetime],
     ) -> None:
-        self.read_client: redis.Redis = backend._read_client
-        self.write_client: redis.Redis = backend._write_client
-        self.keys = Keys(prefix)
+        self.read_client: redis.Redis = door.read_client
+        self.write_client: redis.Redis = door.write_client
+        self.keys = ScanKeys(door.keys.prefix)
         self.ttl = ttl
         self.lock_ttl = lock_ttl
         self.clock = clock
@@ -368,7 +352,7 @@ class ScanStore:
     def acquire_lock(self, scan_id: str) -> bool:
         """Take the lock for ``scan_id`` with an atomic SET NX EX, writing its first heartbeat
         in the same step; False if another scan has it."""
-        keys = [self.key(LOCK), self.key(HEARTBEAT)]
+        keys = [self.keys.lock, self.key(HEARTBEAT)]
         args = [_encode(scan_id), self.lock_ttl, self._heartbeat(scan_id), self.ttl]
         try:
             return bool(self._scripts["ACQUIRE"](keys=keys, args=args))
@@ -378,7 +362,7 @@ class ScanStore:
     def lock_owner(self) -> str | None:
         """The id of the scan holding the lock, if any (raises CacheUnavailable)."""
         try:
-            owner = load_json(self.read_client.get(self.key(LOCK)))
+            owner = load_json(self.read_client.get(self.keys.lock))
         except REDIS_ERRORS as error:
             raise CacheUnavailable.because(error) from error
         return owner if isinstance(owner, str) else None
@@ -391,7 +375,7 @@ class ScanStore:
 
     def release_lock(self, scan_id: str) -> bool:
         """Delete the lock only if ``scan_id`` holds it (compare-and-delete)."""
-        return bool(self._scripts["RELEASE"](keys=[self.key(LOCK)], args=[_encode(scan_id)]))
+        return bool(self._scripts["RELEASE"](keys=[self.keys.lock], args=[_encode(scan_id)]))
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -405,7 +389,7 @@ class ScanStore:
         raise_lost: bool = True,
     ) -> Any:
         """Run a fenced script; None (or LockLost) when ``scan_id`` no longer holds the lock."""
-        keys = [self.key(LOCK), *self.keys.results(), *extra_keys]
+        keys = [self.keys.lock, *self.keys.results(), *extra_keys]
         result = self._run(script, keys, [_encode(scan_id), self.ttl, *args])
         if result is None and raise_lost:
             raise LockLost(f"scan {scan_id} no longer holds the lock")
@@ -488,7 +472,7 @@ class ScanStore:
             "" if successor is None else self._heartbeat(successor),
             self.lock_ttl,
         ]
-        return bool(self._run("INTERRUPT", [self.key(LOCK), *self.keys.results()], args))
+        return bool(self._run("INTERRUPT", [self.keys.lock, *self.keys.results()], args))
 
     def set_last_run(self, message: str) -> None:
         """Set the "Last scan" message outside a scan (e.g. market closed)."""

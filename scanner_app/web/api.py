@@ -22,7 +22,8 @@ from werkzeug.exceptions import HTTPException
 
 from ..market.models import ScreenedCall, ScreenedPut
 from ..numbers import finite_number
-from ..scan.store import CacheUnavailable, Progress, Status
+from ..redis_door import CacheUnavailable
+from ..scan.store import Progress, Status
 from ..services import current_scanner
 from ..watchlist import normalize_symbol
 from .fair_values import FairValueBook

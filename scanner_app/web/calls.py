@@ -8,8 +8,8 @@ from typing import Any
 from flask import Blueprint, Response
 
 from ..numbers import finite_number
+from ..redis_door import CacheUnavailable
 from ..scan.screen import CALL_DELTA_TARGETS, LATE_CALL_DELTA, call_delta_target
-from ..scan.store import CacheUnavailable
 from ..services import current_scanner
 from .display import data_banners
 from .htmx import wants_fragment

@@ -8,7 +8,8 @@ from flask import Flask, Response, make_response
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from ..scan.store import UNAVAILABLE_MESSAGE, CacheUnavailable
+from ..redis_door import CacheUnavailable
+from ..scan.store import UNAVAILABLE_MESSAGE
 from .htmx import wants_fragment
 from .responses import html_response
 

@@ -7,9 +7,9 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ..redis_door import REDIS_ERRORS
 from ..scan.fair_values import read_estimates
 from ..scan.reads import ResultReader
-from ..scan.store import REDIS_ERRORS
 from ..valuation.methods import LABELS, Estimate
 from ..watchlist import Watchlist
 

@@ -20,8 +20,9 @@ from dataclasses import replace
 
 from flask import Blueprint, Response, redirect, request, url_for
 
+from ..redis_door import CacheUnavailable
 from ..scan.launch import Outcome, launch_scan
-from ..scan.store import CacheUnavailable, Status
+from ..scan.store import Status
 from ..services import current_scanner
 from ..watchlist import normalize_symbol
 from .errors import error_response

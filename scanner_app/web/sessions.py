@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from flask import Response, current_app, request, session
 from redis import Redis, RedisError
 
-from ..extensions import cache
+from ..redis_door import current_door
 from ..services import current_scanner
 from .errors import error_response
 from .gate import login_required
@@ -69,8 +69,9 @@ def end_session() -> None:
 def session_keys() -> list[str]:
     """The Redis keys whose values ``check_session`` needs, in order.
 
-    ``[f"{CACHE_KEY_PREFIX}session:{id}"]`` for a cookie with a session id; ``[]`` in local
-    mode or without one (nothing to read: such a request is judged on the cookie alone).
+    ``[<CACHE_KEY_PREFIX>session:<id>]`` (``Keys.session``) for a cookie with a session id;
+    ``[]`` in local mode or without one (nothing to read: such a request is judged on the
+    cookie alone).
     """
     session_id = session.get(SESSION_ID)
     if current_scanner().local_mode or not isinstance(session_id, str):
@@ -142,7 +143,7 @@ def _read(keys: list[str]) -> list[bytes | None]:
 
 def _record_key(session_id: str) -> str:
     """The Redis key of a session's record."""
-    return f"{current_app.config['CACHE_KEY_PREFIX']}session:{session_id}"
+    return current_door().keys.session(session_id)
 
 
 def _record_value() -> bytes:
@@ -155,4 +156,4 @@ def _record_value() -> bytes:
 
 def _client() -> Redis:
     """The Redis client of the app's cache (the primary, so a new record reads back at once)."""
-    return current_app.extensions["cache"][cache]._write_client
+    return current_door().write_client

@@ -4,8 +4,8 @@
 address (``request.remote_addr``, which ProxyFix takes from ``X-Forwarded-For`` when
 ``TRUSTED_PROXY_COUNT`` is set), in a moving window. Once one limit is reached, every login
 from that address gets 429 with ``Retry-After`` until the window moves on; other addresses
-are not affected. The counts live in the app's Redis, through the cache's own connection
-pool, under ``<CACHE_KEY_PREFIX>limits:``; the in-process cache backend counts in memory.
+are not affected. The counts live in the cache's Redis under ``<CACHE_KEY_PREFIX>limits:``
+(``Keys.login_limits``); the in-process cache backend counts in memory.
 
 The check is made before the password is: with Redis down a login gets 503, never a
 verdict on the password. Requests in flight at once are checked before any of them is
@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
 
 from flask import Flask, Response, current_app, make_response, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from limits.errors import StorageError
 
-from ..cache_backends import InProcessRedisCache
-from ..extensions import cache
+from ..redis_door import Keys, limits_location
 from .gate import LOGIN_UNAVAILABLE_MESSAGE, login_page
 
 log = logging.getLogger(__name__)
@@ -35,7 +33,7 @@ THROTTLED_MESSAGE = "Too many wrong passwords from your address. Try again in {w
 
 def init_login_throttle(app: Flask, endpoint: str) -> None:
     """Limit wrong passwords posted to ``endpoint`` (its view answers 401 for one)."""
-    uri, options = _storage(app)
+    uri, options = limits_location(app.config, Keys.from_settings(app.config).login_limits)
     limiter = Limiter(
         get_remote_address,
         app=app,
@@ -54,24 +52,6 @@ def init_login_throttle(app: Flask, endpoint: str) -> None:
 def _wrong_password(response: Response) -> bool:
     """Whether a login answer counts against the limit: a refused password (401)."""
     return response.status_code == 401
-
-
-def _storage(app: Flask) -> tuple[str, dict[str, Any]]:
-    """Flask-Limiter's storage URI and options: the cache's Redis, or memory for no Redis."""
-    backend = app.extensions["cache"][cache]
-    if isinstance(backend, InProcessRedisCache):
-        return "memory://", {}
-    options: dict[str, Any] = {
-        "key_prefix": f"{app.config['CACHE_KEY_PREFIX']}limits",
-        "wrap_exceptions": True,
-    }
-    pool = getattr(backend._write_client, "connection_pool", None)
-    if pool is not None:
-        return "redis://", {**options, "connection_pool": pool}
-    # A cluster client has a pool per node: give limits the nodes instead.
-    if app.config.get("CACHE_REDIS_PASSWORD"):
-        options["password"] = app.config["CACHE_REDIS_PASSWORD"]
-    return f"redis+cluster://{app.config.get('CACHE_REDIS_CLUSTER', '')}", options
 
 
 def _throttled(error: RateLimitExceeded) -> Response:

@@ -8,13 +8,13 @@ import pickle
 import pytest
 
 from scanner_app import create_app
-from scanner_app.cache_backends import (
+from scanner_app.extensions import cache
+from scanner_app.redis_door import (
+    CACHE_BACKENDS,
     JsonRedisClusterCache,
     JsonRedisSentinelCache,
     JsonRedisSerializer,
 )
-from scanner_app.config import CACHE_BACKENDS
-from scanner_app.extensions import cache
 
 
 def test_values_are_json_and_ints_stay_plain_for_incr():

@@ -1,4 +1,5 @@
-"""Redis failures in plain words, for whatever people read: pages, JSON, stored messages.
+"""Redis failures: the errors that mean Redis could not be used, and what they say in plain
+words, for whatever people read: pages, JSON, stored messages.
 
 Redis's own text ("OOM command not allowed when used memory > 'maxmemory'.", "Error 111
 connecting to 10.0.0.5:6379") names hosts and internals and tells a user nothing they
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+import redis
 from redis import exceptions
 
 OUT_OF_MEMORY = "Redis is out of memory (maxmemory reached with maxmemory-policy noeviction)"
@@ -23,6 +25,11 @@ BUSY = "Redis is busy running a slow script"
 WRONG_TYPE = "A Redis key holds a value of the wrong type (was it changed by hand?)"
 CLUSTER_DOWN = "The Redis cluster is down"
 OTHER = "Redis answered with an error"
+
+#: Errors that mean Redis could not be used (down, timed out, answered with an error).
+REDIS_ERRORS = (redis.RedisError, OSError)
+#: Errors that may pass: Redis unreachable or slow, not refusing the command.
+TRANSIENT_ERRORS = (redis.ConnectionError, redis.TimeoutError, OSError)
 
 #: Checked in order: a subclass comes before its base class.
 _BY_CLASS: tuple[tuple[type[Exception], str], ...] = (
@@ -65,3 +72,13 @@ def describe_error(error: BaseException) -> str:
     """How any ``error`` reads for people: a Redis failure in plain words, anything else
     as its own message."""
     return redis_error_text(error) if isinstance(error, exceptions.RedisError) else str(error)
+
+
+class CacheUnavailable(Exception):
+    """Redis could not be used (down, timed out, out of memory...); the message says why in
+    plain words, never in Redis's own text."""
+
+    @classmethod
+    def because(cls, error: BaseException) -> CacheUnavailable:
+        """The exception for a failure to use Redis, ``error``."""
+        return cls(redis_error_text(error))

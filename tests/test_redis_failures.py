@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from redis import exceptions
 
-from scanner_app import redis_errors as words
-from scanner_app.redis_errors import describe_error, redis_error_text
+from scanner_app.redis_door import describe_error, redis_error_text
+from scanner_app.redis_door import failures as words
 
 RAW_OOM = "command not allowed when used memory > 'maxmemory'."
 PIPELINE = "Command # 1 (HGET k AAPL) of pipeline caused error: "

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .scan.store import REDIS_ERRORS
+from .failures import REDIS_ERRORS
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""Flask-Caching Redis backends that store JSON instead of pickle.
+"""Which Redis the app's cache is on (``CACHE_BACKEND``), and the Flask-Caching backends that
+store JSON instead of pickle.
 
 A pickle read back from Redis runs code chosen by whoever can write to Redis; JSON
 cannot, and ``redis-cli`` shows it as text.
@@ -7,12 +8,29 @@ cannot, and ``redis-cli`` shows it as text.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from cachelib.serializers import RedisSerializer
 from flask_caching.backends.rediscache import RedisCache, RedisClusterCache, RedisSentinelCache
 
-from .stored_json import load_json
+from ..stored_json import load_json
+
+#: ``CACHE_BACKEND``'s values, each with the Flask-Caching backend (``CACHE_TYPE``) it selects.
+CACHE_BACKENDS = {
+    "redis": "scanner_app.redis_door.backends.JsonRedisCache",
+    "redis_sentinel": "scanner_app.redis_door.backends.JsonRedisSentinelCache",
+    "redis_cluster": "scanner_app.redis_door.backends.JsonRedisClusterCache",
+    "memory": "scanner_app.redis_door.backends.InProcessRedisCache",
+}
+
+
+def cache_backend(settings: Mapping[str, Any]) -> str:
+    """The cache backend in use: ``CACHE_BACKEND``, else ``redis`` with a ``REDIS_URL`` and
+    ``memory`` (in-process) without one."""
+    if settings["CACHE_BACKEND"] is not None:
+        return settings["CACHE_BACKEND"]
+    return "redis" if settings["REDIS_URL"] else "memory"
 
 
 class JsonRedisSerializer(RedisSerializer):
