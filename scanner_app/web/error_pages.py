@@ -9,8 +9,7 @@ from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..scan.store import UNAVAILABLE_MESSAGE, CacheUnavailable
-from .htmx import wants_fragment
-from .responses import html_response
+from .fragments import html_response, wants_fragment
 
 log = logging.getLogger(__name__)
 

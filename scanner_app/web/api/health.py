@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..redis_policy import REQUIRED_POLICY
-from ..scan.store import CacheUnavailable
+from ...redis_policy import REQUIRED_POLICY
+from ...scan.store import CacheUnavailable
 
 if TYPE_CHECKING:
-    from ..services import Scanner
+    from ...services import Scanner
 
 UNKNOWN = "unknown"
 

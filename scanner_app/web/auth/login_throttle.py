@@ -23,8 +23,8 @@ from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from limits.errors import StorageError
 
-from ..cache_backends import InProcessRedisCache
-from ..extensions import cache
+from ...cache_backends import InProcessRedisCache
+from ...extensions import cache
 from .gate import LOGIN_UNAVAILABLE_MESSAGE, login_page
 
 log = logging.getLogger(__name__)
