@@ -145,7 +145,7 @@ PUTS = Table(
     columns=(
         *_data_columns(ScreenedPut, _PUT_FIELDS),
         _STALE,
-        _page_only("fair_value", "Fair value", "badge", numeric=False),
+        _page_only("fair_value", "Fair value", "strike_badge", numeric=False),
         _page_only("contracts", "Contracts", "contracts", shown_with="cash"),
         _page_only("total_premium", "Total premium", "position_premium", shown_with="cash"),
         _EARNINGS,
@@ -232,7 +232,7 @@ def _summary(name: str, label: str, format: Callable[[Any], Any] = plain, **opti
 #: here; the others by the scan's stored sort scores (``scan.summary.SCORED_SORTS``).
 SUMMARY = Table(
     columns=(
-        _summary("value", "Fair value", cell="value_badge", numeric=False),
+        _summary("value", "Fair value", cell="summary_badge", numeric=False),
         _summary("ticker", "Ticker", cell="ticker_header", numeric=False),
         _summary("spot", "Spot", money),
         _summary("annualized", "Best annualized", percent, field="best_annualized"),
