@@ -16,7 +16,7 @@ from scanner_app.extensions import cache
 from scanner_app.market.models import ScreenedPut
 from scanner_app.scan import reads
 from scanner_app.scan.store import Progress, TickerResult
-from scanner_app.web.api import csv_safe
+from scanner_app.web.api.csv_rows import csv_safe
 
 from .scan_results import publish_scan, sample_row
 

@@ -12,7 +12,8 @@ from flask import request, url_for
 from werkzeug.security import check_password_hash
 
 from scanner_app import create_app
-from scanner_app.web.auth import CSRF_MESSAGE, safe_next
+from scanner_app.web.auth.gate import safe_next
+from scanner_app.web.auth.routes import CSRF_MESSAGE
 from tests.production import PASSWORD, PRODUCTION
 
 PUBLIC_ENDPOINTS = {"auth.login", "api.healthz", "static"}

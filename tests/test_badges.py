@@ -6,7 +6,7 @@ import pytest
 
 from scanner_app.scan.summary import summarize_rows
 from scanner_app.web.badges import GOOD, HIGH, NO_FAIR_VALUE, strike_badge
-from scanner_app.web.summaries import TickerSummary
+from scanner_app.web.dashboard.ticker_summaries import TickerSummary
 
 
 def _row(**fields: object) -> dict:

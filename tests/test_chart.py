@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from scanner_app.web.chart import COLORS, SHAPES, nice_ticks, put_chart
+from scanner_app.web.ticker.chart import COLORS, SHAPES, nice_ticks, put_chart
 
 NS = {"svg": "http://www.w3.org/2000/svg"}
 

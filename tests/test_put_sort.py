@@ -7,7 +7,7 @@ from dataclasses import fields
 import pytest
 
 from scanner_app.market.models import ScreenedPut
-from scanner_app.web.put_sort import sort_puts_by
+from scanner_app.web.columns import sort_rows_by
 from scanner_app.web.query import PUT_SORT_KEYS
 
 
@@ -27,13 +27,13 @@ ROWS = [
     [("strike", [85.0, 90.0, 95.0]), ("bid", [85.0, 90.0, 95.0]), ("delta", [95.0, 90.0, 85.0])],
 )
 def test_rows_sort_by_a_column_both_ways(column, ascending):
-    assert strikes(sort_puts_by(ROWS, column, "asc")) == ascending
-    assert strikes(sort_puts_by(ROWS, column, "desc")) == ascending[::-1]
+    assert strikes(sort_rows_by(ROWS, column, "asc")) == ascending
+    assert strikes(sort_rows_by(ROWS, column, "desc")) == ascending[::-1]
 
 
 def test_rows_missing_the_column_come_last_either_way():
-    assert strikes(sort_puts_by(ROWS, "volume", "asc")) == [90.0, 85.0, 95.0]
-    assert strikes(sort_puts_by(ROWS, "volume", "desc")) == [85.0, 90.0, 95.0]
+    assert strikes(sort_rows_by(ROWS, "volume", "asc")) == [90.0, 85.0, 95.0]
+    assert strikes(sort_rows_by(ROWS, "volume", "desc")) == [85.0, 90.0, 95.0]
 
 
 def test_ties_keep_their_order_and_non_numbers_count_as_missing():
@@ -44,8 +44,8 @@ def test_ties_keep_their_order_and_non_numbers_count_as_missing():
         {"strike": 4, "iv": float("nan")},
         {"strike": 5, "iv": 0.2},
     ]
-    assert strikes(sort_puts_by(rows, "iv", "desc")) == [1, 3, 5, 2, 4]
-    assert strikes(sort_puts_by(rows, "iv", "asc")) == [5, 1, 3, 2, 4]
+    assert strikes(sort_rows_by(rows, "iv", "desc")) == [1, 3, 5, 2, 4]
+    assert strikes(sort_rows_by(rows, "iv", "asc")) == [5, 1, 3, 2, 4]
 
 
 def test_every_sortable_column_is_a_field_of_a_put():

@@ -15,7 +15,7 @@ from redis import exceptions
 from scanner_app import create_app
 from scanner_app.redis_door import CacheUnavailable
 from scanner_app.redis_door.failures import OUT_OF_MEMORY, UNREACHABLE
-from scanner_app.web.scan import DATA_LOST_NOTE
+from scanner_app.web.dashboard.routes import DATA_LOST_NOTE
 
 from .scan_results import publish_scan, sample_row
 

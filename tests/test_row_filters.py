@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scanner_app.web.listing import read_results_page
+from scanner_app.web.dashboard.listing import read_results_page
 from scanner_app.web.query import ResultFilters
 from scanner_app.web.row_filters import filter_rows, volume_to_open_interest
 

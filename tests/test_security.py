@@ -6,7 +6,7 @@ import pytest
 from flask import Response
 
 from scanner_app import create_app
-from scanner_app.web.security import add_security_headers
+from scanner_app.web.auth.security_headers import add_security_headers
 from tests.production import PRODUCTION, log_in
 
 #: The policy asked for: everything from this site only, no inline script or style, no framing.

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug.security import generate_password_hash
 
-from scanner_app.web.sessions import check_session, session_keys
+from scanner_app.web.auth.sessions import check_session, session_keys
 from tests.production import PASSWORD, PRODUCTION, log_in
 
 HTMX = {"HX-Request": "true", "HX-Current-URL": "http://localhost/"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scanner_app.web.sizing import Position, position, sizing_cash
+from scanner_app.web.ticker.sizing import Position, position, sizing_cash
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from scanner_app.scan.store import (
     ScanStore,
     TickerResult,
 )
-from scanner_app.web.summaries import TickerSummary
+from scanner_app.web.dashboard.ticker_summaries import TickerSummary
 
 from .scan_results import SCANNED_AT, STARTED_AT
 

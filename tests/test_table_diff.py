@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from scanner_app.web.table_diff import plan_table
+from scanner_app.web.dashboard.table_diff import plan_table
 
 
 def apply(shown: list[str], plan) -> list[str]:

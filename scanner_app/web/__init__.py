@@ -1,25 +1,32 @@
-"""The web layer: pages, HTMX fragments and the JSON API. It reads; the engine writes."""
+"""The web layer: pages, HTMX fragments and the JSON API. It reads; the engine writes.
+
+One blueprint package per feature (``dashboard``, ``ticker``, ``api``, ``auth``), each with
+its ``routes.py``; the view helpers they share are the modules beside them. A feature
+package imports shared modules, never another feature's; the dashboard's status poll reads
+the login session through ``auth.sessions``, the gate every request passes.
+"""
 
 from flask import Flask
 
 from ..services import current_scanner
-from .api import bp as api_bp
-from .auth import bp as auth_bp
-from .auth import init_auth
-from .calls import bp as calls_bp
+from .api.routes import bp as api_bp
+from .auth.routes import bp as auth_bp
+from .auth.routes import init_auth
+from .columns import CALLS, PUTS, SUMMARY
+from .dashboard.routes import bp as dashboard_bp
 from .display import app_banners, register_template_filters
-from .errors import register_error_pages
-from .pages import bp as pages_bp
-from .scan import bp as scan_bp
+from .error_pages import register_error_pages
+from .ticker.routes import bp as ticker_bp
 
 
 def register_web(app: Flask) -> None:
     """Register the blueprints, template helpers and error pages, then login and security."""
-    for blueprint in (pages_bp, scan_bp, api_bp, auth_bp, calls_bp):
+    for blueprint in (dashboard_bp, ticker_bp, api_bp, auth_bp):
         app.register_blueprint(blueprint)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     register_template_filters(app)
+    app.jinja_env.globals.update(summary_table=SUMMARY, put_table=PUTS, call_table=CALLS)
     app.context_processor(
         lambda: {
             "app_banners": lambda: app_banners(current_scanner()),

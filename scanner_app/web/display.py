@@ -14,6 +14,7 @@ from ..market.demo import DemoProvider
 from ..numbers import finite_number
 from ..scan.launch import market_closed_message
 from ..scan.messages import run_message
+from ..scan.screen import call_delta_target
 from ..scan.store import UNAVAILABLE_MESSAGE, RunFacts
 
 if TYPE_CHECKING:
@@ -85,10 +86,16 @@ def row_id(symbol: str) -> str:
     return "ticker-" + symbol.replace(".", "_")
 
 
+def delta_target(dte: Any) -> float | None:
+    """The highest call delta sold at ``dte`` days (None for a malformed stored DTE)."""
+    days = finite_number(dte)
+    return None if days is None else call_delta_target(int(days))
+
+
 def register_template_filters(app: Flask) -> None:
     """Make the formatting helpers available to templates under their own names."""
     helpers = (money, number, percent, fraction_percent, eastern_time, expiration_label)
-    for helper in (*helpers, ticker_error, row_id):
+    for helper in (*helpers, ticker_error, row_id, delta_target):
         app.add_template_filter(helper)
 
 

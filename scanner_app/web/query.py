@@ -1,6 +1,7 @@
-"""What the user asked to see, from the query string: filters, sort order and page.
+"""What the user asked to see, from the query string: filters, sort order, page and side.
 
-Parsing never fails: a bad value falls back to its default with a message that says so.
+Parsing filters never fails: a bad value falls back to its default with a message that says
+so. An unknown side is a 400 (``parse_side``).
 """
 
 from __future__ import annotations
@@ -11,33 +12,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from werkzeug.exceptions import BadRequest
+
+from .columns import PUTS, SUMMARY
+
 MAX_PARAM_LENGTH = 100
+#: side (the ``side`` query value) -> the working-set hash that holds its rows
+ROW_HASHES = {"put": "puts", "call": "calls"}
+MAX_SHOWN_SIDE = 20
 
 #: Summary columns the dashboard can sort by (the ``sort`` query value).
-SORT_KEYS = ("value", "ticker", "spot", "annualized", "puts", "delta", "scanned")
+SORT_KEYS = SUMMARY.sort_keys
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 500
 MAX_PAGE = 100_000
 DIRECTIONS = ("asc", "desc")
 #: Columns of a ticker's puts table it can sort by (the ``put_sort`` query value).
-PUT_SORT_KEYS = (
-    "strike",
-    "bid",
-    "ask",
-    "last",
-    "spread_pct",
-    "annualized",
-    "pct_otm",
-    "delta",
-    "prob_otm",
-    "breakeven",
-    "premium",
-    "collateral",
-    "iv",
-    "dte",
-    "volume",
-    "open_interest",
-)
+PUT_SORT_KEYS = PUTS.sort_keys
 #: The direction a column sorts in when first chosen: the interesting end first.
 FIRST_DIRECTION = {"annualized": "desc", "puts": "desc", "scanned": "desc"}
 
@@ -240,3 +231,13 @@ def parse_filters(args: Mapping[str, str]) -> tuple[ResultFilters, list[str]]:
         else:
             values[field_name] = flag
     return ResultFilters(**values), messages
+
+
+def parse_side(args: Mapping[str, str]) -> str:
+    """The ``side`` asked for in ``args`` (``put`` when absent); a 400 for any other."""
+    raw = args.get("side", "")
+    side = raw.strip().lower() or "put"
+    if side not in ROW_HASHES:
+        shown = raw if len(raw) <= MAX_SHOWN_SIDE else raw[:MAX_SHOWN_SIDE] + "…"
+        raise BadRequest(f"Unknown side “{shown}”: use side=put (the default) or side=call.")
+    return side

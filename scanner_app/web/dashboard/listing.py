@@ -1,6 +1,6 @@
 """One page of the dashboard's tickers, read at the cost of what it shows.
 
-Three ways to the same page, all ordered as ``summaries.order_symbols`` orders:
+Three ways to the same page, all ordered as ``ticker_summaries.order_symbols`` orders:
 - unfiltered, by a stored order (symbol, spot, annualized, puts, delta, scanned): Redis
   keeps a sorted set per order, so the page reads only its own tickers: O(page);
 - unfiltered, by fair value: the badge is judged now, from every ticker's lowest strike
@@ -14,11 +14,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..scan.reads import FAILED_SHOWN, Listing, ResultReader
-from ..scan.summary import sort_scores, summarize_rows
-from .query import ResultFilters
-from .row_filters import filter_rows
-from .summaries import TickerSummary, badge_scores, order_symbols
+from ...scan.reads import FAILED_SHOWN, Listing, ResultReader
+from ...scan.summary import sort_scores, summarize_rows
+from ..query import ResultFilters
+from ..row_filters import filter_rows
+from .ticker_summaries import TickerSummary, badge_scores, order_symbols
 
 FairValue = Callable[[str], float | None]
 

@@ -6,12 +6,12 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from ..services import current_scanner
-from .criteria_text import criteria_sentence
-from .display import data_banners
-from .fair_values import FairValueBook
+from ...services import current_scanner
+from ..criteria_text import criteria_sentence
+from ..display import data_banners
+from ..fair_value_book import FairValueBook
+from ..query import parse_filters
 from .listing import ResultsPage, read_results_page
-from .query import parse_filters
 
 
 def results_page(args: Mapping[str, str]) -> ResultsPage:

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..numbers import finite_number
-from .badges import BADGE_RANK, strike_badge
+from ...numbers import finite_number
+from ..badges import BADGE_RANK, strike_badge
 
 
 @dataclass(frozen=True)

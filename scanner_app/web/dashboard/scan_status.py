@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..scan.store import UNAVAILABLE_MESSAGE, Progress, Status
-from ..services import current_scanner
-from .display import last_run_text
+from ...scan.store import UNAVAILABLE_MESSAGE, Progress, Status
+from ...services import current_scanner
+from ..display import last_run_text
 
 
 @dataclass(frozen=True)

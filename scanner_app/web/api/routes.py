@@ -9,29 +9,26 @@ of the puts.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 from collections.abc import Iterator
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, stream_with_context
 from werkzeug.exceptions import HTTPException
 
-from ..market.models import ScreenedCall, ScreenedPut
-from ..numbers import finite_number
-from ..redis_door import CacheUnavailable
-from ..scan.store import Progress, Status
-from ..services import current_scanner
-from ..watchlist import normalize_symbol
-from .fair_values import FairValueBook
+from ...redis_door import CacheUnavailable
+from ...scan.store import Progress, Status
+from ...services import current_scanner
+from ...watchlist import normalize_symbol
+from ..columns import CALLS, PUTS
+from ..fair_value_book import FairValueBook
+from ..json_errors import json_error, json_http_error
+from ..query import ROW_HASHES, ResultFilters, parse_filters, parse_side
+from ..row_filters import filter_rows
+from .csv_rows import csv_lines
 from .health import health_report, live_workers
-from .json_errors import json_error, json_http_error
-from .query import ResultFilters, parse_filters
-from .row_filters import filter_rows
-from .side import ROW_HASHES, parse_side
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +36,8 @@ bp = Blueprint("api", __name__)
 
 CSV_FILENAME = "put-scanner-options.csv"
 CALLS_CSV_FILENAME = "put-scanner-calls.csv"
-#: Every ScreenedPut field, then ``stale``: whether the row is from an earlier scan.
-CSV_COLUMNS = (*(field.name for field in fields(ScreenedPut)), "stale")
-#: Every ScreenedCall field (the put's, then ``contracts`` and ``cost_basis``), then ``stale``.
-CALL_CSV_COLUMNS = (*(field.name for field in fields(ScreenedCall)), "stale")
-
-#: A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV injection").
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: side -> the table its rows belong to (the fields of their JSON and their CSV columns)
+TABLES = {"put": PUTS, "call": CALLS}
 
 # Per code as well: the app's per-code HTML error pages would otherwise take precedence.
 for _error in (400, 404, 405, 500, HTTPException):
@@ -107,6 +99,7 @@ def _json_chunks(filters: ResultFilters, messages: list[str], side: str) -> Iter
     """``/api/options`` as JSON text, one ticker at a time; cut short if Redis fails."""
     scanner = current_scanner()
     reader = scanner.reader
+    table = TABLES[side]
     try:  # fail before the first byte when Redis is down or a key is of the wrong type
         scan_times, errors = reader.read_hash("scan_times"), reader.read_hash("errors")
         partial = reader.read_partial()
@@ -131,7 +124,12 @@ def _json_chunks(filters: ResultFilters, messages: list[str], side: str) -> Iter
     stale = []
     try:
         for index, (symbol, rows) in enumerate(_filtered(tickers, filters)):
-            yield ("," if index else "") + json.dumps(symbol) + ":" + json.dumps(rows)
+            yield (
+                ("," if index else "")
+                + json.dumps(symbol)
+                + ":"
+                + json.dumps(list(map(table.json_row, rows)))
+            )
             if symbol in errors:
                 stale.append(symbol)
     except CacheUnavailable as error:
@@ -180,58 +178,20 @@ def ticker_options(symbol: str) -> Response:
     if normalized not in scanner.watchlist:
         return json_error(f"{normalized} is not in the watchlist.", 404)
     view = scanner.reader.read_ticker(normalized)
+    rows = view.calls if side == "call" else view.options
     fair = FairValueBook(scanner.watchlist, scanner.reader).describe(normalized)
     return jsonify(
         symbol=normalized,
         side=side,
         fair_value=fair.value,
         fair_value_estimate=fair.estimate.to_dict() if fair.estimate else None,
-        options=view.calls if side == "call" else view.options,
+        options=[TABLES[side].json_row(row) for row in rows],
         scanned_at=view.scanned_at,
         error=view.error,
         stale=view.stale,
         partial_expirations=view.partial_expirations,
         cache_available=view.available,
     )
-
-
-def _is_number(text: str) -> bool:
-    try:
-        return finite_number(float(text)) is not None
-    except ValueError:
-        return False
-
-
-def csv_safe(value: Any) -> Any:
-    """``value`` for a CSV cell: text a spreadsheet would run as a formula gets a leading "'".
-
-    Numbers, and text that is a plain number such as "-1.5", are left as they are.
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and not _is_number(value):
-        return "'" + value
-    return value
-
-
-def csv_lines(
-    tickers: Iterator[tuple[str, list[dict[str, Any]]]], columns: tuple[str, ...] = CSV_COLUMNS
-) -> Iterator[str]:
-    """A header of ``columns`` (every ScreenedPut field), then a row per contract, a ticker
-    at a time."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    writer.writeheader()
-    yield flush()
-    for _symbol, rows in tickers:
-        for row in rows:
-            writer.writerow({column: csv_safe(row.get(column)) for column in columns})
-        yield flush()
 
 
 def _stale_marked(
@@ -252,9 +212,8 @@ def _csv_stream(filters: ResultFilters, side: str) -> Iterator[str]:
         rows = reader.stream_rows(ROW_HASHES[side])
         yield from _stale_marked(_filtered(rows, filters), errors)
 
-    columns = CALL_CSV_COLUMNS if side == "call" else CSV_COLUMNS
     try:
-        yield from csv_lines(tickers(), columns)
+        yield from csv_lines(tickers(), TABLES[side].csv_header)
     except CacheUnavailable as error:
         log.warning("CSV stream cut short: %s", error)
 

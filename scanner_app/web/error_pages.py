@@ -10,8 +10,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..redis_door import CacheUnavailable
 from ..scan.store import UNAVAILABLE_MESSAGE
-from .htmx import wants_fragment
-from .responses import html_response
+from .fragments import html_response, wants_fragment
 
 log = logging.getLogger(__name__)
 

@@ -23,11 +23,11 @@ from collections.abc import Sequence
 from flask import Response, current_app, request, session
 from redis import Redis, RedisError
 
-from ..redis_door import current_door
-from ..services import current_scanner
-from .errors import error_response
+from ...redis_door import current_door
+from ...services import current_scanner
+from ..error_pages import error_response
+from ..json_errors import is_api_request, json_error
 from .gate import login_required
-from .json_errors import is_api_request, json_error
 
 log = logging.getLogger(__name__)
 

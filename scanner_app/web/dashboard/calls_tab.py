@@ -5,24 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response
-
-from ..numbers import finite_number
-from ..redis_door import CacheUnavailable
-from ..scan.screen import CALL_DELTA_TARGETS, LATE_CALL_DELTA, call_delta_target
-from ..services import current_scanner
-from .display import data_banners
-from .htmx import wants_fragment
-from .responses import html_response
-
-bp = Blueprint("calls", __name__)
-
-
-@bp.app_template_filter("delta_target")
-def delta_target(dte: Any) -> float | None:
-    """The highest call delta sold at ``dte`` days (None for a malformed stored DTE)."""
-    days = finite_number(dte)
-    return None if days is None else call_delta_target(int(days))
+from ...redis_door import CacheUnavailable
+from ...scan.screen import CALL_DELTA_TARGETS, LATE_CALL_DELTA
+from ...services import current_scanner
 
 
 def delta_targets() -> list[tuple[str, float]]:
@@ -51,14 +36,3 @@ def calls_context() -> dict[str, Any]:
         "min_call_annualized": scanner.settings["MIN_CALL_ANNUALIZED"],
         "delta_targets": delta_targets(),
     }
-
-
-@bp.get("/calls")
-def calls() -> Response:
-    """The Calls tab: for htmx only its panel, else the whole page with the tab selected."""
-    context = calls_context()
-    if wants_fragment():
-        return html_response("partials/calls.html", **context)
-    return html_response(
-        "calls.html", cache_banners=data_banners(context["calls_available"]), **context
-    )

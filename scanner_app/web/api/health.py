@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..redis_door import REQUIRED_POLICY, CacheUnavailable
+from ...redis_door import REQUIRED_POLICY, CacheUnavailable
 
 if TYPE_CHECKING:
-    from ..services import Scanner
+    from ...services import Scanner
 
 UNKNOWN = "unknown"
 

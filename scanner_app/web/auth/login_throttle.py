@@ -22,7 +22,7 @@ from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from limits.errors import StorageError
 
-from ..redis_door import Keys, limits_location
+from ...redis_door import Keys, limits_location
 from .gate import LOGIN_UNAVAILABLE_MESSAGE, login_page
 
 log = logging.getLogger(__name__)

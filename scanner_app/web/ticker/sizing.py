@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..numbers import finite_number
+from ...numbers import finite_number
 
 SHARES_PER_CONTRACT = 100
 

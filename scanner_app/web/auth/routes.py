@@ -1,8 +1,9 @@
-"""Login for production, CSRF protection, session cookie settings and ``flask hash-password``.
+"""Login for production: the login and logout views, the login check before every request,
+CSRF protection and session cookie settings.
 
 Local mode needs no login. In production every route but the login page, the health
 check and static files needs a live session (see ``sessions``); wrong passwords are
-throttled (see ``throttle``).
+throttled (see ``login_throttle``).
 """
 
 from __future__ import annotations
@@ -11,22 +12,22 @@ import logging
 import os
 from datetime import timedelta
 
-import click
 from flask import Blueprint, Flask, Response, current_app, redirect, request, url_for
 from flask_wtf.csrf import CSRFError
 from redis import RedisError
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
-from ..extensions import csrf
-from ..secret_key import shared_secret_key
-from ..services import current_scanner
-from .errors import error_response
+from ...extensions import csrf
+from ...secret_key import shared_secret_key
+from ...services import current_scanner
+from ..error_pages import error_response
+from ..json_errors import is_api_request, json_error, json_routing_error
+from .cli import hash_password_command
 from .gate import LOGIN_UNAVAILABLE_MESSAGE, login_page, safe_next
-from .json_errors import is_api_request, json_error, json_routing_error
-from .security import init_security_headers
+from .login_throttle import init_login_throttle
+from .security_headers import init_security_headers
 from .sessions import end_session, has_live_session, start_session, verify_session
-from .throttle import init_login_throttle
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,6 @@ bp = Blueprint("auth", __name__)
 USER = "owner"
 SESSION_LIFETIME = timedelta(hours=12)
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "api.healthz", "static"})
-MIN_PASSWORD_LENGTH = 8
 
 WRONG_PASSWORD_MESSAGE = "Wrong password."
 CSRF_TITLE = "Security check failed"
@@ -57,7 +57,7 @@ def require_login() -> Response | None:
     endpoint = request.endpoint or ""
     if _local_mode() or endpoint in PUBLIC_ENDPOINTS or endpoint.endswith(".static"):
         return None
-    if endpoint == "scan.status":
+    if endpoint == "dashboard.status":
         return None  # the poll checks the session in its own version read: one round trip
     return verify_session()
 
@@ -74,14 +74,14 @@ def _password_matches(password: str) -> bool:
 
 def _after_login(next_path: str | None) -> Response:
     """Where a logged-in user goes: ``next`` when it is on this site, else the dashboard."""
-    return redirect(safe_next(next_path) or url_for("pages.index"))
+    return redirect(safe_next(next_path) or url_for("dashboard.index"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response | tuple[str, int]:
     """The login form (production only; local mode goes straight to the dashboard).
 
-    A wrong password answers 401, which the login throttle counts (see ``throttle``).
+    A wrong password answers 401, which the login throttle counts (see ``login_throttle``).
     """
     next_path = safe_next(request.values.get("next"))
     if _local_mode() or has_live_session():
@@ -106,7 +106,7 @@ def logout() -> Response:
         end_session()
     except RedisError as error:
         log.error("session record not deleted, it expires with the session: %s", error)
-    return redirect(url_for("pages.index") if _local_mode() else url_for("auth.login"))
+    return redirect(url_for("dashboard.index") if _local_mode() else url_for("auth.login"))
 
 
 def csrf_error(error: CSRFError) -> Response:
@@ -118,22 +118,6 @@ def csrf_error(error: CSRFError) -> Response:
     if is_api_request():
         return json_error(CSRF_MESSAGE, 400)
     return error_response(400, CSRF_TITLE, CSRF_MESSAGE)
-
-
-@click.command("hash-password")
-def hash_password_command() -> None:
-    """Print a hash of a password (asked twice, not echoed) for SCANNER_PASSWORD_HASH."""
-    password = click.prompt(
-        "Password", hide_input=True, confirmation_prompt=True, value_proc=_long_enough
-    )
-    click.echo(generate_password_hash(password))
-
-
-def _long_enough(password: str) -> str:
-    """``password`` when it has at least MIN_PASSWORD_LENGTH characters."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise click.UsageError(f"Use at least {MIN_PASSWORD_LENGTH} characters.")
-    return password
 
 
 def _configure_session(app: Flask) -> None:

@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 from flask import Response, redirect, render_template, request, url_for
 
-from .htmx import is_htmx_request
-from .json_errors import is_api_request, json_error
+from ..fragments import is_htmx_request
+from ..json_errors import is_api_request, json_error
 
 MAX_NEXT_LENGTH = 2000
 LOGIN_REQUIRED_MESSAGE = "Login required."

@@ -1,6 +1,7 @@
-"""The HTML pages: the dashboard and a ticker's drilldown.
+"""A ticker's drilldown: its puts grouped by expiration, a chart, and its covered calls.
 
-A page asked for by htmx (``HX-Request``, not a history restore) gets only its fragment.
+Asked for by htmx (``HX-Request``, not a history restore: the dashboard's "Show puts"), the
+page is only its fragment.
 """
 
 from __future__ import annotations
@@ -10,45 +11,26 @@ from dataclasses import dataclass
 from functools import partial
 from itertools import groupby
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import Blueprint, Response, request
 
-from ..services import current_scanner
-from ..watchlist import normalize_symbol
-from .badges import strike_badge
+from ...services import current_scanner
+from ...watchlist import normalize_symbol
+from ..badges import strike_badge
+from ..columns import sort_rows_by
+from ..criteria_text import criteria_sentence
+from ..display import data_banners
+from ..error_pages import error_response
+from ..fair_value_book import FairValueBook
+from ..fragments import html_response, wants_fragment
+from ..query import ResultFilters, parse_filters
+from ..row_filters import filter_rows
 from .chart import put_chart
-from .criteria_text import criteria_sentence
-from .display import data_banners
-from .errors import error_response
-from .fair_values import FairValueBook
-from .htmx import wants_fragment
-from .put_sort import sort_puts_by
-from .query import ResultFilters, parse_filters
-from .responses import html_response
-from .results import results_context, results_page
-from .row_filters import filter_rows
 from .sizing import position, sizing_cash
-from .status import scan_status
 
-bp = Blueprint("pages", __name__)
+bp = Blueprint("ticker", __name__)
 
 MAX_SHOWN_INPUT = 100
-
-
-@bp.get("/")
-def index() -> Response:
-    """The dashboard; for htmx, only the results (and the canonical URL to push)."""
-    if wants_fragment():
-        page = results_page(request.args)
-        response = html_response("partials/filtered.html", **results_context(page))
-        query = urlencode(page.filters.query_args())
-        response.headers["HX-Push-Url"] = f"{request.path}?{query}" if query else request.path
-        return response
-    # The status first: the table is then at least as new as the version the poll carries.
-    status = scan_status(current_scanner().status())
-    page = results_page(request.args)
-    return html_response("index.html", status=status, **results_context(page))
 
 
 @dataclass(frozen=True)
@@ -73,7 +55,7 @@ def _groups(
 
     groups = []
     for _day, members in groupby(sorted(rows, key=expiration), key=expiration):
-        members = sort_puts_by(members, filters.put_sort, filters.put_direction)
+        members = sort_rows_by(members, filters.put_sort, filters.put_direction)
         badged = [(row, strike_badge(row.get("strike"), fair_value)) for row in members]
         first = members[0]
         earnings = (

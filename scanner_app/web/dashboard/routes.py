@@ -1,4 +1,9 @@
-"""Starting a scan from the browser and following its progress with htmx polling.
+"""The dashboard: the results page, its Calls tab, and the Scan button with its status poll.
+
+``GET /`` is the page (for htmx, only the results, with the canonical URL to push);
+``GET /calls`` is the Calls tab.
+
+Starting a scan from the browser and following its progress with htmx polling:
 
 ``POST /scan`` answers at once with the status fragment. While a scan runs that fragment
 polls ``GET /scan/status?v=<version>&at=<when rendered>``, taking along the view (filters,
@@ -17,27 +22,29 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import replace
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, redirect, request, url_for
 
-from ..redis_door import CacheUnavailable
-from ..scan.launch import Outcome, launch_scan
-from ..scan.store import Status
-from ..services import current_scanner
-from ..watchlist import normalize_symbol
-from .errors import error_response
-from .htmx import wants_fragment
+from ...redis_door import CacheUnavailable
+from ...scan.launch import Outcome, launch_scan
+from ...scan.store import Status
+from ...services import current_scanner
+from ...watchlist import normalize_symbol
+from ..auth.sessions import check_session, session_keys, verify_session
+from ..display import data_banners
+from ..error_pages import error_response
+from ..fragments import html_response, wants_fragment
+from ..query import MAX_PER_PAGE
+from .calls_tab import calls_context
 from .listing import ResultsPage
-from .query import MAX_PER_PAGE
-from .responses import html_response
 from .results import results_context, results_page
-from .sessions import check_session, session_keys, verify_session
-from .status import ScanStatus, scan_status, unavailable_status
+from .scan_status import ScanStatus, scan_status, unavailable_status
 from .table_diff import plan_table
 
 log = logging.getLogger(__name__)
 
-bp = Blueprint("scan", __name__)
+bp = Blueprint("dashboard", __name__)
 
 SCAN_NOT_STARTED = "The scan was not started: {reason}."
 DATA_LOST_NOTE = (
@@ -66,6 +73,32 @@ def _shown_symbols() -> list[str]:
     return list(shown)
 
 
+@bp.get("/")
+def index() -> Response:
+    """The dashboard; for htmx, only the results (and the canonical URL to push)."""
+    if wants_fragment():
+        page = results_page(request.args)
+        response = html_response("partials/filtered.html", **results_context(page))
+        query = urlencode(page.filters.query_args())
+        response.headers["HX-Push-Url"] = f"{request.path}?{query}" if query else request.path
+        return response
+    # The status first: the table is then at least as new as the version the poll carries.
+    status = scan_status(current_scanner().status())
+    page = results_page(request.args)
+    return html_response("index.html", status=status, **results_context(page))
+
+
+@bp.get("/calls")
+def calls() -> Response:
+    """The Calls tab: for htmx only its panel, else the whole page with the tab selected."""
+    context = calls_context()
+    if wants_fragment():
+        return html_response("partials/calls.html", **context)
+    return html_response(
+        "calls.html", cache_banners=data_banners(context["calls_available"]), **context
+    )
+
+
 def _status_fragment(status: ScanStatus, code: int = 200) -> Response:
     return html_response("partials/status.html", code, status=status)
 
@@ -92,7 +125,7 @@ def start() -> Response:
             return error_response(503, "No scan worker", launch.message)
         return _status_fragment(scan_status(scanner.status(), note=launch.message))
     if not wants_fragment():
-        return redirect(url_for("pages.index"), 303)
+        return redirect(url_for("dashboard.index"), 303)
     if launch.outcome is Outcome.MARKET_CLOSED:
         status = ScanStatus("idle", launch.message, rendered_at=int(scanner.clock().timestamp()))
         return _status_fragment(status)

@@ -1,0 +1,1 @@
+"""The JSON API, the CSV download and the health check."""
