@@ -11,12 +11,8 @@ from typing import Any
 from flask import Flask, current_app
 
 from .extensions import cache
-from .market.provider import (
-    FundamentalsSource,
-    MarketProvider,
-    create_provider,
-    fundamentals_source,
-)
+from .market.provider import FundamentalsSource, MarketProvider
+from .market.registry import create_provider, fundamentals_source
 from .redis_policy import MaxmemoryPolicy
 from .scan.earnings import EarningsCalendar
 from .scan.engine import ScanEngine
