@@ -94,7 +94,9 @@ class Scanner:
         """A scan engine over the current watchlist."""
         store = self.store
         earnings = (
-            EarningsCalendar(store.write_client, store.keys) if self.settings["EARNINGS"] else None
+            EarningsCalendar(store.write_client, store.keys)
+            if self.settings["EARNINGS"] and getattr(self.provider, "has_earnings", True)
+            else None
         )
         tickers = TickerScanner(
             provider=self.provider,

@@ -17,6 +17,7 @@ from scanner_app.market.registry import PROVIDERS, create_provider, fundamentals
 from scanner_app.market.yahoo import YahooProvider
 
 from .conftest import FROZEN_NOW
+from .scan_results import read_results
 
 DEMO_BANNER = "Demo market data: synthetic prices, not real quotes."
 
@@ -42,6 +43,12 @@ class LookalikeMarket(DemoProvider):
     """The demo's chains, declared as real data."""
 
     is_demo = False
+
+
+class NoEarningsMarket(DemoProvider):
+    """The demo's chains, declared without earnings dates."""
+
+    has_earnings = False
 
 
 def test_the_registry_names_each_provider_by_its_own_name():
@@ -124,6 +131,22 @@ def test_a_provider_without_fundamentals_or_a_source_of_them_has_none():
 def test_a_negative_retry_count_is_refused():
     with pytest.raises(ValueError, match="retries must be 0 or more"):
         PaperMarket(max_concurrent=1, rate_limiter=None, retries=-1)
+
+
+@pytest.mark.parametrize(("market", "asked"), [(DemoProvider, True), (NoEarningsMarket, False)])
+def test_has_earnings_decides_whether_a_scan_asks_for_earnings_dates(
+    make_app, redis_client, key_prefix, market, asked
+):
+    provider = market(latency_ms=0, today=lambda: FROZEN_NOW.date())
+    scanner = make_app(MARKET_PROVIDER=provider).extensions["put_scanner"]
+    assert scanner.store.acquire_lock("scan-1")
+
+    scanner.engine().run("scan-1")
+
+    rows = [row for rows in read_results(scanner).options.values() for row in rows]
+    assert rows
+    assert any(row["earnings_date"] for row in rows) is asked
+    assert bool(redis_client.keys(f"{key_prefix}earnings:*")) is asked
 
 
 @pytest.mark.parametrize(
