@@ -68,6 +68,12 @@ def _text(raw: str) -> str:
     return value
 
 
+def _name(raw: str) -> str:
+    """A non-empty name, lower-cased; what it may name is checked where it is used (the
+    market registry checks ``MARKET_DATA``)."""
+    return _text(raw).lower()
+
+
 def _rate_limits(raw: str) -> str:
     """One or more rate limits in Flask-Limiter's syntax, each allowing at least one hit."""
     value = raw.strip()
@@ -98,7 +104,7 @@ def _existing_file(raw: str) -> Path:
 #: name -> (parser, default as it would be written in the environment, or None for no default)
 SETTINGS: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "SCANNER_ENV": (_choice("local", "production"), "local"),
-    "MARKET_DATA": (_choice("demo", "yahoo", "marketdata"), None),
+    "MARKET_DATA": (_name, None),
     "REDIS_URL": (_text, None),
     "CACHE_BACKEND": (_choice(*CACHE_BACKENDS), None),
     "CACHE_KEY_PREFIX": (_text, "scanner:"),
@@ -174,9 +180,4 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         )
     if settings["MARKET_DATA"] is None:
         settings["MARKET_DATA"] = "yahoo" if settings["SCANNER_ENV"] == "production" else "demo"
-    if settings["MARKET_DATA"] == "marketdata" and settings["MARKETDATA_TOKEN"] is None:
-        raise ConfigError(
-            "MARKET_DATA=marketdata needs MARKETDATA_TOKEN: the API token of your "
-            "Market Data account (dashboard at marketdata.app)."
-        )
     return settings

@@ -10,12 +10,8 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from .market.provider import (
-    FundamentalsSource,
-    MarketProvider,
-    create_provider,
-    fundamentals_source,
-)
+from .market.provider import FundamentalsSource, MarketProvider
+from .market.registry import create_provider, fundamentals_source
 from .redis_door import MaxmemoryPolicy, RedisDoor
 from .scan.earnings import EarningsCalendar
 from .scan.engine import ScanEngine
@@ -96,7 +92,9 @@ class Scanner:
         """A scan engine over the current watchlist."""
         store = self.store
         earnings = (
-            EarningsCalendar(store.write_client, store.keys) if self.settings["EARNINGS"] else None
+            EarningsCalendar(store.write_client, store.keys)
+            if self.settings["EARNINGS"] and getattr(self.provider, "has_earnings", True)
+            else None
         )
         tickers = TickerScanner(
             provider=self.provider,

@@ -83,7 +83,6 @@ def test_production_defaults_to_yahoo():
         ("MIN_CALL_ANNUALIZED", "-1", "a number from 0 to 10000"),
         ("MIN_CALL_ANNUALIZED", "lots", "a number from 0 to 10000"),
         ("SCANNER_ENV", "staging", "one of local, production"),
-        ("MARKET_DATA", "bloomberg", "one of demo, yahoo"),
         ("WATCHLIST_FILE", "/nonexistent/list.toml", "an existing TOML file"),
         ("RISK_FREE_RATE", "4%", "a number from"),
         ("MARKET_REQUESTS_PER_SECOND", "0", "a number from 0.1 to 100"),

@@ -11,7 +11,7 @@ from tenacity import wait_none
 
 from scanner_app.config import load_settings
 from scanner_app.market.demo import DemoProvider, demo_fundamentals
-from scanner_app.market.provider import create_provider, fundamentals_source
+from scanner_app.market.registry import create_provider, fundamentals_source
 from scanner_app.market.yahoo import YahooProvider
 from scanner_app.redis_door import Keys
 from scanner_app.scan.fair_values import FairValueEstimator, read_estimates

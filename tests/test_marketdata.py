@@ -23,7 +23,7 @@ from scanner_app.market.errors import (
 )
 from scanner_app.market.marketdata import MarketDataProvider
 from scanner_app.market.models import OptionQuote
-from scanner_app.market.provider import create_provider
+from scanner_app.market.registry import create_provider
 from scanner_app.scan.screen import Criteria, screen_chain
 from tests.marketdata_transport import Answer, FakeMarketData, chain_answer, fixture, ok
 
@@ -333,7 +333,7 @@ def test_requests_wait_for_the_shared_rate_limit_first(dead_redis_url: str) -> N
 
 def test_start_up_refuses_market_data_without_a_token() -> None:
     with pytest.raises(ConfigError, match="MARKET_DATA=marketdata needs MARKETDATA_TOKEN"):
-        load_settings({"MARKET_DATA": "marketdata"})
+        create_provider(load_settings({"MARKET_DATA": "marketdata"}))
 
 
 def test_a_bad_mode_is_refused_at_start_up() -> None:

@@ -168,3 +168,21 @@ def test_no_more_than_max_concurrent_slots_are_held_at_once() -> None:
     caller.join(timeout=5)
     assert blocked_while_full
     assert third_entered.is_set()
+
+
+def test_without_a_concurrency_bound_every_caller_gets_a_slot_at_once() -> None:
+    throttle = Throttle(None, None)
+    callers = 8
+    all_inside = threading.Barrier(callers + 1)
+
+    def caller() -> None:
+        with throttle.slot():
+            all_inside.wait(timeout=5)
+
+    threads = [threading.Thread(target=caller) for _ in range(callers)]
+    for thread in threads:
+        thread.start()
+    all_inside.wait(timeout=5)  # a bound would keep some callers out: BrokenBarrierError
+    for thread in threads:
+        thread.join(timeout=5)
+    assert not all_inside.broken

@@ -31,7 +31,7 @@ from scanner_app.market.errors import (
     UnusableAnswer,
 )
 from scanner_app.market.models import PLACEHOLDER_IVS, OptionQuote
-from scanner_app.market.provider import create_provider
+from scanner_app.market.registry import create_provider
 from scanner_app.market.yahoo import YahooProvider, YahooSession
 from scanner_app.scan.screen import Criteria, screen_chain
 from scanner_app.valuation.methods import Fundamentals

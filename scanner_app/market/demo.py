@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -18,9 +17,9 @@ from typing import Any
 
 from ..valuation.methods import Fundamentals
 from ..watchlist import normalize_symbol
+from .base import BaseProvider
 from .calendar import NY, market_today, weekly_expirations
 from .errors import MarketDataError, MarketTimeout, RateLimited, UnknownTicker
-from .limiter_settings import market_rate_limiter
 from .models import OptionQuote, PutChain
 from .pricing import bs_call_price, bs_put_price, days_to_expiry
 from .throttle import RateLimiter
@@ -336,11 +335,14 @@ class DemoFeed:
             raise FAILURE_KINDS[kind](f"{self._symbol}: demo failure injected ({kind})")
 
 
-class DemoProvider:
+class DemoProvider(BaseProvider):
     """The synthetic market: deterministic chains for any symbol, with simulated latency,
-    its requests started no faster than ``rate_limiter`` lets them (None: no limit)."""
+    its requests started no faster than ``rate_limiter`` lets them (None: no limit), as many
+    at once as asked."""
 
     name = "demo"
+    is_demo = True
+    has_fundamentals = True
 
     def __init__(
         self,
@@ -354,14 +356,12 @@ class DemoProvider:
     ) -> None:
         if latency_ms < 0:
             raise ValueError(f"latency_ms must not be negative, got {latency_ms!r}")
+        super().__init__(max_concurrent=None, rate_limiter=rate_limiter)
         self.latency_ms = latency_ms
         self.rate = rate
         self.failures = _checked_failures(failures or {})
         self._today = today or market_today
         self._sleep = sleep
-        self._rate_limiter = rate_limiter
-        self._lock = threading.Lock()
-        self._request_count = 0
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> DemoProvider:
@@ -371,14 +371,8 @@ class DemoProvider:
             latency_ms=settings["DEMO_LATENCY_MS"],
             rate=settings["RISK_FREE_RATE"],
             failures=parse_failures(settings.get("DEMO_FAILURES")),
-            rate_limiter=market_rate_limiter(settings, cls.name),
+            rate_limiter=cls.rate_limiter(settings),
         )
-
-    @property
-    def request_count(self) -> int:
-        """Requests made so far by every feed of this provider."""
-        with self._lock:
-            return self._request_count
 
     def open(self, ticker: str, *, calls: bool = False) -> DemoFeed:
         """A feed for ``ticker`` (any case); cheap, makes no request. With ``calls`` its
@@ -401,9 +395,6 @@ class DemoProvider:
 
     def spend_request(self) -> None:
         """Wait for the rate limit, count one request and wait the configured latency."""
-        if self._rate_limiter is not None:
-            self._rate_limiter.acquire()
-        with self._lock:
-            self._request_count += 1
-        if self.latency_ms:
-            self._sleep(self.latency_ms / 1000.0)
+        with self.request_slot():
+            if self.latency_ms:
+                self._sleep(self.latency_ms / 1000.0)

@@ -43,14 +43,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
+from tenacity import RetryCallState
 
+from .base import BaseProvider
 from .calendar import NY, expiration_window_end, market_today
 from .errors import (
     MarketDataError,
@@ -60,7 +55,6 @@ from .errors import (
     UnknownTicker,
     UnusableAnswer,
 )
-from .limiter_settings import market_rate_limiter
 from .models import (
     OptionQuote,
     PutChain,
@@ -69,9 +63,9 @@ from .models import (
     implied_volatility,
     non_negative,
     positive,
+    require_live,
 )
-from .provider import require_live
-from .throttle import RateLimiter, Throttle
+from .throttle import RateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +89,7 @@ class _RetryableAnswer(Exception):
 _TRANSIENT = (_RetryableAnswer, httpx.TransportError)
 
 
-class MarketDataProvider:
+class MarketDataProvider(BaseProvider):
     """Market Data option chains for the next ``weeks`` weekly expirations, from ``min_dte``
     days out.
 
@@ -107,6 +101,13 @@ class MarketDataProvider:
     """
 
     name = "marketdata"
+    fundamentals_from = "yahoo"  # the API has none
+    required_settings = {
+        "MARKETDATA_TOKEN": "the API token of your Market Data account (dashboard at "
+        "marketdata.app)"
+    }
+    rate_setting = "MARKETDATA_REQUESTS_PER_SECOND"
+    transient = _TRANSIENT
 
     def __init__(
         self,
@@ -126,12 +127,12 @@ class MarketDataProvider:
     ) -> None:
         if not token:
             raise ValueError("Market Data needs an API token")
-        if retries < 0:
-            raise ValueError(f"retries must be 0 or more, not {retries!r}")
+        super().__init__(
+            max_concurrent=max_concurrent, rate_limiter=rate_limiter, retries=retries, wait=wait
+        )
         self.weeks = weeks
         self.min_dte = min_dte
         self.mode = mode
-        self.retries = retries
         self.today = today if today is not None else market_today
         self._client = httpx.Client(
             base_url=base_url,
@@ -139,10 +140,6 @@ class MarketDataProvider:
             timeout=timeout,
             transport=transport,
         )
-        self._throttle = Throttle(max_concurrent, rate_limiter)
-        self._wait = wait if wait is not None else wait_exponential_jitter(initial=1.0, max=30.0)
-        self._count_lock = threading.Lock()
-        self._request_count = 0
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> MarketDataProvider:
@@ -156,16 +153,10 @@ class MarketDataProvider:
             min_dte=settings["MIN_DTE"],
             mode=settings["MARKETDATA_MODE"],
             max_concurrent=min(settings["SCAN_CONCURRENCY"], MAX_CONCURRENT_REQUESTS),
-            rate_limiter=market_rate_limiter(settings, cls.name, "MARKETDATA_REQUESTS_PER_SECOND"),
+            rate_limiter=cls.rate_limiter(settings),
             timeout=settings["MARKETDATA_TIMEOUT"],
             retries=settings["MARKETDATA_RETRIES"],
         )
-
-    @property
-    def request_count(self) -> int:
-        """Chain requests made so far, retries included."""
-        with self._count_lock:
-            return self._request_count
 
     def open(self, ticker: str, *, calls: bool = False) -> MarketDataFeed:
         """A feed for ``ticker``; makes no request. With ``calls`` it also asks for the
@@ -210,15 +201,9 @@ class MarketDataProvider:
     ) -> Mapping[str, Any] | None:
         """The JSON of an ``ok`` answer (None for ``no_data``), throttled and retried; every
         failure a ``MarketDataError``."""
-        attempts = self.retries + 1
-        retrying = Retrying(
-            stop=stop_after_attempt(attempts),
-            wait=self._wait,
-            retry=retry_if_exception_type(_TRANSIENT),
-            reraise=True,
-        )
+        attempts = self.attempts
         try:
-            response = retrying(self._request_once, path, symbol, params, spend)
+            response = self.retrying()(self._request_once, path, symbol, params, spend)
         except _RetryableAnswer as error:
             if error.status_code == 429:
                 raise RateLimited(
@@ -243,9 +228,7 @@ class MarketDataProvider:
         self, path: str, symbol: str, params: Mapping[str, str], spend: Callable[[int], None]
     ) -> httpx.Response:
         """One throttled, counted request; raises on what is retried or stops the scan."""
-        with self._throttle.slot():
-            with self._count_lock:
-                self._request_count += 1
+        with self.request_slot():
             response = self._client.get(path, params=params)
         spent = count(response.headers.get("X-Api-Ratelimit-Consumed")) or 0
         spend(spent)

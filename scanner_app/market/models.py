@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
+from .errors import UnusableAnswer
+
 logger = logging.getLogger(__name__)
 
 #: Implied volatilities outside this range are placeholders, not market data.
@@ -149,3 +151,14 @@ def implied_volatility(contract: str, value: Any) -> float | None:
         )
         return None
     return iv
+
+
+def require_live(chain: PutChain) -> PutChain:
+    """``chain`` itself, unless it has puts and not one with a bid: then the market sent a
+    closed-hours snapshot (zero bids, placeholder volatilities) and ``UnusableAnswer``."""
+    if chain.puts and not any(quote.bid for quote in chain.puts):
+        raise UnusableAnswer(
+            f"the {chain.expiration.isoformat()} chain of {chain.ticker} is not live: "
+            f"none of its {len(chain.puts)} puts has a bid"
+        )
+    return chain

@@ -8,7 +8,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.errors import StorageError
@@ -90,13 +90,15 @@ class RateLimiter:
 
 
 class Throttle:
-    """At most ``max_concurrent`` calls at once, each started when ``limiter`` lets it
-    (None: no rate limit)."""
+    """At most ``max_concurrent`` calls at once (None: no bound), each started when
+    ``limiter`` lets it (None: no rate limit)."""
 
-    def __init__(self, max_concurrent: int, limiter: RateLimiter | None) -> None:
-        if max_concurrent < 1:
+    def __init__(self, max_concurrent: int | None, limiter: RateLimiter | None) -> None:
+        if max_concurrent is not None and max_concurrent < 1:
             raise ValueError(f"max concurrent requests must be 1 or more, not {max_concurrent!r}")
-        self._slots = threading.BoundedSemaphore(max_concurrent)
+        self._slots: AbstractContextManager[object] = (
+            nullcontext() if max_concurrent is None else threading.BoundedSemaphore(max_concurrent)
+        )
         self._limiter = limiter
 
     @contextmanager

@@ -47,18 +47,13 @@ from curl_cffi import requests as curl_requests
 from curl_cffi.requests.exceptions import ConnectionError as CurlConnectionError
 from curl_cffi.requests.exceptions import HTTPError, RequestException
 from curl_cffi.requests.exceptions import Timeout as CurlTimeout
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
+from tenacity import RetryCallState
 from yfinance import cache as yf_cache
 from yfinance.exceptions import YFDataException, YFRateLimitError
 from yfinance.utils import is_isin
 
 from ..valuation.methods import Fundamentals
+from .base import BaseProvider
 from .calendar import NY
 from .errors import (
     InvalidCrumb,
@@ -68,7 +63,6 @@ from .errors import (
     UnknownTicker,
     UnusableAnswer,
 )
-from .limiter_settings import market_rate_limiter
 from .models import (
     OptionQuote,
     PutChain,
@@ -78,9 +72,9 @@ from .models import (
     implied_volatility,
     non_negative,
     positive,
+    require_live,
 )
-from .provider import require_live
-from .throttle import RateLimiter, Throttle
+from .throttle import RateLimiter
 from .yahoo_fundamentals import MODULES, fundamentals_from_summary
 
 logger = logging.getLogger(__name__)
@@ -170,7 +164,7 @@ def _new_york_today() -> date:
     return datetime.now(NY).date()
 
 
-class YahooProvider:
+class YahooProvider(BaseProvider):
     """Yahoo option chains, at most ``max_concurrent`` requests at once across all threads,
     started no faster than ``rate_limiter`` lets them (None: no limit), each retried up to
     ``retries`` times with exponential backoff and jitter (``wait``, a tenacity wait strategy)
@@ -183,6 +177,9 @@ class YahooProvider:
     """
 
     name = "yahoo"
+    has_fundamentals = True
+    rate_setting = "YAHOO_REQUESTS_PER_SECOND"
+    transient = _TRANSIENT
 
     def __init__(
         self,
@@ -195,17 +192,13 @@ class YahooProvider:
         today: Callable[[], date] | None = None,
         wait: Callable[[RetryCallState], float] | None = None,
     ) -> None:
-        if retries < 0:
-            raise ValueError(f"retries must be 0 or more, not {retries!r}")
-        self.retries = retries
+        super().__init__(
+            max_concurrent=max_concurrent, rate_limiter=rate_limiter, retries=retries, wait=wait
+        )
         self.session = (
             session if session is not None else YahooSession(timeout=timeout, impersonate="chrome")
         )
         self.today = today if today is not None else _new_york_today
-        self._throttle = Throttle(max_concurrent, rate_limiter)
-        self._wait = wait if wait is not None else wait_exponential_jitter(initial=1.0, max=30.0)
-        self._count_lock = threading.Lock()
-        self._request_count = 0
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> YahooProvider:
@@ -213,16 +206,10 @@ class YahooProvider:
         ``MARKET_REQUESTS_PER_SECOND`` (alias ``YAHOO_REQUESTS_PER_SECOND``)."""
         return cls(
             max_concurrent=settings["YAHOO_MAX_CONCURRENT"],
-            rate_limiter=market_rate_limiter(settings, cls.name, "YAHOO_REQUESTS_PER_SECOND"),
+            rate_limiter=cls.rate_limiter(settings),
             timeout=settings["YAHOO_TIMEOUT"],
             retries=settings["YAHOO_RETRIES"],
         )
-
-    @property
-    def request_count(self) -> int:
-        """Options and calendar requests made so far, retries included."""
-        with self._count_lock:
-            return self._request_count
 
     def open(self, ticker: str, *, calls: bool = False) -> YahooFeed:
         """A feed for ``ticker``; makes no request. With ``calls`` its chains carry the
@@ -248,15 +235,9 @@ class YahooProvider:
 
     def _fetch(self, symbol: str, attempt: Callable[..., Any], *args: Any) -> Any:
         """``attempt(*args)``, retried on what is transient; failures as ``MarketDataError``."""
-        attempts = self.retries + 1
-        retrying = Retrying(
-            stop=stop_after_attempt(attempts),
-            wait=self._wait,
-            retry=retry_if_exception_type(_TRANSIENT),
-            reraise=True,
-        )
+        attempts = self.attempts
         try:
-            return retrying(attempt, *args)
+            return self.retrying()(attempt, *args)
         except YahooUnauthorized as error:
             logger.warning("%s: %s, %d attempts in a row", symbol, error, attempts)
             raise InvalidCrumb(f"Yahoo refused the request: {error.reason}") from error
@@ -306,9 +287,7 @@ class YahooProvider:
 
     def _request_once(self, ticker: yf.Ticker, call: Callable[[], Any]) -> Any:
         """One throttled, counted request; a 401 drops the cookie and crumb."""
-        with self._throttle.slot():
-            with self._count_lock:
-                self._request_count += 1
+        with self.request_slot():
             try:
                 return call()
             except YahooUnauthorized:

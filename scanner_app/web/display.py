@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask
 
 from ..market.calendar import NY, is_market_open
-from ..market.demo import DemoProvider
 from ..numbers import finite_number
 from ..scan.launch import market_closed_message
 from ..scan.messages import run_message
@@ -113,7 +112,7 @@ def app_banners(scanner: Scanner) -> list[Banner]:
     banners = []
     if scanner.local_mode:
         banners.append(Banner("info", LOCAL_MODE_BANNER))
-    if isinstance(scanner.provider, DemoProvider):
+    if getattr(scanner.provider, "is_demo", False):
         banners.append(Banner("info", DEMO_DATA_BANNER))
     now = scanner.clock()
     if scanner.enforces_market_hours and not is_market_open(now):
