@@ -1,11 +1,15 @@
-"""The shape of the package: names that say what a module does, once."""
+"""The shape of the package: names that say what a module does; layers that only point down."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections import defaultdict
 from pathlib import Path
 
 import scanner_app
+
+REPOSITORY = Path(scanner_app.__file__).parent.parent
 
 #: Names that several modules may share: the same role in sibling feature packages
 #: (each feature's blueprint, forms, models, commands), and packages themselves.
@@ -38,3 +42,32 @@ def test_the_check_sees_a_clash(tmp_path: Path) -> None:
     found = modules_by_name(tmp_path)
     assert found["throttle.py"] == ["scan/throttle.py", "web/throttle.py"]
     assert "routes.py" in SAME_ROLE_NAMES and "throttle.py" not in SAME_ROLE_NAMES
+
+
+def run_import_linter(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``lint-imports`` from this environment in ``cwd``; its result."""
+    command = [str(Path(sys.executable).with_name("lint-imports")), "--no-cache", *args]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def test_every_import_linter_contract_is_kept() -> None:
+    """The layers only point down and no cycle hides anywhere: the contracts in pyproject.toml."""
+    result = run_import_linter(cwd=REPOSITORY)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " BROKEN" not in result.stdout
+
+
+def test_import_linter_sees_an_upward_import(tmp_path: Path) -> None:
+    package = tmp_path / "shop"
+    package.mkdir()
+    (package / "__init__.py").touch()
+    (package / "low.py").write_text("def helper():\n    from shop import high\n")
+    (package / "high.py").write_text("from shop import low\n")
+    (tmp_path / ".importlinter").write_text(
+        "[importlinter]\nroot_package = shop\n\n"
+        "[importlinter:contract:layers]\nname = layers\ntype = layers\n"
+        "layers =\n    shop.high\n    shop.low\n"
+    )
+    result = run_import_linter(cwd=tmp_path)
+    assert result.returncode != 0
+    assert "shop.low -> shop.high" in result.stdout
