@@ -10,9 +10,10 @@ from flask import Flask
 
 from .config import ConfigError, load_settings
 from .extensions import cache
+from .jobs.extension import check_rq_settings, init_rq
 from .redis_door import CACHE_BACKENDS, cache_backend
+from .scan.parts import APP_EXTENSION
 from .services import Scanner
-from .workers import check_rq_settings, init_rq
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     cache.init_app(app)
     if app.config["SCAN_EXECUTOR"] == "rq":
         init_rq(app)
-    app.extensions["put_scanner"] = Scanner.from_app(app)
+    app.extensions[APP_EXTENSION] = Scanner.from_app(app)
 
     from .cli import register_commands
 

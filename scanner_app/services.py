@@ -10,6 +10,8 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from .jobs.extension import rq_executor
+from .jobs.recovery import scan_lock_ttl
 from .market.provider import FundamentalsSource, MarketProvider
 from .market.registry import create_provider, fundamentals_source
 from .redis_door import MaxmemoryPolicy, RedisDoor
@@ -18,14 +20,13 @@ from .scan.engine import ScanEngine
 from .scan.executors import Executor, ThreadExecutor
 from .scan.fair_values import FairValueEstimator
 from .scan.liveness import settled_status
+from .scan.parts import APP_EXTENSION
 from .scan.reads import ResultReader
-from .scan.rq_executor import RQExecutor
 from .scan.screen import Criteria
 from .scan.store import ScanStore, Status
 from .scan.ticker_scan import TickerScanner
 from .valuation.assumptions import Assumptions
 from .watchlist import Watchlist, load_watchlist
-from .workers import RECOVERY_SECONDS
 
 
 def utc_now() -> datetime:
@@ -36,7 +37,7 @@ def utc_now() -> datetime:
 @dataclass
 class Scanner:
     """Watchlist, market, store, reader, Redis's eviction policy, criteria and executor:
-    what a scan and a page need."""
+    what a scan and a page need (the scan layer's ``ScanParts`` among them)."""
 
     settings: Mapping[str, Any]
     watchlist: Watchlist
@@ -54,9 +55,6 @@ class Scanner:
         config = app.config
         door = RedisDoor.of(app)
         clock = config.get("CLOCK") or utc_now
-        lock_ttl = config["SCAN_LOCK_TTL"]
-        if config["SCAN_EXECUTOR"] == "rq":
-            lock_ttl += RECOVERY_SECONDS  # a dead worker's batch is retried within this
         return cls(
             settings=config,
             watchlist=load_watchlist(config["WATCHLIST_FILE"]),
@@ -64,7 +62,7 @@ class Scanner:
             store=ScanStore(
                 door,
                 ttl=config["CACHE_TTL_OPTIONS"],
-                lock_ttl=lock_ttl,
+                lock_ttl=scan_lock_ttl(config),
                 clock=clock,
             ),
             reader=ResultReader(door),
@@ -83,6 +81,11 @@ class Scanner:
     def enforces_market_hours(self) -> bool:
         """Production scans only while NYSE is open."""
         return not self.local_mode
+
+    @property
+    def dead_after(self) -> float:
+        """Seconds of heartbeat silence after which a running scan counts as dead."""
+        return self.settings["SCAN_DEAD_SECONDS"]
 
     def status(self) -> Status:
         """The scan status in one round trip, after reporting a scan it shows as dead."""
@@ -135,11 +138,9 @@ def _executor(app: Flask, clock: Callable[[], datetime]) -> Executor:
     """The executor named by ``SCAN_EXECUTOR``."""
     if app.config["SCAN_EXECUTOR"] != "rq":
         return ThreadExecutor()
-    rq = app.extensions["rq"]
-    name = app.config["RQ_QUEUES"][0]
-    return RQExecutor(lambda: rq.get_queue(name), app.config["SCAN_CONCURRENCY"], clock)
+    return rq_executor(app, clock)
 
 
 def current_scanner() -> Scanner:
     """The scanner of the app handling the current request or command."""
-    return current_app.extensions["put_scanner"]
+    return current_app.extensions[APP_EXTENSION]

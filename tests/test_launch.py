@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -83,11 +84,52 @@ def test_production_refuses_to_scan_while_the_market_is_closed(scanner_with):
 
     assert launch.outcome is Outcome.MARKET_CLOSED and executor.jobs == 0
     assert scanner.store.lock_owner() is None
-    last_run = scanner.store.read_status().last_run
-    assert last_run.startswith(
+    assert launch.message.startswith(
         "Market is closed. Scans only run during market hours (9:30 AM - 4:00 PM ET)."
     )
-    assert "Mon Nov 23 09:30 AM ET" in last_run
+    assert "Mon Nov 23 09:30 AM ET" in launch.message
+    assert scanner.store.read_status().last_run == "Never"  # the refusal stored nothing
+
+
+class NoWorker(RecordingExecutor):
+    """An executor whose workers are all gone."""
+
+    def unavailable_reason(self) -> str | None:
+        """Always: no worker."""
+        return "No scan worker is running"
+
+
+def _last_scan_record(redis_client, key_prefix: str) -> list[bytes | None]:
+    """``last_run`` and ``last_run_facts`` as Redis holds them."""
+    return redis_client.mget([f"{key_prefix}last_run", f"{key_prefix}last_run_facts"])
+
+
+@pytest.mark.parametrize(
+    ("settings", "outcome"),
+    [
+        (
+            {"SCANNER_ENV": "production", "SCANNER_PASSWORD_HASH": "x"},
+            Outcome.MARKET_CLOSED,
+        ),
+        ({"SCAN_RUNNER": NoWorker()}, Outcome.NO_WORKER),
+    ],
+    ids=["market closed", "no worker"],
+)
+def test_a_refused_start_leaves_the_last_scans_record_alone(
+    make_app, redis_client, key_prefix, settings, outcome
+):
+    completed = launch_scan(make_app(CLOCK=lambda: SATURDAY_NOON).extensions["put_scanner"])
+    assert completed.outcome is Outcome.STARTED  # local mode; the executor scans inline
+    record = _last_scan_record(redis_client, key_prefix)
+    assert json.loads(record[0]).startswith("Scan completed successfully")
+    assert json.loads(record[1])["outcome"] == "completed"
+
+    refused = make_app(CLOCK=lambda: SATURDAY_NOON, **settings).extensions["put_scanner"]
+    launch = launch_scan(refused)
+
+    assert launch.outcome is outcome and launch.message
+    assert _last_scan_record(redis_client, key_prefix) == record
+    assert refused.store.lock_owner() is None
 
 
 def test_force_and_local_mode_scan_while_the_market_is_closed(scanner_with):

@@ -11,16 +11,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from rq import Worker
-from rq.job import Job, JobStatus
-from rq.registry import FinishedJobRegistry
+from rq import Retry, Worker
+from rq.job import Dependency, Job, JobStatus
+from rq.registry import FailedJobRegistry, FinishedJobRegistry
 
 from scanner_app import create_app
+from scanner_app import scan as scan_package
 from scanner_app.config import ConfigError
+from scanner_app.jobs.executor import NO_WORKER_MESSAGE, finish_job_id
+from scanner_app.jobs.recovery import RECOVERY_SECONDS
+from scanner_app.jobs.tasks import scheduled_scan
 from scanner_app.market.calendar import is_market_open
-from scanner_app.scan.rq_executor import NO_WORKER_MESSAGE, finish_job_id
 from scanner_app.scan.store import Progress
-from scanner_app.workers import RECOVERY_SECONDS
 
 from .conftest import FROZEN_NOW
 from .redis_server import RedisServer
@@ -246,8 +248,6 @@ def test_the_worker_command_has_tuned_defaults(rq_app):
 
 
 def test_a_scheduled_tick_outside_market_hours_leaves_last_run_alone(make_app):
-    from scanner_app.scan.jobs import scheduled_scan
-
     saturday = FROZEN_NOW.replace(day=21)
     app = make_app(CLOCK=lambda: saturday)
     scanner = app.extensions["put_scanner"]
@@ -261,8 +261,6 @@ def test_a_scheduled_tick_outside_market_hours_leaves_last_run_alone(make_app):
 
 
 def test_a_scheduled_tick_in_market_hours_scans(make_app):
-    from scanner_app.scan.jobs import scheduled_scan
-
     app = make_app()  # FROZEN_NOW: a Wednesday, 11:00 ET; scans run inline
     with app.app_context():
         scheduled_scan()
@@ -401,7 +399,7 @@ def test_the_cron_process_ticks_and_respects_market_hours(
             lambda: [
                 job
                 for job in Job.fetch_many(finished.get_job_ids(), connection=redis_client)
-                if job and job.func_name == "scanner_app.scan.jobs.scheduled_scan"
+                if job and job.func is scheduled_scan
             ],
             30,
             "the first scheduled tick to run",
@@ -487,3 +485,50 @@ def test_an_rq_scan_whose_jobs_are_gone_is_interrupted_and_flask_scan_exits_1(
     assert err.strip().splitlines()[-1] == f"Error: {body['last_run']}"
     assert body["last_run"].startswith(f"Scan interrupted at {done} of 24 tickers on ")
     assert len(app.extensions["put_scanner"].reader.read_hash("scan_times")) == done
+
+
+#: Where the previous release kept its job functions (a module this release no longer has).
+RETIRED_JOBS = f"{scan_package.__name__}.jobs"
+
+
+def test_jobs_queued_by_the_previous_release_fail_and_their_scan_ends_interrupted(
+    tmp_path, rq_app, worker_env, redis_client
+):
+    app = rq_app(SCAN_HEARTBEAT_SECONDS=0.5, SCAN_DEAD_SECONDS=2)
+    scanner = app.extensions["put_scanner"]
+    with app.app_context():
+        queue = app.extensions["rq"].get_queue(queue_name(app))
+    # A scan that the previous release started: its lock, its progress, its jobs by name.
+    assert scanner.store.acquire_lock("old")
+    scanner.engine().begin("old")
+    batch = queue.enqueue(
+        f"{RETIRED_JOBS}.scan_batch", "old", TICKERS, job_id="scan-old-0", retry=Retry(max=2)
+    )
+    queue.enqueue(
+        f"{RETIRED_JOBS}.finish_scan",
+        "old",
+        job_id=finish_job_id("old"),
+        depends_on=Dependency(jobs=[batch], allow_failure=True),
+    )
+    worker = WorkerProcess(
+        worker_env(SCAN_HEARTBEAT_SECONDS="0.5", SCAN_DEAD_SECONDS="2"), tmp_path / "worker.log"
+    )
+    try:
+        failed = FailedJobRegistry(queue=queue)
+        wait_until(lambda: len(failed) == 2, 60, "the previous release's jobs to fail")
+        with app.app_context():  # a page's status read, which reports a dead scan
+            old = wait_until(
+                lambda: (status := scanner.status()).facts and status, 30, "the old scan's end"
+            )
+        scan_id = start_scan(app.test_client())
+        new = wait_until(lambda: ended(app, scan_id), 60, "a scan of this release")
+    finally:
+        worker.stop()
+
+    assert set(failed.get_job_ids()) == {"scan-old-0", finish_job_id("old")}
+    batch.refresh()
+    assert batch.retries_left == 0  # tried three times, as any batch
+    assert f"module '{scan_package.__name__}' has no attribute 'jobs'" in worker.output()
+    assert (old.facts.scan_id, old.facts.outcome) == ("old", "interrupted")
+    assert old.last_run.startswith("Scan interrupted at 0 of 24 tickers")
+    assert new.facts.outcome == "completed" and new.facts.tickers == 24

@@ -249,13 +249,30 @@ def test_production_pages_say_the_market_is_closed_and_when_it_opens(production_
     assert '<form class="logout" method="post" action="/logout">' in page.text
 
 
-def test_after_a_refused_scan_the_page_says_the_market_is_closed(app_config, production_client):
-    assert create_app(app_config).test_client().post("/scan", headers=HX).status_code == 200
-    assert production_client.post("/scan", headers=HX).status_code == 200
+def test_a_refused_scan_keeps_the_last_scans_record(production_client, redis_client, key_prefix):
+    app = production_client.application
+    forced = app.test_cli_runner().invoke(args=["scan", "--force"])
+    assert forced.exit_code == 0, forced.output
+    keys = [f"{key_prefix}last_run", f"{key_prefix}last_run_facts"]
+    record = redis_client.mget(keys)
+    assert b"Scan completed successfully" in record[0] and b'"completed"' in record[1]
+
+    fragment = production_client.post("/scan", headers=HX)
+    plain = production_client.post("/scan")
+    command = app.test_cli_runner().invoke(args=["scan"])
+
+    assert redis_client.mget(keys) == record
+    assert fragment.status_code == 200
+    assert "Market is closed" in fragment.text
+    assert "Next open: Mon Nov 23 09:30 AM ET" in fragment.text
+    assert "Last scan: Scan completed successfully" in fragment.text
+    assert plain.status_code == 303
     page = production_client.get("/").text
+    assert "Market is closed" in page and "Last scan: Scan completed successfully" in page
+    assert command.exit_code == 2 and "Market is closed" in command.output
     api = production_client.get("/api/scan").get_json()
-    assert api["last_run"].startswith("Market is closed")
-    assert "Last scan: Market is closed" in page
+    assert api["last_run"].startswith("Scan completed successfully")
+    assert api["last_run_facts"]["outcome"] == "completed"
 
 
 def test_local_mode_scans_outside_market_hours(app_config, redis_client, demo_provider):

@@ -1,7 +1,8 @@
 """Start a scan, or join the one that is running, honouring market hours.
 
 A scan that died is not joined: the new scan takes its lock over, and reports it as
-interrupted in the same step (see ``liveness``).
+interrupted in the same step (see ``liveness``). A refused start (market closed, no worker,
+Redis refusing writes) stores nothing: the last scan's record stays, and the answer says why.
 """
 
 from __future__ import annotations
@@ -10,16 +11,13 @@ import enum
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from ..market.calendar import NY, is_market_open, next_open
 from ..redis_door import CacheUnavailable
 from .engine import ProgressListener, ScanSummary
 from .liveness import DeadScan, dead_scan, report_dead
+from .parts import ScanParts
 from .store import Status
-
-if TYPE_CHECKING:
-    from ..services import Scanner
 
 MARKET_CLOSED_MESSAGE = (
     "Market is closed. Scans only run during market hours (9:30 AM - 4:00 PM ET). Next open: {}."
@@ -46,45 +44,43 @@ class Launch:
 
 
 def market_closed_message(now: datetime) -> str:
-    """The "Last scan" message for a scan refused because the market is closed."""
+    """Why a scan is refused while the market is closed, with the next open."""
     return MARKET_CLOSED_MESSAGE.format(
         next_open(now).astimezone(NY).strftime("%a %b %d %I:%M %p ET")
     )
 
 
 def launch_scan(
-    scanner: Scanner, *, force: bool = False, foreground: ProgressListener | None = None
+    parts: ScanParts, *, force: bool = False, foreground: ProgressListener | None = None
 ) -> Launch:
     """Start exactly one scan across all processes, or join the running one (a dead one is
     taken over instead).
 
     In production the market must be open unless ``force``. With ``foreground`` and an
     in-process executor the scan runs in the caller's thread, reporting progress to it;
-    otherwise the scanner's executor runs it and this returns at once (``summary`` None).
-    Raises CacheUnavailable when Redis is down.
+    otherwise the parts' executor runs it and this returns at once (``summary`` None).
+    A refusal writes nothing. Raises CacheUnavailable when Redis is down or refuses writes.
     """
-    now = scanner.clock()
-    if scanner.enforces_market_hours and not force and not is_market_open(now):
-        message = market_closed_message(now)
-        scanner.store.set_last_run(message)
-        return Launch(Outcome.MARKET_CLOSED, message=message)
-    status = _read_status(scanner)
-    dead = dead_scan(scanner, status)
+    now = parts.clock()
+    if parts.enforces_market_hours and not force and not is_market_open(now):
+        return Launch(Outcome.MARKET_CLOSED, message=market_closed_message(now))
+    status = _read_status(parts)
+    dead = dead_scan(parts, status)
     if status.running_scan is not None and dead is None:
         return Launch(Outcome.JOINED, scan_id=status.running_scan)
-    reason = scanner.executor.unavailable_reason()
+    reason = parts.executor.unavailable_reason()
     if reason is not None:
         return Launch(Outcome.NO_WORKER, message=reason)
     scan_id = uuid.uuid4().hex
-    running = _take_lock(scanner, scan_id, dead)
+    running = _take_lock(parts, scan_id, dead)
     if running is not None:
         return Launch(Outcome.JOINED, scan_id=running)
-    engine = scanner.engine()
-    if foreground is not None and scanner.executor.in_process:
+    engine = parts.engine()
+    if foreground is not None and parts.executor.in_process:
         summary = engine.run(scan_id, foreground)
         return Launch(Outcome.STARTED, scan_id, summary.message, summary)
     try:
-        scanner.executor.start(engine, scan_id)
+        parts.executor.start(engine, scan_id)
     except Exception as error:
         engine.fail(scan_id, error)
         engine.release(scan_id)
@@ -96,25 +92,25 @@ def launch_scan(
 TAKE_ATTEMPTS = 3
 
 
-def _read_status(scanner: Scanner) -> Status:
-    status = scanner.store.read_status()
+def _read_status(parts: ScanParts) -> Status:
+    status = parts.store.read_status()
     if not status.available:
         raise CacheUnavailable("the scan status could not be read")
     return status
 
 
-def _take_lock(scanner: Scanner, scan_id: str, dead: DeadScan | None) -> str | None:
+def _take_lock(parts: ScanParts, scan_id: str, dead: DeadScan | None) -> str | None:
     """Take the lock for ``scan_id``, over ``dead``'s if there is one; None when taken, else
     the running scan that holds it. Raises CacheUnavailable if it keeps changing hands."""
     for _attempt in range(TAKE_ATTEMPTS):
         if dead is not None:
-            taken = report_dead(scanner, dead, successor=scan_id)
+            taken = report_dead(parts, dead, successor=scan_id)
         else:
-            taken = scanner.store.acquire_lock(scan_id)
+            taken = parts.store.acquire_lock(scan_id)
         if taken:
             return None
-        status = _read_status(scanner)
-        dead = dead_scan(scanner, status)
+        status = _read_status(parts)
+        dead = dead_scan(parts, status)
         if status.running_scan is not None and dead is None:
             return status.running_scan
     raise CacheUnavailable("the scan lock kept changing hands")

@@ -14,14 +14,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from ..redis_door import CacheUnavailable
 from .engine import interruption
+from .parts import ScanParts
 from .store import Heartbeat, Progress, Status
-
-if TYPE_CHECKING:
-    from ..services import Scanner
 
 log = logging.getLogger(__name__)
 
@@ -74,41 +71,36 @@ def _seen(heartbeat: Heartbeat | None, scan_id: str) -> datetime | None:
         return None
 
 
-def dead_scan(scanner: Scanner, status: Status) -> DeadScan | None:
+def dead_scan(parts: ScanParts, status: Status) -> DeadScan | None:
     """The dead scan ``status`` shows, if any. The executor is asked (RQ: the scan's job
     statuses) only about a silent scan that still holds the lock."""
-    found = suspect(
-        status,
-        scanner.clock(),
-        scanner.settings["SCAN_DEAD_SECONDS"],
-        len(scanner.watchlist),
-    )
-    if found is not None and found.owner is not None and scanner.executor.working_on(found.owner):
+    found = suspect(status, parts.clock(), parts.dead_after, len(parts.watchlist))
+    if found is not None and found.owner is not None and parts.executor.working_on(found.owner):
         return None
     return found
 
 
-def report_dead(scanner: Scanner, dead: DeadScan, successor: str | None = None) -> bool:
+def report_dead(parts: ScanParts, dead: DeadScan, successor: str | None = None) -> bool:
     """Report ``dead`` as interrupted and free its lock, or hand it to ``successor``; False
     when someone else did first, or the scan beat meanwhile."""
     ending = interruption(dead.progress, dead.last_seen, DEAD_REASON)
-    reported = scanner.store.interrupt(dead.owner, dead.beat_at, ending, successor)
+    reported = parts.store.interrupt(dead.owner, dead.beat_at, ending, successor)
     if reported:
         log.warning("scan %s stopped without a word; reported it as interrupted", ending[1].scan_id)
     return reported
 
 
-def settled_status(scanner: Scanner) -> Status:
+def settled_status(parts: ScanParts) -> Status:
     """The status, read again after reporting a dead scan it showed."""
-    status = scanner.store.read_status()
+    status = parts.store.read_status()
     if not status.available:
         return status
     try:
-        dead = dead_scan(scanner, status)
+        dead = dead_scan(parts, status)
         if dead is None:
             return status
-        report_dead(scanner, dead)
+        report_dead(parts, dead)
     except CacheUnavailable as error:
         log.warning("a silent scan could not be checked or reported: %s", error)
         return status
-    return scanner.store.read_status()
+    return parts.store.read_status()

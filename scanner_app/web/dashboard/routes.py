@@ -107,9 +107,9 @@ def _status_fragment(status: ScanStatus, code: int = 200) -> Response:
 def start() -> Response:
     """Start a scan or join the running one; answer with the status fragment at once.
 
-    Without htmx, redirect to the dashboard. Redis down or refusing writes, or no worker
-    running with ``SCAN_EXECUTOR=rq``: nothing started, and the fragment (or a 503 page)
-    says why in plain words.
+    Without htmx, redirect to the dashboard. Redis down or refusing writes, no worker
+    running with ``SCAN_EXECUTOR=rq``, or the market closed in production: nothing started
+    and nothing stored, and the fragment (or a 503 page, or the page's banner) says why.
     """
     scanner = current_scanner()
     try:
@@ -126,9 +126,8 @@ def start() -> Response:
         return _status_fragment(scan_status(scanner.status(), note=launch.message))
     if not wants_fragment():
         return redirect(url_for("dashboard.index"), 303)
-    if launch.outcome is Outcome.MARKET_CLOSED:
-        status = ScanStatus("idle", launch.message, rendered_at=int(scanner.clock().timestamp()))
-        return _status_fragment(status)
+    if launch.outcome is Outcome.MARKET_CLOSED:  # the last scan's line stays; the note says why
+        return _status_fragment(scan_status(scanner.store.read_status(), note=launch.message))
     note = STARTED_NOTE if launch.outcome is Outcome.STARTED else JOINED_NOTE
     status = scan_status(scanner.store.read_status(), note=note)
     # Poll from the version the page shows, so the first poll brings what changed since.

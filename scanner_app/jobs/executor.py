@@ -18,12 +18,11 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Dependency, Job, JobStatus
 
 from ..redis_door import REDIS_ERRORS, CacheUnavailable
+from .tasks import finish_scan, scan_batch
 
 if TYPE_CHECKING:
-    from .engine import ScanEngine
+    from ..scan.engine import ScanEngine
 
-BATCH_JOB = "scanner_app.scan.jobs.scan_batch"
-FINISH_JOB = "scanner_app.scan.jobs.finish_scan"
 #: Batches per live worker: enough for workers to even out, few enough that the cost of a
 #: job (a fork and RQ's bookkeeping, some 50 ms) stays small against its work.
 BATCHES_PER_WORKER = 2
@@ -116,7 +115,7 @@ class RQExecutor:
         retry = Retry(max=BATCH_RETRIES)
         jobs = [
             Queue.prepare_data(
-                BATCH_JOB,
+                scan_batch,
                 args=(scan_id, batch),
                 job_id=f"scan-{scan_id}-{number}",
                 timeout=BATCH_TIMEOUT,
@@ -129,7 +128,7 @@ class RQExecutor:
         try:
             enqueued = queue.enqueue_many(jobs)
             queue.enqueue(
-                FINISH_JOB,
+                finish_scan,
                 scan_id,
                 job_id=finish_job_id(scan_id),
                 depends_on=Dependency(jobs=enqueued, allow_failure=True) if enqueued else None,

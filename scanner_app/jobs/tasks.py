@@ -1,21 +1,29 @@
 """The RQ jobs of a scan: its batches, its finish, and the scheduled tick.
 
-Their arguments stay plain (a scan id and symbols): RQ pickles them into Redis. Each runs
-in a worker with the app's context, and everything it writes goes through the same fenced
-store as a scan in a thread.
+They are enqueued by reference (RQ records each one's module and name). Their arguments stay
+plain (a scan id and symbols): RQ pickles them into Redis. Each runs in a worker with the
+app's context, takes the app's scan parts from it, and writes through the same fenced store
+as a scan in a thread.
 """
 
 from __future__ import annotations
 
 import logging
 
+from flask import current_app
+
 from ..market.calendar import is_market_open
 from ..market.errors import ProviderRefused
-from ..services import current_scanner
-from .launch import launch_scan
-from .store import LockLost
+from ..scan.launch import launch_scan
+from ..scan.parts import APP_EXTENSION, ScanParts
+from ..scan.store import LockLost
 
 log = logging.getLogger(__name__)
+
+
+def _parts() -> ScanParts:
+    """The scan parts of the app whose context the job runs in."""
+    return current_app.extensions[APP_EXTENSION]
 
 
 def scan_batch(scan_id: str, symbols: list[str]) -> None:
@@ -25,7 +33,7 @@ def scan_batch(scan_id: str, symbols: list[str]) -> None:
     then finds nothing to do). Redis trouble raises, so RQ retries the batch; a refused
     account fails the whole scan.
     """
-    engine = current_scanner().engine()
+    engine = _parts().engine()
     try:
         engine.scan_batch(scan_id, symbols)
     except LockLost:
@@ -44,16 +52,16 @@ def scan_batch(scan_id: str, symbols: list[str]) -> None:
 def finish_scan(scan_id: str) -> None:
     """Once every batch has ended: assemble the results, say how it went, free the lock."""
     try:
-        current_scanner().engine().finish(scan_id)
+        _parts().engine().finish(scan_id)
     except LockLost:
         log.info("scan %s had already ended", scan_id)
 
 
 def scheduled_scan() -> None:
     """The cron tick: start a scan while the NYSE is open; outside its hours do nothing."""
-    scanner = current_scanner()
-    if not is_market_open(scanner.clock()):
+    parts = _parts()
+    if not is_market_open(parts.clock()):
         log.info("scheduled scan skipped: the market is closed")
         return
-    launch = launch_scan(scanner, force=True)
+    launch = launch_scan(parts, force=True)
     log.info("scheduled scan: %s %s", launch.outcome.value, launch.scan_id or "")
