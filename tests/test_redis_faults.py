@@ -85,7 +85,9 @@ def test_a_scan_on_a_full_redis_says_why_and_starts_nothing(full_app):
     for headers in (HX, {}):
         response = client.post("/scan", headers=headers)
         assert response.status_code == 503
-        assert f"The scan was not started: {OUT_OF_MEMORY}." in response.text
+        assert "The scan was not started: Redis is full (maxmemory 2 MB, noeviction)." in (
+            response.text
+        )
         _assert_plain(response.text)
     assert full_app.extensions["put_scanner"].store.lock_owner() is None
 
@@ -97,7 +99,9 @@ def test_a_full_redis_still_shows_the_results(full_app):
         assert response.status_code == 200, path
         _assert_plain(response.get_data(as_text=True))
     assert set(client.get("/api/options").get_json()["options"]) == {"AAPL", "KO"}
-    assert client.get("/healthz").get_json()["status"] == "ok"
+    health = client.get("/healthz").get_json()
+    assert health["status"] == "degraded" and health["memory"]["percent"] >= 100
+    assert health["memory"]["maxmemory_bytes"] == 2 * 2**20
 
 
 def test_a_redis_that_evicts_is_degraded_and_its_losses_read_as_missing(
@@ -119,7 +123,9 @@ def test_a_redis_that_evicts_is_degraded_and_its_losses_read_as_missing(
         _assert_plain(response.get_data(as_text=True))
     health = client.get("/healthz")
     assert health.status_code == 200
-    assert health.get_json() == {
+    body = health.get_json()
+    assert body.pop("memory")["maxmemory_bytes"] == 2 * 2**20
+    assert body == {
         "status": "degraded",
         "redis": True,
         "maxmemory_policy": "volatile-ttl",

@@ -19,6 +19,8 @@ import redis
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from ..redis_door import LOCK, REDIS_ERRORS, TRANSIENT_ERRORS, CacheUnavailable, RedisDoor
+from ..redis_door.memory import RedisFull, is_out_of_memory
+from ..redis_door.script_flags import FREES_MEMORY, WRITES, FlaggedScript
 from ..stored_json import load_json
 from . import scripts
 from .layout import HEARTBEAT, ScanKeys
@@ -269,7 +271,11 @@ class ScanStore:
         self.lock_ttl = lock_ttl
         self.clock = clock
         self._scripts = {
-            name: self.write_client.register_script(getattr(scripts, name))
+            name: FlaggedScript(
+                self.write_client,
+                getattr(scripts, name),
+                FREES_MEMORY if name == "RELEASE" else WRITES,
+            )
             for name in (
                 "PUBLISH",
                 "ASSEMBLE",
@@ -282,6 +288,13 @@ class ScanStore:
                 "REPORT_DATA_LOST",
             )
         }
+
+    def refusal(self, error: BaseException) -> CacheUnavailable:
+        """The error to raise for a failure to use Redis: RedisFull when it refused a write
+        for want of memory (fatal for a scan), else CacheUnavailable in plain words."""
+        if is_out_of_memory(error):
+            return RedisFull.on(self.write_client)
+        return CacheUnavailable.because(error)
 
     def _retrying(self, call: Callable[..., Any], **kwargs: Any) -> Any:
         """``call(**kwargs)``, retried with backoff while Redis is unreachable, for up to half
@@ -299,7 +312,7 @@ class ScanStore:
         try:
             return self._retrying(self._scripts[script], keys=keys, args=args)
         except REDIS_ERRORS as error:
-            raise CacheUnavailable.because(error) from error
+            raise self.refusal(error) from error
 
     def _heartbeat(self, scan_id: str) -> str:
         """The heartbeat of ``scan_id`` as of now, as stored."""
@@ -357,14 +370,14 @@ class ScanStore:
         try:
             return bool(self._scripts["ACQUIRE"](keys=keys, args=args))
         except REDIS_ERRORS as error:
-            raise CacheUnavailable.because(error) from error
+            raise self.refusal(error) from error
 
     def lock_owner(self) -> str | None:
         """The id of the scan holding the lock, if any (raises CacheUnavailable)."""
         try:
             owner = load_json(self.read_client.get(self.keys.lock))
         except REDIS_ERRORS as error:
-            raise CacheUnavailable.because(error) from error
+            raise self.refusal(error) from error
         return owner if isinstance(owner, str) else None
 
     def refresh_lock(self, scan_id: str) -> bool:
@@ -421,7 +434,7 @@ class ScanStore:
                 pipe.hkeys(self.key("scan_times"))
                 listed, scanned = pipe.execute()
         except REDIS_ERRORS as error:
-            raise CacheUnavailable.because(error) from error
+            raise self.refusal(error) from error
         return {symbol.decode() for symbol in (*listed, *scanned)}
 
     def finish(
@@ -480,7 +493,7 @@ class ScanStore:
         try:
             self._scripts["SET_LAST_RUN"](keys=keys, args=[_encode(message), self.ttl])
         except REDIS_ERRORS as error:
-            raise CacheUnavailable.because(error) from error
+            raise self.refusal(error) from error
 
     def report_data_lost(self, message: str, facts: RunFacts) -> bool:
         """Set the "Last scan" message if Redis holds no lock and no progress (it lost its
@@ -494,4 +507,4 @@ class ScanStore:
                 )
             )
         except REDIS_ERRORS as error:
-            raise CacheUnavailable.because(error) from error
+            raise self.refusal(error) from error

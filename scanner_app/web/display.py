@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 MISSING = "—"
 
 LOCAL_MODE_BANNER = "Local mode: scans run outside market hours; data may be stale."
+NEARLY_FULL_BANNER = (
+    "Redis is at {percent:.0f} % of its maxmemory ({size}): a scan that does not fit stops "
+    'with "Redis is full". Raise maxmemory or free memory before scanning.'
+)
 DEMO_DATA_BANNER = "Demo market data: synthetic prices, not real quotes."
 
 
@@ -108,7 +112,8 @@ class Banner:
 
 
 def app_banners(scanner: Scanner) -> list[Banner]:
-    """Notices about how the app runs: local mode, demo data, market closed (production)."""
+    """Notices about how the app runs: local mode, demo data, market closed (production),
+    Redis nearly full (90 % of maxmemory)."""
     banners = []
     if scanner.local_mode:
         banners.append(Banner("info", LOCAL_MODE_BANNER))
@@ -117,6 +122,12 @@ def app_banners(scanner: Scanner) -> list[Banner]:
     now = scanner.clock()
     if scanner.enforces_market_hours and not is_market_open(now):
         banners.append(Banner("warning", market_closed_message(now)))
+    memory = scanner.redis_memory.read()
+    if memory is not None and memory.nearly_full:
+        size = f"{memory.maxmemory / 2**20:.3g} MB"
+        banners.append(
+            Banner("warning", NEARLY_FULL_BANNER.format(percent=100 * memory.ratio, size=size))
+        )
     return banners
 
 
