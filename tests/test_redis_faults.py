@@ -7,6 +7,7 @@ The full and the evicting Redis are real servers of the test's own, with a tiny
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 import redis
@@ -215,3 +216,25 @@ def test_a_redis_error_that_reaches_the_engine_is_recorded_plainly(make_app, mon
         engine.run("scan-1")
 
     assert scanner.store.read_status().facts.reason == OUT_OF_MEMORY
+
+
+def test_during_a_redis_stall_the_scan_status_is_503_with_the_reason(make_app, start_redis):
+    url = start_redis("--enable-debug-command", "yes")
+    app = make_app(REDIS_URL=url)
+    client = app.test_client()
+    assert client.post("/scan").status_code in (200, 303)
+    stall = threading.Thread(
+        target=lambda: redis.Redis.from_url(url).execute_command("DEBUG", "SLEEP", 3)
+    )
+    stall.start()
+    try:
+        time.sleep(0.5)  # DEBUG SLEEP has the server by now
+        response = client.get("/api/scan")
+    finally:
+        stall.join()
+    assert response.status_code == 503
+    assert response.get_json() == {
+        "error": "Redis did not answer in time",
+        "cache_available": False,
+    }
+    assert client.get("/api/scan").get_json()["state"] == "idle"  # back once Redis is

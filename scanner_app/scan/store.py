@@ -18,7 +18,14 @@ from typing import Any
 import redis
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
-from ..redis_door import LOCK, REDIS_ERRORS, TRANSIENT_ERRORS, CacheUnavailable, RedisDoor
+from ..redis_door import (
+    LOCK,
+    REDIS_ERRORS,
+    TRANSIENT_ERRORS,
+    CacheUnavailable,
+    RedisDoor,
+    redis_error_text,
+)
 from ..redis_door.memory import RedisFull, is_out_of_memory
 from ..redis_door.script_flags import FREES_MEMORY, WRITES, FlaggedScript
 from ..stored_json import load_json
@@ -179,6 +186,8 @@ class Status:
     version: int = 0
     available: bool = False
     heartbeat: Heartbeat | None = None
+    #: Why Redis could not be read, in plain words (None when it could).
+    unavailable_reason: str | None = None
 
     @property
     def state(self) -> str:
@@ -331,8 +340,8 @@ class ScanStore:
         names = (LOCK, "scan_progress", "last_run", "last_run_facts", "version", HEARTBEAT)
         try:
             raw = self.read_client.mget([self.key(name) for name in names])
-        except REDIS_ERRORS:
-            return Status()
+        except REDIS_ERRORS as error:
+            return Status(unavailable_reason=redis_error_text(error))
         lock, progress, last_run, facts, version, heartbeat = (load_json(value) for value in raw)
         return Status(
             last_run=last_run if isinstance(last_run, str) else NEVER_RUN_MESSAGE,

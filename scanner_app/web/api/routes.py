@@ -59,9 +59,14 @@ def _progress_json(progress: Progress | None) -> dict[str, Any] | None:
 @bp.get("/api/scan")
 def scan_status() -> Response:
     """The scan state: idle or running, how the last scan ended (``outcome``), its progress
-    and times, and the data version."""
+    and times, and the data version. 503 with the reason when Redis cannot be read: no
+    state is made up."""
     scanner = current_scanner()
     status: Status = scanner.status()
+    if not status.available:
+        response = jsonify(error=status.unavailable_reason, cache_available=False)
+        response.status_code = 503
+        return response
     progress = status.current_progress
     ended = status.state == "idle" and status.facts is not None
     return jsonify(
