@@ -221,7 +221,9 @@ return 1
 # Then assemble the contract keys from what the scan published, write the "Last scan"
 # message (ARGV[4]), its facts (ARGV[5], completed with the puts) and the final progress
 # (ARGV[6]), and free the lock, or hand it to the successor scan (ARGV[7], with its first
-# heartbeat ARGV[8], for ARGV[9] seconds). ARGV[2] is the ttl. Returns 1 when done.
+# heartbeat ARGV[8], for ARGV[9] seconds). ARGV[2] is the ttl. The listed tickers the scan
+# never reached keep their rows, marked stale with the error ARGV[10] (their scan times
+# say when they were fetched). Returns 1 when done.
 INTERRUPT = (
     _PREAMBLE
     + _ASSEMBLE
@@ -243,7 +245,15 @@ facts.puts = puts
 redis.call('SET', K.last_run, ARGV[4])
 redis.call('SET', K.last_run_facts, cjson.encode(facts))
 redis.call('SET', K.scan_progress, ARGV[6])
-redis.call('INCR', K.version)
+local version = redis.call('INCR', K.version)
+for _, symbol in ipairs(redis.call('ZRANGE', K.listed, 0, -1)) do
+  if redis.call('SISMEMBER', K.scan_done, symbol) == 0
+      and redis.call('HEXISTS', K.errors, symbol) == 0 then
+    redis.call('HSET', K.errors, symbol, ARGV[10])
+    redis.call('ZADD', K.failed, 0, symbol)
+    redis.call('ZADD', K.changes, version, symbol)
+  end
+end
 if ARGV[7] ~= '' then
   redis.call('SET', KEYS[1], ARGV[7], 'EX', ARGV[9])
   redis.call('SET', K.scan_heartbeat, ARGV[8])

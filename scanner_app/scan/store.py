@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 UNAVAILABLE_MESSAGE = "Data temporarily unavailable. Please refresh the page."
 NEVER_RUN_MESSAGE = "Never"
+#: The error of a listed ticker that an interrupted scan never reached: its rows are stale.
+NOT_REACHED = "not scanned: the last scan was interrupted before it reached this ticker"
 
 
 #: ``ScanStore.interrupt``'s ``beat_at`` that matches any heartbeat (a scan ending itself).
@@ -480,7 +482,8 @@ class ScanStore:
         (None: no lock) and the heartbeat is the one seen at ``beat_at`` (None: no heartbeat;
         ``ANY_BEAT``: whatever it is). ``ending`` is its message, facts and final progress;
         the facts' puts are counted as the contract keys are assembled from what it
-        published. The lock is freed, or handed to ``successor`` with a first heartbeat.
+        published; the tickers it never reached are marked stale (``NOT_REACHED``). The
+        lock is freed, or handed to ``successor`` with a first heartbeat.
         False when the lock or the heartbeat changed meanwhile."""
         message, facts, progress = ending
         args = [
@@ -493,6 +496,7 @@ class ScanStore:
             "" if successor is None else _encode(successor),
             "" if successor is None else self._heartbeat(successor),
             self.lock_ttl,
+            NOT_REACHED,
         ]
         return bool(self._run("INTERRUPT", [self.keys.lock, *self.keys.results()], args))
 
