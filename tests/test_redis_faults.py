@@ -238,3 +238,25 @@ def test_during_a_redis_stall_the_scan_status_is_503_with_the_reason(make_app, s
         "cache_available": False,
     }
     assert client.get("/api/scan").get_json()["state"] == "idle"  # back once Redis is
+
+
+def test_expired_results_say_when_they_were_made_and_how_long_they_lived(
+    make_app, redis_client, key_prefix
+):
+    app = make_app()
+    client = app.test_client()
+    assert client.post("/scan").status_code in (200, 303)
+    known = client.get("/api/scan").get_json()["version"]
+    expected = (
+        "Results from the scan at Nov 18, 2026 11:00 AM EST expired after 45 minutes; press Scan"
+    )
+    # the results expire: every key of the scan but the record of it
+    scan_keys = [key for key in redis_client.keys(f"{key_prefix}*") if b"last_scan" not in key]
+    assert redis_client.ttl(f"{key_prefix}last_scan") > redis_client.ttl(f"{key_prefix}puts")
+    redis_client.delete(*scan_keys)
+
+    assert client.get("/api/scan").get_json()["last_run"] == expected
+    page = client.get("/").get_data(as_text=True)
+    assert expected in page and "Last scan: Never" not in page
+    poll = client.get(f"/scan/status?v={known}", headers=HX).get_data(as_text=True)
+    assert expected in poll and DATA_LOST_NOTE not in poll

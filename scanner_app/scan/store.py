@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 UNAVAILABLE_MESSAGE = "Data temporarily unavailable. Please refresh the page."
 NEVER_RUN_MESSAGE = "Never"
+#: The key of the record of the last scan, which outlives its results (``ScanRecord``).
+RECORD = "last_scan"
 #: The error of a listed ticker that an interrupted scan never reached: its rows are stale.
 NOT_REACHED = "not scanned: the last scan was interrupted before it reached this ticker"
 
@@ -177,6 +179,22 @@ class Heartbeat:
         return cls(scan_id, at)
 
 
+#: How long the record of the last scan outlives its results, so that the page can say they
+#: expired rather than that no scan ever ran.
+RECORD_SECONDS = 7 * 86_400
+
+
+@dataclass(frozen=True)
+class ScanRecord:
+    """When the last scan ended and how long its results lived: kept after they expire."""
+
+    finished_at: str
+    ttl: int
+
+
+_RECORD_CHECKS = {"finished_at": _text, "ttl": _count}
+
+
 @dataclass(frozen=True)
 class Status:
     """The scan's state, read in one round trip that never touches the results."""
@@ -190,6 +208,8 @@ class Status:
     heartbeat: Heartbeat | None = None
     #: Why Redis could not be read, in plain words (None when it could).
     unavailable_reason: str | None = None
+    #: The last scan, when its results have expired (None while they live, or before any).
+    expired: ScanRecord | None = None
 
     @property
     def state(self) -> str:
@@ -339,12 +359,14 @@ class ScanStore:
     def read_status(self) -> Status:
         """Lock, progress, last run, version and heartbeat in one MGET; safe defaults on any
         failure."""
-        names = (LOCK, "scan_progress", "last_run", "last_run_facts", "version", HEARTBEAT)
+        names = (LOCK, "scan_progress", "last_run", "last_run_facts", "version", HEARTBEAT, RECORD)
         try:
             raw = self.read_client.mget([self.key(name) for name in names])
         except REDIS_ERRORS as error:
             return Status(unavailable_reason=redis_error_text(error))
-        lock, progress, last_run, facts, version, heartbeat = (load_json(value) for value in raw)
+        lock, progress, last_run, facts, version, heartbeat, record = (
+            load_json(value) for value in raw
+        )
         return Status(
             last_run=last_run if isinstance(last_run, str) else NEVER_RUN_MESSAGE,
             facts=RunFacts.from_dict(facts),
@@ -353,6 +375,11 @@ class ScanStore:
             version=_version(version),
             available=True,
             heartbeat=Heartbeat.from_dict(heartbeat),
+            expired=(
+                None
+                if isinstance(last_run, str)
+                else _from_stored(ScanRecord, record, _RECORD_CHECKS)
+            ),
         )
 
     def read_version(self, *extra_keys: str) -> tuple[int, list[bytes | None]] | None:
@@ -464,6 +491,16 @@ class ScanStore:
         )
         if facts.credits is not None:
             log.info("scan %s (%s) cost %d API credits", scan_id, facts.outcome, facts.credits)
+        self.keep_record(facts.finished_at)
+
+    def keep_record(self, finished_at: str) -> None:
+        """Remember when the last scan ended, RECORD_SECONDS past its results; a failure is
+        only logged (the results themselves are written)."""
+        record = _encode({"finished_at": finished_at, "ttl": self.ttl})
+        try:
+            self.write_client.set(self.key(RECORD), record, ex=self.ttl + RECORD_SECONDS)
+        except REDIS_ERRORS as error:
+            log.warning("the record of the last scan was not kept: %s", error)
 
     def assemble(self, scan_id: str) -> tuple[int, int]:
         """Rebuild the contract keys (``ticker_options``, ``ticker_calls``, ...) from the
@@ -498,7 +535,10 @@ class ScanStore:
             self.lock_ttl,
             NOT_REACHED,
         ]
-        return bool(self._run("INTERRUPT", [self.keys.lock, *self.keys.results()], args))
+        reported = bool(self._run("INTERRUPT", [self.keys.lock, *self.keys.results()], args))
+        if reported:
+            self.keep_record(facts.finished_at)
+        return reported
 
     def set_last_run(self, message: str) -> None:
         """Set the "Last scan" message outside a scan (e.g. market closed)."""

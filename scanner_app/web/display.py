@@ -14,7 +14,7 @@ from ..numbers import finite_number
 from ..scan.launch import market_closed_message
 from ..scan.messages import run_message
 from ..scan.screen import call_delta_target
-from ..scan.store import UNAVAILABLE_MESSAGE, RunFacts
+from ..scan.store import UNAVAILABLE_MESSAGE, RunFacts, ScanRecord, Status
 
 if TYPE_CHECKING:
     from ..services import Scanner
@@ -155,3 +155,21 @@ def last_run_text(facts: RunFacts | None, message: str) -> str:
     if facts is None:
         return message
     return run_message(facts, eastern_time(facts.finished_at))
+
+
+EXPIRED_TEXT = "Results from the scan at {time} expired after {lifetime}; press Scan"
+
+
+def expired_text(record: ScanRecord) -> str:
+    """The "Last scan" line once the results of the scan in ``record`` have expired."""
+    minutes = record.ttl / 60
+    lifetime = f"{minutes:.0f} minutes" if minutes < 120 else f"{minutes / 60:g} hours"
+    return EXPIRED_TEXT.format(time=eastern_time(record.finished_at), lifetime=lifetime)
+
+
+def status_line(status: Status) -> str:
+    """The "Last scan" line for ``status``: how the last scan ended, or that its results
+    expired."""
+    if status.expired is not None:
+        return expired_text(status.expired)
+    return last_run_text(status.facts, status.last_run)
