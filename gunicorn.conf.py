@@ -4,6 +4,7 @@ Command-line flags and ``GUNICORN_CMD_ARGS`` override any of them, e.g. ``-w 4``
 ``GUNICORN_CMD_ARGS="--bind 0.0.0.0:8000"``. See the README, "Production".
 """
 
+import logging
 import os
 import signal
 
@@ -44,9 +45,15 @@ limit_request_line = 8190
 
 
 def post_worker_init(worker):
-    """SIGTERM (the arbiter's TERM, or HUP's replacement of old workers) stops the worker's
-    scans at once, then lets gunicorn's graceful stop go on."""
+    """The app logs (INFO and up) to gunicorn's error log. SIGTERM (the arbiter's TERM, or
+    HUP's replacement of old workers) stops the worker's scans at once, then lets gunicorn's
+    graceful stop go on."""
     from scanner_app.scan.stopping import stop_scans
+
+    app_log = logging.getLogger("scanner_app")
+    app_log.setLevel(logging.INFO)
+    for handler in worker.log.error_log.handlers:
+        app_log.addHandler(handler)
 
     graceful = signal.getsignal(signal.SIGTERM)
 

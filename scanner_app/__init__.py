@@ -8,10 +8,11 @@ from typing import Any
 
 from flask import Flask
 
-from .config import ConfigError, load_settings
+from .config import check_production, load_settings
 from .extensions import cache
 from .jobs.extension import check_rq_settings, init_rq
 from .redis_door import CACHE_BACKENDS, cache_backend
+from .redis_door.exposure import warn_if_open
 from .scan.parts import APP_EXTENSION
 from .services import Scanner
 
@@ -32,13 +33,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """
     settings = load_settings()
     settings.update(config or {})
-    _check_production(settings)
+    check_production(settings)
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
     app.config.update(settings)
     app.config.from_prefixed_env()
     _configure_cache(app)
     check_rq_settings(app.config)
     cache.init_app(app)
+    if cache_backend(app.config) == "redis":
+        warn_if_open(app.config["REDIS_URL"])
     if app.config["SCAN_EXECUTOR"] == "rq":
         init_rq(app)
     app.extensions[APP_EXTENSION] = Scanner.from_app(app)
@@ -50,17 +53,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     register_web(app)
     return app
-
-
-def _check_production(settings: Mapping[str, Any]) -> None:
-    """Production needs a shared Redis, a secret key and a password hash."""
-    if settings["SCANNER_ENV"] != "production":
-        return
-    for name in ("REDIS_URL", "SECRET_KEY", "SCANNER_PASSWORD_HASH"):
-        if not settings.get(name):
-            raise ConfigError(
-                f"{name} must be set when SCANNER_ENV=production (see the README, Configuration)."
-            )
 
 
 def _configure_cache(app: Flask) -> None:

@@ -12,6 +12,7 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
 from .redis_door import CacheUnavailable
+from .redis_door.memory import RedisFull
 from .scan.launch import Outcome, launch_scan
 from .scan.stopping import ScanInterrupted, stopped_by_signals
 from .scan.store import LockLost, Progress, Status
@@ -70,6 +71,9 @@ def scan_command(force: bool) -> None:
         status = scanner.store.read_status()
         interrupted = status.facts is not None and status.facts.outcome == "interrupted"
         click.echo(f"Error: {status.last_run if interrupted else stopped}", err=True)
+        sys.exit(EXIT_ERROR)
+    except RedisFull as error:
+        click.echo(f"Error: the scan stopped: {error}.", err=True)
         sys.exit(EXIT_ERROR)
     except CacheUnavailable as error:
         click.echo(f"Error: Redis is unavailable ({error}).", err=True)

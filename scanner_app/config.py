@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from limits import parse_many
 
@@ -86,6 +87,14 @@ def _rate_limits(raw: str) -> str:
     return value
 
 
+def _host_names(raw: str) -> list[str]:
+    """Comma-separated host names (a leading dot takes every subdomain), lower-cased."""
+    names = [name.strip().lower() for name in raw.split(",") if name.strip()]
+    if not names:
+        raise ValueError("host names separated by commas, such as scanner.example.com")
+    return names
+
+
 def _absolute_directory(raw: str) -> str:
     """An absolute path that is a directory or does not exist yet."""
     path = Path(raw.strip()).expanduser()
@@ -142,6 +151,7 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "MARKETDATA_RETRIES": (_integer(0, 10), "4"),
     "POLL_INTERVAL_SECONDS": (_integer(1, 60), "2"),
     "TRUSTED_PROXY_COUNT": (_integer(0, 5), "0"),
+    "TRUSTED_HOSTS": (_host_names, None),
     "SECRET_KEY": (_text, None),
     "SCANNER_PASSWORD_HASH": (_text, None),
     "LOGIN_RATE_LIMIT": (_rate_limits, "5/minute;50/day"),
@@ -181,3 +191,43 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     if settings["MARKET_DATA"] is None:
         settings["MARKET_DATA"] = "yahoo" if settings["SCANNER_ENV"] == "production" else "demo"
     return settings
+
+
+#: Values that stand in for a secret in examples (the deploy example included): never a secret.
+PLACEHOLDERS = frozenset({"change-me", "changeme", "secret", "password", "...", "xxx"})
+#: The shortest SECRET_KEY production accepts (``secrets.token_hex(32)`` gives 64).
+MIN_SECRET_KEY_LENGTH = 32
+
+
+def check_production(settings: Mapping[str, Any]) -> None:
+    """Production needs a shared Redis, a secret key and a password hash, none of them a
+    placeholder; raises ConfigError naming the setting."""
+    if settings["SCANNER_ENV"] != "production":
+        return
+    for name in ("REDIS_URL", "SECRET_KEY", "SCANNER_PASSWORD_HASH"):
+        if not settings.get(name):
+            raise ConfigError(
+                f"{name} must be set when SCANNER_ENV=production (see the README, Configuration)."
+            )
+    secret_key = settings["SECRET_KEY"]
+    if _placeholder(secret_key) or len(secret_key) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(
+            f"SECRET_KEY is a placeholder or shorter than {MIN_SECRET_KEY_LENGTH} characters: "
+            "make one with python -c 'import secrets; print(secrets.token_hex(32))'."
+        )
+    if _placeholder(settings["SCANNER_PASSWORD_HASH"]):
+        raise ConfigError(
+            "SCANNER_PASSWORD_HASH is a placeholder: make one with flask --app wsgi hash-password."
+        )
+    password = urlsplit(settings["REDIS_URL"]).password
+    if password is not None and _placeholder(password):
+        raise ConfigError(
+            "REDIS_URL's password is a placeholder: set the password of the Redis user "
+            "(see the README, Login and security)."
+        )
+
+
+def _placeholder(value: str) -> bool:
+    """Whether ``value`` is an example's stand-in (``change-me``, ``change-me-too``...)."""
+    lowered = value.strip().lower()
+    return lowered in PLACEHOLDERS or lowered.startswith("change-me")

@@ -15,6 +15,7 @@ from .jobs.recovery import scan_lock_ttl
 from .market.provider import FundamentalsSource, MarketProvider
 from .market.registry import create_provider, fundamentals_source
 from .redis_door import MaxmemoryPolicy, RedisDoor
+from .redis_door.memory import MemoryGauge
 from .scan.earnings import EarningsCalendar
 from .scan.engine import ScanEngine
 from .scan.executors import Executor, ThreadExecutor
@@ -36,8 +37,8 @@ def utc_now() -> datetime:
 
 @dataclass
 class Scanner:
-    """Watchlist, market, store, reader, Redis's eviction policy, criteria and executor:
-    what a scan and a page need (the scan layer's ``ScanParts`` among them)."""
+    """Watchlist, market, store, reader, Redis's eviction policy and memory, criteria and
+    executor: what a scan and a page need (the scan layer's ``ScanParts`` among them)."""
 
     settings: Mapping[str, Any]
     watchlist: Watchlist
@@ -45,6 +46,7 @@ class Scanner:
     store: ScanStore
     reader: ResultReader
     redis_policy: MaxmemoryPolicy
+    redis_memory: MemoryGauge
     criteria: Criteria
     executor: Executor
     clock: Callable[[], datetime]
@@ -67,6 +69,7 @@ class Scanner:
             ),
             reader=ResultReader(door),
             redis_policy=MaxmemoryPolicy(door.write_client),
+            redis_memory=MemoryGauge(door.write_client),
             criteria=Criteria.from_settings(config),
             executor=config.get("SCAN_RUNNER") or _executor(app, clock),
             clock=clock,
@@ -130,7 +133,7 @@ class Scanner:
         store = self.store
         assumptions = Assumptions.from_settings(self.settings)
         return FairValueEstimator(
-            store.write_client, store.keys, source, assumptions, self.watchlist
+            store.write_client, store.keys, source, assumptions, self.watchlist, store.ttl
         )
 
 

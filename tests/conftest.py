@@ -130,7 +130,7 @@ def app_config(redis_url: str, key_prefix: str, demo_provider: DemoProvider) -> 
         "MARKET_PROVIDER": demo_provider,
         "SCAN_RUNNER": SynchronousExecutor(),
         "CLOCK": lambda: FROZEN_NOW,
-        "SECRET_KEY": "test-secret",
+        "SECRET_KEY": "test-secret-" + "0123456789abcdef" * 3,
         "WTF_CSRF_ENABLED": False,
     }
 

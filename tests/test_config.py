@@ -145,3 +145,42 @@ def test_without_redis_url_the_app_runs_on_an_in_process_cache(app_config, caplo
     assert store.ping()
     assert store.acquire_lock("scan-1") and not store.acquire_lock("scan-2")
     assert store.release_lock("scan-1")
+
+
+ENV_EXAMPLE = ROOT / "deploy" / "put-scanner.env.example"
+GOOD_SECRETS = {
+    "SECRET_KEY": "3f" * 32,
+    "SCANNER_PASSWORD_HASH": "scrypt:32768:8:1$salt$" + "ab" * 32,
+    "REDIS_URL": "redis://put-scanner:" + "9c" * 16 + "@127.0.0.1:6379/0",
+}
+
+
+def _example_values() -> dict[str, str]:
+    lines = ENV_EXAMPLE.read_text().splitlines()
+    pairs = (line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+    return {name: value for name, value in pairs}
+
+
+def test_production_starts_with_real_secrets(app_config):
+    app = create_app({**app_config, "SCANNER_ENV": "production", **GOOD_SECRETS})
+    assert app.config["SECRET_KEY"] == GOOD_SECRETS["SECRET_KEY"]
+
+
+@pytest.mark.parametrize("name", ["SECRET_KEY", "SCANNER_PASSWORD_HASH", "REDIS_URL"])
+def test_production_refuses_the_deploy_examples_placeholders_naming_the_setting(app_config, name):
+    example = _example_values()[name]
+    with pytest.raises(ConfigError, match=f"^{name}"):
+        create_app({**app_config, "SCANNER_ENV": "production", **GOOD_SECRETS, name: example})
+
+
+@pytest.mark.parametrize("key", ["change-me", "CHANGE-ME-please-" + "x" * 30, "k" * 31])
+def test_production_refuses_a_placeholder_or_short_secret_key(app_config, key):
+    with pytest.raises(ConfigError, match="^SECRET_KEY .*32 characters"):
+        create_app({**app_config, "SCANNER_ENV": "production", **GOOD_SECRETS, "SECRET_KEY": key})
+
+
+def test_trusted_hosts_is_a_comma_separated_list():
+    settings = load_settings({"TRUSTED_HOSTS": " Scanner.LAN, .example.org ,"})
+    assert settings["TRUSTED_HOSTS"] == ["scanner.lan", ".example.org"]
+    with pytest.raises(ConfigError, match="TRUSTED_HOSTS=','"):
+        load_settings({"TRUSTED_HOSTS": ","})

@@ -12,8 +12,11 @@ DOWN_REDIS_URL = "redis://127.0.0.1:1/0"
 
 
 def _health(app_config: dict, url: str) -> tuple[int, dict]:
+    """The status and body of /healthz, without its memory figures (tested on their own)."""
     response = create_app({**app_config, "REDIS_URL": url}).test_client().get("/healthz")
-    return response.status_code, response.get_json()
+    body = response.get_json()
+    body.pop("memory", None)
+    return response.status_code, body
 
 
 def test_noeviction_is_ok(app_config, start_redis):
@@ -60,3 +63,36 @@ def test_the_policy_is_asked_again_after_a_minute(start_redis):
     assert policy.read() == "noeviction"
     now[0] += 1
     assert policy.read() == "allkeys-lru"
+
+
+def test_memory_is_reported_against_maxmemory(app_config, start_redis):
+    url = start_redis("--maxmemory", "64mb")
+    app = create_app({**app_config, "REDIS_URL": url})
+    memory = app.test_client().get("/healthz").get_json()["memory"]
+    used = redis.Redis.from_url(url).info("memory")["used_memory"]
+    assert memory["maxmemory_bytes"] == 64 * 2**20
+    assert abs(memory["used_bytes"] - used) < 200_000
+    assert memory["percent"] == pytest.approx(100 * memory["used_bytes"] / 2**26, abs=0.1)
+
+
+def test_without_maxmemory_the_percentage_is_null(app_config, start_redis):
+    body = create_app({**app_config, "REDIS_URL": start_redis()}).test_client().get("/healthz")
+    assert body.get_json()["memory"]["maxmemory_bytes"] is None
+    assert body.get_json()["memory"]["percent"] is None
+
+
+def test_ninety_percent_full_is_degraded_and_the_page_warns_before_a_scan(app_config, start_redis):
+    url = start_redis()
+    client = redis.Redis.from_url(url)
+    client.set("ballast", b"x" * 20_000_000)  # so that the app's own connections weigh little
+    used = client.info("memory")["used_memory"]
+    client.config_set("maxmemory", int(used / 0.93))
+    app = create_app({**app_config, "REDIS_URL": url})
+    body = app.test_client().get("/healthz").get_json()
+    assert body["status"] == "degraded" and 90 <= body["memory"]["percent"] < 100
+    page = app.test_client().get("/").get_data(as_text=True)
+    assert "Redis is at 9" in page and "% of its maxmemory" in page
+    client.config_set("maxmemory", used * 4)
+    roomy = create_app({**app_config, "REDIS_URL": url}).test_client()
+    assert roomy.get("/healthz").get_json()["status"] == "ok"
+    assert "of its maxmemory" not in roomy.get("/").get_data(as_text=True)

@@ -11,7 +11,7 @@ import pytest
 
 from scanner_app.scan.launch import Outcome, launch_scan
 from scanner_app.scan.liveness import dead_scan, report_dead
-from scanner_app.scan.store import Progress, TickerResult
+from scanner_app.scan.store import NOT_REACHED, Progress, TickerResult
 
 from .conftest import FROZEN_NOW, SynchronousExecutor
 from .scan_results import SCANNED_AT, STARTED_AT, read_results
@@ -239,3 +239,27 @@ def test_the_api_says_how_the_dead_scan_ended_and_how_far_it_got(make_app, clock
     assert body["last_run"].startswith("Scan interrupted at 1 of 3 tickers on ")
     page = client.get("/")
     assert "Last scan: Scan interrupted at 1 of 3 tickers on Nov 18, 2026 11:00 AM EST" in page.text
+
+
+def test_tickers_an_interrupted_scan_never_reached_are_stale_with_their_fetch_time(
+    scanner_with, make_app, clock
+):
+    scanner = scanner_with(SCAN_RUNNER=Waiting())
+    earlier = "2026-11-18T15:00:00+00:00"
+    old_rows = {"KO": [{"ticker": "KO", "strike": 50.0}], "TSLA": [{"ticker": "TSLA"}]}
+    store = scanner.store
+    assert store.acquire_lock("earlier")
+    store.begin(Progress(scan_id="earlier", total=3, started_at=earlier))
+    store.publish("earlier", [TickerResult(s, earlier, r) for s, r in old_rows.items()], None)
+    store.release_lock("earlier")
+    start_dead_scan(scanner)  # reaches AAPL only
+    clock.advance(DEAD_AFTER + 1)
+
+    assert scanner.status().facts.outcome == "interrupted"
+
+    results = read_results(scanner)
+    assert set(results.options) == {"AAPL", "KO", "TSLA"}
+    assert results.errors == {"KO": NOT_REACHED, "TSLA": NOT_REACHED}
+    assert results.scan_times["KO"] == earlier and results.scan_times["AAPL"] == SCANNED_AT
+    stale = make_app(CLOCK=clock).test_client().get("/api/options").get_json()["stale"]
+    assert stale == {"KO": earlier, "TSLA": earlier}

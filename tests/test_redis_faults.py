@@ -7,6 +7,7 @@ The full and the evicting Redis are real servers of the test's own, with a tiny
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 import redis
@@ -85,7 +86,9 @@ def test_a_scan_on_a_full_redis_says_why_and_starts_nothing(full_app):
     for headers in (HX, {}):
         response = client.post("/scan", headers=headers)
         assert response.status_code == 503
-        assert f"The scan was not started: {OUT_OF_MEMORY}." in response.text
+        assert "The scan was not started: Redis is full (maxmemory 2 MB, noeviction)." in (
+            response.text
+        )
         _assert_plain(response.text)
     assert full_app.extensions["put_scanner"].store.lock_owner() is None
 
@@ -97,7 +100,9 @@ def test_a_full_redis_still_shows_the_results(full_app):
         assert response.status_code == 200, path
         _assert_plain(response.get_data(as_text=True))
     assert set(client.get("/api/options").get_json()["options"]) == {"AAPL", "KO"}
-    assert client.get("/healthz").get_json()["status"] == "ok"
+    health = client.get("/healthz").get_json()
+    assert health["status"] == "degraded" and health["memory"]["percent"] >= 100
+    assert health["memory"]["maxmemory_bytes"] == 2 * 2**20
 
 
 def test_a_redis_that_evicts_is_degraded_and_its_losses_read_as_missing(
@@ -119,7 +124,9 @@ def test_a_redis_that_evicts_is_degraded_and_its_losses_read_as_missing(
         _assert_plain(response.get_data(as_text=True))
     health = client.get("/healthz")
     assert health.status_code == 200
-    assert health.get_json() == {
+    body = health.get_json()
+    assert body.pop("memory")["maxmemory_bytes"] == 2 * 2**20
+    assert body == {
         "status": "degraded",
         "redis": True,
         "maxmemory_policy": "volatile-ttl",
@@ -209,3 +216,47 @@ def test_a_redis_error_that_reaches_the_engine_is_recorded_plainly(make_app, mon
         engine.run("scan-1")
 
     assert scanner.store.read_status().facts.reason == OUT_OF_MEMORY
+
+
+def test_during_a_redis_stall_the_scan_status_is_503_with_the_reason(make_app, start_redis):
+    url = start_redis("--enable-debug-command", "yes")
+    app = make_app(REDIS_URL=url)
+    client = app.test_client()
+    assert client.post("/scan").status_code in (200, 303)
+    stall = threading.Thread(
+        target=lambda: redis.Redis.from_url(url).execute_command("DEBUG", "SLEEP", 3)
+    )
+    stall.start()
+    try:
+        time.sleep(0.5)  # DEBUG SLEEP has the server by now
+        response = client.get("/api/scan")
+    finally:
+        stall.join()
+    assert response.status_code == 503
+    assert response.get_json() == {
+        "error": "Redis did not answer in time",
+        "cache_available": False,
+    }
+    assert client.get("/api/scan").get_json()["state"] == "idle"  # back once Redis is
+
+
+def test_expired_results_say_when_they_were_made_and_how_long_they_lived(
+    make_app, redis_client, key_prefix
+):
+    app = make_app()
+    client = app.test_client()
+    assert client.post("/scan").status_code in (200, 303)
+    known = client.get("/api/scan").get_json()["version"]
+    expected = (
+        "Results from the scan at Nov 18, 2026 11:00 AM EST expired after 45 minutes; press Scan"
+    )
+    # the results expire: every key of the scan but the record of it
+    scan_keys = [key for key in redis_client.keys(f"{key_prefix}*") if b"last_scan" not in key]
+    assert redis_client.ttl(f"{key_prefix}last_scan") > redis_client.ttl(f"{key_prefix}puts")
+    redis_client.delete(*scan_keys)
+
+    assert client.get("/api/scan").get_json()["last_run"] == expected
+    page = client.get("/").get_data(as_text=True)
+    assert expected in page and "Last scan: Never" not in page
+    poll = client.get(f"/scan/status?v={known}", headers=HX).get_data(as_text=True)
+    assert expected in poll and DATA_LOST_NOTE not in poll

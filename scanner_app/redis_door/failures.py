@@ -13,7 +13,7 @@ import re
 import redis
 from redis import exceptions
 
-OUT_OF_MEMORY = "Redis is out of memory (maxmemory reached with maxmemory-policy noeviction)"
+OUT_OF_MEMORY = "Redis is full (maxmemory reached, noeviction)"
 UNREACHABLE = "Redis is unreachable"
 TIMED_OUT = "Redis did not answer in time"
 LOADING = "Redis is loading its data after a restart"

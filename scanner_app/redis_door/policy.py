@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .failures import REDIS_ERRORS
+from .remembered import Remembered
 
 log = logging.getLogger(__name__)
 
@@ -22,23 +23,13 @@ REQUIRED_POLICY = "noeviction"
 CACHE_SECONDS = 60.0
 
 
-class MaxmemoryPolicy:
-    """Redis's ``maxmemory-policy``, remembered for CACHE_SECONDS."""
+class MaxmemoryPolicy(Remembered[str | None]):
+    """Redis's ``maxmemory-policy`` (None when Redis refuses CONFIG GET or fails to answer
+    it), remembered for CACHE_SECONDS."""
 
     def __init__(self, client: Any, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(self._ask, CACHE_SECONDS, clock)
         self.client = client
-        self.clock = clock
-        self._answer: tuple[float, str | None] | None = None
-
-    def read(self) -> str | None:
-        """The policy; None when Redis refuses CONFIG GET or fails to answer it."""
-        now = self.clock()
-        answer = self._answer
-        if answer is not None and 0 <= now - answer[0] < CACHE_SECONDS:
-            return answer[1]
-        policy = self._ask()
-        self._answer = (now, policy)
-        return policy
 
     def _ask(self) -> str | None:
         try:

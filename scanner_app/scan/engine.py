@@ -106,6 +106,10 @@ class ScanEngine:
             except LockLost:
                 self.report_lost(scan_id)
                 raise
+            except CacheUnavailable as error:  # Redis refused or dropped a write: no traceback
+                log.error("scan %s stopped: %s", scan_id, error)
+                self.fail(scan_id, error)
+                raise
             except Exception as error:
                 log.exception("scan %s failed", scan_id)
                 self.fail(scan_id, error)

@@ -16,6 +16,7 @@ from ..market.errors import MarketDataError
 from ..market.provider import FundamentalsSource
 from ..numbers import finite_number
 from ..redis_door import REDIS_ERRORS, Keys
+from ..redis_door.memory import RedisFull, is_out_of_memory
 from ..stored_json import load_json
 from ..valuation.assumptions import Assumptions
 from ..valuation.methods import Estimate, Fundamentals, estimate
@@ -49,6 +50,7 @@ class FairValueEstimator:
         source: FundamentalsSource,
         assumptions: Assumptions,
         watchlist: Watchlist,
+        results_ttl: int = 0,
     ) -> None:
         self.client = client
         self.keys = keys
@@ -56,10 +58,14 @@ class FairValueEstimator:
         self.assumptions = assumptions
         self.watchlist = watchlist
         self.cache = JsonCache(client, "fundamentals")
+        #: The hash lives as long as the fundamentals behind it, or as the results that
+        #: show it when they live longer; every write pushes its expiry out.
+        self.keep_seconds = max(KEEP_SECONDS, results_ttl)
 
     def update(self, symbol: str) -> Estimate | None:
         """Estimate the fair value of ``symbol`` and store it in the ``fair_values`` hash;
-        None, with nothing asked of the market, when the watchlist sets its fair value."""
+        None, with nothing asked of the market, when the watchlist sets its fair value.
+        Raises RedisFull when Redis is full (a scan stops)."""
         if self.watchlist.fair_value(symbol) is not None:
             return None
         figures = self.figures(symbol)
@@ -69,9 +75,15 @@ class FairValueEstimator:
             found = estimate(
                 figures, self.assumptions.overridden(self.watchlist.assumptions(symbol))
             )
+        key = self.keys(FAIR_VALUES)
         try:
-            self.client.hset(self.keys(FAIR_VALUES), symbol, json.dumps(found.to_dict()))
+            with self.client.pipeline() as pipe:
+                pipe.hset(key, symbol, json.dumps(found.to_dict()))
+                pipe.expire(key, self.keep_seconds)
+                pipe.execute()
         except REDIS_ERRORS as error:
+            if is_out_of_memory(error):
+                raise RedisFull.on(self.client) from error
             log.warning("%s: fair value not stored: %s", symbol, error)
         return found
 

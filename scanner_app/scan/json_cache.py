@@ -9,6 +9,7 @@ from typing import Any
 import redis
 
 from ..redis_door import REDIS_ERRORS
+from ..redis_door.memory import RedisFull, is_out_of_memory
 from ..stored_json import load_json
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,8 @@ class JsonCache:
     """JSON objects under keys of their own; ``what`` names them in log messages.
 
     Redis failing to answer is logged and treated as a missing entry (on read) or
-    skipped (on write): the caller then simply asks the market.
+    skipped (on write): the caller then simply asks the market. A full Redis refusing a
+    write is not skipped: RedisFull stops the scan.
     """
 
     def __init__(self, client: redis.Redis, what: str) -> None:
@@ -43,8 +45,10 @@ class JsonCache:
         return stored if isinstance(stored, dict) else MISSING
 
     def write(self, key: str, value: dict[str, Any], seconds: int) -> None:
-        """Keep ``value`` under ``key`` for ``seconds``."""
+        """Keep ``value`` under ``key`` for ``seconds``; raises RedisFull when Redis is full."""
         try:
             self.client.set(key, json.dumps(value), ex=seconds)
         except REDIS_ERRORS as error:
+            if is_out_of_memory(error):
+                raise RedisFull.on(self.client) from error
             log.warning("%s not cached: %s", self.what, error)

@@ -12,7 +12,7 @@ the lock is freed, or handed to the scan the click starts.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from ..redis_door import CacheUnavailable
@@ -91,10 +91,16 @@ def report_dead(parts: ScanParts, dead: DeadScan, successor: str | None = None) 
 
 
 def settled_status(parts: ScanParts) -> Status:
-    """The status, read again after reporting a dead scan it showed."""
+    """The status, read again after reporting a dead scan it showed.
+
+    When Redis refuses the report (full, or not saving), the scan is shown as it would
+    have been reported, with Redis's refusal as the reason: worked out at each read, since
+    it cannot be written.
+    """
     status = parts.store.read_status()
     if not status.available:
         return status
+    dead = None
     try:
         dead = dead_scan(parts, status)
         if dead is None:
@@ -102,5 +108,11 @@ def settled_status(parts: ScanParts) -> Status:
         report_dead(parts, dead)
     except CacheUnavailable as error:
         log.warning("a silent scan could not be checked or reported: %s", error)
-        return status
+        return status if dead is None else _unreported(status, dead, str(error))
     return parts.store.read_status()
+
+
+def _unreported(status: Status, dead: DeadScan, refusal: str) -> Status:
+    """``status`` with ``dead`` shown interrupted because Redis refused its writes."""
+    message, facts, progress = interruption(dead.progress, dead.last_seen, refusal)
+    return replace(status, last_run=message, facts=facts, progress=progress, running_scan=None)

@@ -4,6 +4,14 @@ Every script gets ``KEYS = [lock, *ScanKeys.results()]`` and names them through 
 preamble (``K.puts``, ``K['idx:spot']`` ...). Every fenced script first checks that the lock
 still holds the scan's token, then pushes the expiry of every result key out to the TTL:
 while a scan runs nothing it shows expires, and after it ends everything lives one TTL.
+
+A full Redis (over ``maxmemory`` with ``noeviction``) refuses them: Redis 7 refuses a
+script that declares its flags before it runs (``redis_door.script_flags``), and each
+script checks memory itself before it writes (``over_memory``, for Redis 6 and for the
+writes of a script that started with room): PUBLISH before each ticker, the assembly of
+the contract keys before it writes them, counting what they will take. The refusal is an
+``OOM`` error, as Redis's own, and what was written before it is whole: each ticker keeps
+its new rows or its old ones.
 """
 
 from __future__ import annotations
@@ -12,8 +20,23 @@ from .layout import CONTRACT, HASHES, SORTED_SETS, STATUS
 from .summary import SCORED_SORTS
 
 _NAMES = (*HASHES, *SORTED_SETS, *CONTRACT, *STATUS)
+# over_memory(extra): whether Redis is over maxmemory under noeviction, or would be after
+# ``extra`` more bytes; false where INFO cannot say (fakeredis) or there is no limit.
+_MEMORY = """
+local FULL = 'OOM Redis is over maxmemory (noeviction): the scan may not write more'
+local function over_memory(extra)
+  local info = redis.pcall('INFO', 'memory')
+  if type(info) ~= 'string' then return false end
+  if not string.find(info, 'maxmemory_policy:noeviction', 1, true) then return false end
+  local limit = tonumber(string.match(info, 'maxmemory:(%d+)'))
+  if not limit or limit == 0 then return false end
+  return tonumber(string.match(info, 'used_memory:(%d+)')) + extra > limit
+end
+"""
+_REFUSE_WHEN_FULL = "if over_memory(0) then return redis.error_reply(FULL) end\n"
 _PREAMBLE = (
-    "local K = {}\n"
+    _MEMORY
+    + "local K = {}\n"
     + "".join(f"K[{name!r}] = KEYS[{number}]\n" for number, name in enumerate(_NAMES, start=2))
     + "local SCORED = {"
     + ", ".join(repr(f"idx:{sort}") for sort in SCORED_SORTS)
@@ -42,8 +65,10 @@ TICKER_ARGS = 7 + len(SCORED_SORTS)
 PUBLISH = (
     _PREAMBLE
     + _FENCE
+    + _REFUSE_WHEN_FULL
     + """
 local version = redis.call('INCR', K.version)
+local full = false
 if ARGV[3] ~= '' then redis.call('DEL', K.scan_done, K.scan_failed) end
 local function unlist(symbol)
   redis.call('HDEL', K.puts, symbol)
@@ -53,6 +78,7 @@ local function unlist(symbol)
   for _, index in ipairs(SCORED) do redis.call('ZREM', K[index], symbol) end
 end
 for a = 6, #ARGV, TICKER_ARGS do
+  if a > 6 and over_memory(0) then full = true break end
   local symbol, outcome, payload = ARGV[a], ARGV[a + 1], ARGV[a + 2]
   if outcome ~= 'forget' then redis.call('SADD', K.scan_done, symbol) end
   if outcome == 'failed' then
@@ -106,13 +132,15 @@ else
   end
 end
 redis.call('EXPIRE', K.scan_progress, ttl)
+if full then return redis.error_reply(FULL) end
 return version
 """.replace("TICKER_ARGS", str(TICKER_ARGS))
 )
 
 # Build the contract keys from the working set, inside Redis: no row crosses the network.
 # Symbols are [A-Z0-9.-] (the watchlist checks them), so they need no JSON escaping.
-# assemble(ttl) returns the tickers with puts and the puts.
+# assemble(ttl) returns the tickers with puts and the puts; it raises OOM, writing nothing,
+# when the new values would take Redis past maxmemory (counting the old ones they replace).
 _ASSEMBLE = """
 local function json_object(hash, quote)
   local flat, parts = redis.call('HGETALL', hash), {}
@@ -124,9 +152,18 @@ local function json_object(hash, quote)
   return '{' .. table.concat(parts, ',') .. '}'
 end
 local function assemble(ttl)
-  redis.call('SET', K.ticker_options, json_object(K.puts, false), 'EX', ttl)
-  redis.call('SET', K.ticker_calls, json_object(K.calls, false), 'EX', ttl)
-  redis.call('SET', K.ticker_scan_times, json_object(K.scan_times, true), 'EX', ttl)
+  local values = {
+    {K.ticker_options, json_object(K.puts, false)},
+    {K.ticker_calls, json_object(K.calls, false)},
+    {K.ticker_scan_times, json_object(K.scan_times, true)},
+  }
+  local growth = 0
+  for _, pair in ipairs(values) do
+    local old = redis.pcall('STRLEN', pair[1])
+    growth = growth + #pair[2] - (type(old) == 'number' and old or 0)
+  end
+  if over_memory(growth) then error({err = FULL}) end
+  for _, pair in ipairs(values) do redis.call('SET', pair[1], pair[2], 'EX', ttl) end
   local counts, puts = redis.call('ZRANGE', K['idx:puts'], 0, -1, 'WITHSCORES'), 0
   for i = 2, #counts, 2 do puts = puts + tonumber(counts[i]) end
   return redis.call('HLEN', K.puts), puts
@@ -141,6 +178,7 @@ ASSEMBLE = _PREAMBLE + _FENCE + _ASSEMBLE + "return {assemble(ttl)}\n"
 SET_VALUES = (
     _PREAMBLE
     + _FENCE
+    + _REFUSE_WHEN_FULL
     + """
 local fixed = 1 + #{NAMES}
 for i = fixed + 1, #KEYS do
@@ -156,6 +194,7 @@ return redis.call('INCR', K.version)
 REFRESH = (
     _PREAMBLE
     + _FENCE
+    + _REFUSE_WHEN_FULL
     + """
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('SET', K.scan_heartbeat, ARGV[4], 'EX', ttl)
@@ -166,11 +205,15 @@ return 1
 # Take the free lock (SET NX) and write the new scan's first heartbeat in the same step, so
 # no reader ever sees a lock without a heartbeat. KEYS: lock, heartbeat. ARGV: token, lock
 # ttl, heartbeat, ttl. Returns 1 when taken.
-ACQUIRE = """
+ACQUIRE = (
+    _MEMORY
+    + _REFUSE_WHEN_FULL
+    + """
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then return 0 end
 redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4])
 return 1
 """
+)
 
 # End a scan as interrupted, in one step: compare-and-set on the lock (ARGV[1], '' for no
 # lock) and on the time of the heartbeat the caller saw (ARGV[3]; '' for none, '*' for any),
@@ -178,7 +221,9 @@ return 1
 # Then assemble the contract keys from what the scan published, write the "Last scan"
 # message (ARGV[4]), its facts (ARGV[5], completed with the puts) and the final progress
 # (ARGV[6]), and free the lock, or hand it to the successor scan (ARGV[7], with its first
-# heartbeat ARGV[8], for ARGV[9] seconds). ARGV[2] is the ttl. Returns 1 when done.
+# heartbeat ARGV[8], for ARGV[9] seconds). ARGV[2] is the ttl. The listed tickers the scan
+# never reached keep their rows, marked stale with the error ARGV[10] (their scan times
+# say when they were fetched). Returns 1 when done.
 INTERRUPT = (
     _PREAMBLE
     + _ASSEMBLE
@@ -192,6 +237,7 @@ if ARGV[3] ~= '*' then
   local at = readable and type(beat.at) == 'string' and beat.at or ''
   if at ~= ARGV[3] then return 0 end
 end
+if over_memory(0) then return redis.error_reply(FULL) end
 local ttl = tonumber(ARGV[2])
 local _, puts = assemble(ttl)
 local facts = cjson.decode(ARGV[5])
@@ -199,7 +245,15 @@ facts.puts = puts
 redis.call('SET', K.last_run, ARGV[4])
 redis.call('SET', K.last_run_facts, cjson.encode(facts))
 redis.call('SET', K.scan_progress, ARGV[6])
-redis.call('INCR', K.version)
+local version = redis.call('INCR', K.version)
+for _, symbol in ipairs(redis.call('ZRANGE', K.listed, 0, -1)) do
+  if redis.call('SISMEMBER', K.scan_done, symbol) == 0
+      and redis.call('HEXISTS', K.errors, symbol) == 0 then
+    redis.call('HSET', K.errors, symbol, ARGV[10])
+    redis.call('ZADD', K.failed, 0, symbol)
+    redis.call('ZADD', K.changes, version, symbol)
+  end
+end
 if ARGV[7] ~= '' then
   redis.call('SET', KEYS[1], ARGV[7], 'EX', ARGV[9])
   redis.call('SET', K.scan_heartbeat, ARGV[8])
@@ -219,26 +273,34 @@ return 0
 # The "Last scan" message outside a scan (market closed): it replaces the facts of the
 # last scan, which no longer describe the last run. KEYS: last_run, version, last_run_facts.
 # ARGV: message, ttl.
-SET_LAST_RUN = """
+SET_LAST_RUN = (
+    _MEMORY
+    + _REFUSE_WHEN_FULL
+    + """
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 redis.call('DEL', KEYS[3])
 redis.call('INCR', KEYS[2])
 redis.call('EXPIRE', KEYS[2], ARGV[2])
 return 1
 """
+)
 
 # After a scan lost its lock: when Redis holds neither a lock nor any progress, it lost
 # its data (a restart without persistence), and the "Last scan" message says so.
 # KEYS: lock, scan_progress, last_run, last_run_facts, version. ARGV: message, facts, ttl.
 # Returns 1 when it wrote the message, 0 when Redis still had the scan's state.
-REPORT_DATA_LOST = """
+REPORT_DATA_LOST = (
+    _MEMORY
+    + """
 if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+if over_memory(0) then return redis.error_reply(FULL) end
 redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[3])
 redis.call('SET', KEYS[4], ARGV[2], 'EX', ARGV[3])
 redis.call('INCR', KEYS[5])
 redis.call('EXPIRE', KEYS[5], ARGV[3])
 return 1
 """
+)
 
 # One dashboard page in symbol or score order. KEYS: listed, the order's set (listed
 # itself for symbol order), summaries, errors, failed, changes, partial. ARGV: offset,

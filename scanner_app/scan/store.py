@@ -18,7 +18,16 @@ from typing import Any
 import redis
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
-from ..redis_door import LOCK, REDIS_ERRORS, TRANSIENT_ERRORS, CacheUnavailable, RedisDoor
+from ..redis_door import (
+    LOCK,
+    REDIS_ERRORS,
+    TRANSIENT_ERRORS,
+    CacheUnavailable,
+    RedisDoor,
+    redis_error_text,
+)
+from ..redis_door.memory import RedisFull, is_out_of_memory
+from ..redis_door.script_flags import FREES_MEMORY, WRITES, FlaggedScript
 from ..stored_json import load_json
 from . import scripts
 from .layout import HEARTBEAT, ScanKeys
@@ -28,6 +37,10 @@ log = logging.getLogger(__name__)
 
 UNAVAILABLE_MESSAGE = "Data temporarily unavailable. Please refresh the page."
 NEVER_RUN_MESSAGE = "Never"
+#: The key of the record of the last scan, which outlives its results (``ScanRecord``).
+RECORD = "last_scan"
+#: The error of a listed ticker that an interrupted scan never reached: its rows are stale.
+NOT_REACHED = "not scanned: the last scan was interrupted before it reached this ticker"
 
 
 #: ``ScanStore.interrupt``'s ``beat_at`` that matches any heartbeat (a scan ending itself).
@@ -166,6 +179,22 @@ class Heartbeat:
         return cls(scan_id, at)
 
 
+#: How long the record of the last scan outlives its results, so that the page can say they
+#: expired rather than that no scan ever ran.
+RECORD_SECONDS = 7 * 86_400
+
+
+@dataclass(frozen=True)
+class ScanRecord:
+    """When the last scan ended and how long its results lived: kept after they expire."""
+
+    finished_at: str
+    ttl: int
+
+
+_RECORD_CHECKS = {"finished_at": _text, "ttl": _count}
+
+
 @dataclass(frozen=True)
 class Status:
     """The scan's state, read in one round trip that never touches the results."""
@@ -177,6 +206,10 @@ class Status:
     version: int = 0
     available: bool = False
     heartbeat: Heartbeat | None = None
+    #: Why Redis could not be read, in plain words (None when it could).
+    unavailable_reason: str | None = None
+    #: The last scan, when its results have expired (None while they live, or before any).
+    expired: ScanRecord | None = None
 
     @property
     def state(self) -> str:
@@ -269,7 +302,11 @@ class ScanStore:
         self.lock_ttl = lock_ttl
         self.clock = clock
         self._scripts = {
-            name: self.write_client.register_script(getattr(scripts, name))
+            name: FlaggedScript(
+                self.write_client,
+                getattr(scripts, name),
+                FREES_MEMORY if name == "RELEASE" else WRITES,
+            )
             for name in (
                 "PUBLISH",
                 "ASSEMBLE",
@@ -282,6 +319,13 @@ class ScanStore:
                 "REPORT_DATA_LOST",
             )
         }
+
+    def refusal(self, error: BaseException) -> CacheUnavailable:
+        """The error to raise for a failure to use Redis: RedisFull when it refused a write
+        for want of memory (fatal for a scan), else CacheUnavailable in plain words."""
+        if is_out_of_memory(error):
+            return RedisFull.on(self.write_client)
+        return CacheUnavailable.because(error)
 
     def _retrying(self, call: Callable[..., Any], **kwargs: Any) -> Any:
         """``call(**kwargs)``, retried with backoff while Redis is unreachable, for up to half
@@ -299,7 +343,7 @@ class ScanStore:
         try:
             return self._retrying(self._scripts[script], keys=keys, args=args)
         except REDIS_ERRORS as error:
-            raise CacheUnavailable.because(error) from error
+            raise self.refusal(error) from error
 
     def _heartbeat(self, scan_id: str) -> str:
         """The heartbeat of ``scan_id`` as of now, as stored."""
@@ -315,12 +359,14 @@ class ScanStore:
     def read_status(self) -> Status:
         """Lock, progress, last run, version and heartbeat in one MGET; safe defaults on any
         failure."""
-        names = (LOCK, "scan_progress", "last_run", "last_run_facts", "version", HEARTBEAT)
+        names = (LOCK, "scan_progress", "last_run", "last_run_facts", "version", HEARTBEAT, RECORD)
         try:
             raw = self.read_client.mget([self.key(name) for name in names])
-        except REDIS_ERRORS:
-            return Status()
-        lock, progress, last_run, facts, version, heartbeat = (load_json(value) for value in raw)
+        except REDIS_ERRORS as error:
+            return Status(unavailable_reason=redis_error_text(error))
+        lock, progress, last_run, facts, version, heartbeat, record = (
+            load_json(value) for value in raw
+        )
         return Status(
             last_run=last_run if isinstance(last_run, str) else NEVER_RUN_MESSAGE,
             facts=RunFacts.from_dict(facts),
@@ -329,6 +375,11 @@ class ScanStore:
             version=_version(version),
             available=True,
             heartbeat=Heartbeat.from_dict(heartbeat),
+            expired=(
+                None
+                if isinstance(last_run, str)
+                else _from_stored(ScanRecord, record, _RECORD_CHECKS)
+            ),
         )
 
     def read_version(self, *extra_keys: str) -> tuple[int, list[bytes | None]] | None:
@@ -357,14 +408,14 @@ class ScanStore:
         try:
             return bool(self._scripts["ACQUIRE"](keys=keys, args=args))
         except REDIS_ERRORS as error:
-            raise CacheUnavailable.because(error) from error
+            raise self.refusal(error) from error
 
     def lock_owner(self) -> str | None:
         """The id of the scan holding the lock, if any (raises CacheUnavailable)."""
         try:
             owner = load_json(self.read_client.get(self.keys.lock))
         except REDIS_ERRORS as error:
-            raise CacheUnavailable.because(error) from error
+            raise self.refusal(error) from error
         return owner if isinstance(owner, str) else None
 
     def refresh_lock(self, scan_id: str) -> bool:
@@ -421,7 +472,7 @@ class ScanStore:
                 pipe.hkeys(self.key("scan_times"))
                 listed, scanned = pipe.execute()
         except REDIS_ERRORS as error:
-            raise CacheUnavailable.because(error) from error
+            raise self.refusal(error) from error
         return {symbol.decode() for symbol in (*listed, *scanned)}
 
     def finish(
@@ -440,6 +491,16 @@ class ScanStore:
         )
         if facts.credits is not None:
             log.info("scan %s (%s) cost %d API credits", scan_id, facts.outcome, facts.credits)
+        self.keep_record(facts.finished_at)
+
+    def keep_record(self, finished_at: str) -> None:
+        """Remember when the last scan ended, RECORD_SECONDS past its results; a failure is
+        only logged (the results themselves are written)."""
+        record = _encode({"finished_at": finished_at, "ttl": self.ttl})
+        try:
+            self.write_client.set(self.key(RECORD), record, ex=self.ttl + RECORD_SECONDS)
+        except REDIS_ERRORS as error:
+            log.warning("the record of the last scan was not kept: %s", error)
 
     def assemble(self, scan_id: str) -> tuple[int, int]:
         """Rebuild the contract keys (``ticker_options``, ``ticker_calls``, ...) from the
@@ -458,7 +519,8 @@ class ScanStore:
         (None: no lock) and the heartbeat is the one seen at ``beat_at`` (None: no heartbeat;
         ``ANY_BEAT``: whatever it is). ``ending`` is its message, facts and final progress;
         the facts' puts are counted as the contract keys are assembled from what it
-        published. The lock is freed, or handed to ``successor`` with a first heartbeat.
+        published; the tickers it never reached are marked stale (``NOT_REACHED``). The
+        lock is freed, or handed to ``successor`` with a first heartbeat.
         False when the lock or the heartbeat changed meanwhile."""
         message, facts, progress = ending
         args = [
@@ -471,8 +533,12 @@ class ScanStore:
             "" if successor is None else _encode(successor),
             "" if successor is None else self._heartbeat(successor),
             self.lock_ttl,
+            NOT_REACHED,
         ]
-        return bool(self._run("INTERRUPT", [self.keys.lock, *self.keys.results()], args))
+        reported = bool(self._run("INTERRUPT", [self.keys.lock, *self.keys.results()], args))
+        if reported:
+            self.keep_record(facts.finished_at)
+        return reported
 
     def set_last_run(self, message: str) -> None:
         """Set the "Last scan" message outside a scan (e.g. market closed)."""
@@ -480,7 +546,7 @@ class ScanStore:
         try:
             self._scripts["SET_LAST_RUN"](keys=keys, args=[_encode(message), self.ttl])
         except REDIS_ERRORS as error:
-            raise CacheUnavailable.because(error) from error
+            raise self.refusal(error) from error
 
     def report_data_lost(self, message: str, facts: RunFacts) -> bool:
         """Set the "Last scan" message if Redis holds no lock and no progress (it lost its
@@ -494,4 +560,4 @@ class ScanStore:
                 )
             )
         except REDIS_ERRORS as error:
-            raise CacheUnavailable.because(error) from error
+            raise self.refusal(error) from error

@@ -13,6 +13,7 @@ from ..market.errors import MarketDataError, ProviderRefused
 from ..market.models import ScreenedCall, ScreenedPut
 from ..market.pricing import days_to_expiry
 from ..market.provider import MarketProvider, TickerFeed
+from ..redis_door.memory import RedisFull
 from ..watchlist import Position
 from .earnings import EarningsCalendar, mark_earnings
 from .fair_values import FairValueEstimator
@@ -29,7 +30,8 @@ class TickerScanner:
     when none does, the ticker fails with the first error (its earlier rows stay, stale):
     only a complete answer without a qualifying put empties a ticker.
     ``ProviderRefused`` (bad token, no credits) is the one failure that is not the ticker's:
-    it propagates so the whole scan can stop. With ``earnings``, the rows of a ticker that
+    it propagates so the whole scan can stop, as does RedisFull (a full Redis refused the
+    ticker's cached facts or fair value). With ``earnings``, the rows of a ticker that
     has some are marked against its next earnings date. A ticker in ``positions`` (shares
     that cover at least one contract) has its calls screened too. With ``fair_values``, a
     ticker scanned without a failure also gets its fair value estimated (fundamentals
@@ -67,7 +69,7 @@ class TickerScanner:
                 rows, calls = mark_earnings(rows, earnings), mark_earnings(calls, earnings)
             if self.fair_values is not None:
                 self.fair_values.update(symbol)
-        except ProviderRefused:
+        except (ProviderRefused, RedisFull):
             raise
         except MarketDataError as error:
             return self._result(symbol, feed, error=str(error) or type(error).__name__)

@@ -14,7 +14,7 @@ from ..numbers import finite_number
 from ..scan.launch import market_closed_message
 from ..scan.messages import run_message
 from ..scan.screen import call_delta_target
-from ..scan.store import UNAVAILABLE_MESSAGE, RunFacts
+from ..scan.store import UNAVAILABLE_MESSAGE, RunFacts, ScanRecord, Status
 
 if TYPE_CHECKING:
     from ..services import Scanner
@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 MISSING = "—"
 
 LOCAL_MODE_BANNER = "Local mode: scans run outside market hours; data may be stale."
+NEARLY_FULL_BANNER = (
+    "Redis is at {percent:.0f} % of its maxmemory ({size}): a scan that does not fit stops "
+    'with "Redis is full". Raise maxmemory or free memory before scanning.'
+)
 DEMO_DATA_BANNER = "Demo market data: synthetic prices, not real quotes."
 
 
@@ -108,7 +112,8 @@ class Banner:
 
 
 def app_banners(scanner: Scanner) -> list[Banner]:
-    """Notices about how the app runs: local mode, demo data, market closed (production)."""
+    """Notices about how the app runs: local mode, demo data, market closed (production),
+    Redis nearly full (90 % of maxmemory)."""
     banners = []
     if scanner.local_mode:
         banners.append(Banner("info", LOCAL_MODE_BANNER))
@@ -117,6 +122,12 @@ def app_banners(scanner: Scanner) -> list[Banner]:
     now = scanner.clock()
     if scanner.enforces_market_hours and not is_market_open(now):
         banners.append(Banner("warning", market_closed_message(now)))
+    memory = scanner.redis_memory.read()
+    if memory is not None and memory.nearly_full:
+        size = f"{memory.maxmemory / 2**20:.3g} MB"
+        banners.append(
+            Banner("warning", NEARLY_FULL_BANNER.format(percent=100 * memory.ratio, size=size))
+        )
     return banners
 
 
@@ -144,3 +155,21 @@ def last_run_text(facts: RunFacts | None, message: str) -> str:
     if facts is None:
         return message
     return run_message(facts, eastern_time(facts.finished_at))
+
+
+EXPIRED_TEXT = "Results from the scan at {time} expired after {lifetime}; press Scan"
+
+
+def expired_text(record: ScanRecord) -> str:
+    """The "Last scan" line once the results of the scan in ``record`` have expired."""
+    minutes = record.ttl / 60
+    lifetime = f"{minutes:.0f} minutes" if minutes < 120 else f"{minutes / 60:g} hours"
+    return EXPIRED_TEXT.format(time=eastern_time(record.finished_at), lifetime=lifetime)
+
+
+def status_line(status: Status) -> str:
+    """The "Last scan" line for ``status``: how the last scan ended, or that its results
+    expired."""
+    if status.expired is not None:
+        return expired_text(status.expired)
+    return last_run_text(status.facts, status.last_run)

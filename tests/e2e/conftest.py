@@ -98,7 +98,7 @@ def _start_server(tmp: Path, redis_url: str, **settings: str) -> LiveServer:
         DEMO_LATENCY_MS="250",
         SCAN_CONCURRENCY="2",
         POLL_INTERVAL_SECONDS="1",
-        SECRET_KEY="e2e-secret",
+        SECRET_KEY="e2e-secret-" + "0123456789abcdef" * 3,
         **settings,
     )
     log = tmp / f"gunicorn-{port}.log"

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ...redis_door import REQUIRED_POLICY, CacheUnavailable
+from ...redis_door.memory import read_memory
 
 if TYPE_CHECKING:
     from ...services import Scanner
@@ -48,10 +49,20 @@ def _workers(scanner: Scanner) -> Fact:
     return Fact(workers, degraded=workers == 0)
 
 
+def _memory(scanner: Scanner) -> Fact:
+    """Used memory against maxmemory (null when Redis does not say); at 90 % and over,
+    under noeviction, degraded: the next scan may not fit."""
+    memory = read_memory(scanner.store.write_client)
+    if memory is None:
+        return Fact(None)
+    return Fact(memory.to_dict(), degraded=memory.nearly_full)
+
+
 def _facts(scanner: Scanner) -> dict[str, Fact]:
     """The facts of a Redis that answers, by the name they are reported under."""
     return {
         "maxmemory_policy": _maxmemory_policy(scanner),
+        "memory": _memory(scanner),
         "workers": _workers(scanner),
     }
 

@@ -23,6 +23,7 @@ from ...scan.store import Progress, Status
 from ...services import current_scanner
 from ...watchlist import normalize_symbol
 from ..columns import CALLS, PUTS
+from ..display import expired_text
 from ..fair_value_book import FairValueBook
 from ..json_errors import json_error, json_http_error
 from ..query import ROW_HASHES, ResultFilters, parse_filters, parse_side
@@ -59,9 +60,14 @@ def _progress_json(progress: Progress | None) -> dict[str, Any] | None:
 @bp.get("/api/scan")
 def scan_status() -> Response:
     """The scan state: idle or running, how the last scan ended (``outcome``), its progress
-    and times, and the data version."""
+    and times, and the data version. 503 with the reason when Redis cannot be read: no
+    state is made up."""
     scanner = current_scanner()
     status: Status = scanner.status()
+    if not status.available:
+        response = jsonify(error=status.unavailable_reason, cache_available=False)
+        response.status_code = 503
+        return response
     progress = status.current_progress
     ended = status.state == "idle" and status.facts is not None
     return jsonify(
@@ -71,7 +77,7 @@ def scan_status() -> Response:
         outcome=status.facts.outcome if ended else None,
         scan_id=status.running_scan or (progress.scan_id if progress else None),
         progress=_progress_json(progress),
-        last_run=status.last_run,
+        last_run=expired_text(status.expired) if status.expired else status.last_run,
         last_run_facts=asdict(status.facts) if status.facts else None,
         started_at=progress.started_at if progress else None,
         finished_at=progress.finished_at if progress else None,

@@ -198,7 +198,8 @@ def _poll_response(status: Status, page: ResultsPage, known: int | None) -> Resp
     context = results_context(page)
     return html_response(
         "partials/poll.html",
-        status=scan_status(status, note=DATA_LOST_NOTE if lost else None),
+        # results that expired are said so by the status line, not blamed on Redis
+        status=scan_status(status, note=DATA_LOST_NOTE if lost and not status.expired else None),
         plan=plan,
         summaries={summary.symbol: summary for summary in page.summaries},
         send_meta=whole_table or _whole_arg("n") != page.listed,

@@ -1,0 +1,187 @@
+"""A Redis that fills up during a scan (maxmemory with noeviction set by CONFIG SET, on real
+servers of the test's own): every write is refused, the scan stops and says so everywhere,
+and nothing stored is lost or torn."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+import redis
+
+from scanner_app import create_app
+from scanner_app.market.demo import DemoProvider
+from scanner_app.redis_door.memory import RedisFull, full_text, read_memory
+from scanner_app.redis_door.script_flags import FlaggedScript
+from scanner_app.scan import scripts
+
+from .conftest import FROZEN_NOW
+
+PREFIX = "full:"
+FULL = "Redis is full (maxmemory"
+
+
+def _watchlist(tmp_path, count: int, name: str = "watchlist.toml", new: int = 0):
+    """A watchlist of ``count`` tickers T000 and up, and ``new`` more, A000 and up: a scan
+    takes those first (it goes in symbol order)."""
+    path = tmp_path / name
+    symbols = [f"A{n:03d}" for n in range(new)] + [f"T{n:03d}" for n in range(count)]
+    path.write_text("".join(f'[[tickers]]\nsymbol = "{symbol}"\n\n' for symbol in symbols))
+    return path
+
+
+def _app(app_config, url, watchlist, now=FROZEN_NOW):
+    """An app on ``url`` whose scans run in the caller (``flask scan``) on day ``now``."""
+    return create_app(
+        {
+            **app_config,
+            "REDIS_URL": url,
+            "CACHE_KEY_PREFIX": PREFIX,
+            "WATCHLIST_FILE": watchlist,
+            "MARKET_PROVIDER": DemoProvider(latency_ms=0, today=lambda: now.date()),
+            "CLOCK": lambda: now,
+            "EARNINGS": False,
+        }
+    )
+
+
+def _stored_bytes(client) -> dict[str, int]:
+    """Bytes each ticker's write stores (rows, summary, calls, time, partial)."""
+    sizes: dict[str, int] = {}
+    for name in ("puts", "summaries", "calls", "scan_times", "partial"):
+        for symbol, value in client.hgetall(f"{PREFIX}{name}").items():
+            sizes[symbol.decode()] = sizes.get(symbol.decode(), 0) + len(value) + len(symbol)
+    return sizes
+
+
+def test_a_scan_that_does_not_fit_stops_saying_redis_is_full_and_grows_it_by_one_ticker_at_most(
+    app_config, tmp_path, start_redis
+):
+    watchlist = _watchlist(tmp_path, 120)
+    # The same scan with room to spare: how much it stores, all told and per ticker.
+    roomy = start_redis()
+    roomy_client = redis.Redis.from_url(roomy)
+    base = roomy_client.info("memory")["used_memory"]
+    assert _app(app_config, roomy, watchlist).test_cli_runner().invoke(args=["scan"]).exit_code == 0
+    whole = roomy_client.info("memory")["used_memory"] - base
+    sizes = _stored_bytes(roomy_client)
+    # A ticker's write in memory: its bytes, scaled by what the whole scan took per byte.
+    one_ticker = max(sizes.values()) * whole / sum(sizes.values())
+
+    url = start_redis("--maxmemory-policy", "noeviction")
+    client = redis.Redis.from_url(url)
+    limit = client.info("memory")["used_memory"] + whole // 2
+    client.config_set("maxmemory", limit)
+    app = _app(app_config, url, watchlist)
+
+    result = app.test_cli_runner().invoke(args=["scan"])
+
+    memory = client.info("memory")
+    over, peak = memory["used_memory"] - limit, memory["used_memory_peak"] - limit
+    print(f"scan of {whole} bytes into {whole // 2} of room: {over} bytes over maxmemory after,")
+    print(f"{peak} at the peak (with the clients' buffers); one ticker's write {one_ticker:.0f}")
+    print(f"bytes (largest), {whole / 120:.0f} (mean)")
+    assert over <= one_ticker
+    assert result.exit_code == 1
+    assert full_text(read_memory(client)) in result.output
+    assert FULL in result.output and "noeviction)" in result.output
+    status = app.test_client().get("/api/scan").get_json()
+    assert status["state"] == "idle" and status["outcome"] in ("failed", "interrupted")
+    assert FULL in status["last_run"] and FULL in status["last_run_facts"]["reason"]
+    assert 0 < status["progress"]["done"] < 120
+    assert FULL in app.test_client().get("/").get_data(as_text=True)
+    assert app.extensions["put_scanner"].store.lock_owner() is None
+
+
+def test_each_ticker_keeps_its_new_or_its_old_rows_and_earlier_rows_stay_readable(
+    app_config, tmp_path, start_redis
+):
+    url = start_redis("--maxmemory-policy", "noeviction")
+    client = redis.Redis.from_url(url)
+    empty = client.info("memory")["used_memory"]
+    first = _app(app_config, url, _watchlist(tmp_path, 60, "first.toml"))
+    assert first.test_cli_runner().invoke(args=["scan"]).exit_code == 0
+    stored = client.info("memory")["used_memory"]
+    # The next day, three times as many new tickers, scanned first, and room for a third of
+    # what they add: more than Redis's passing reply buffers (a reply can hold a whole
+    # hash of rows for a moment), so some are written before the scan stops.
+    later = FROZEN_NOW + timedelta(days=1)
+    client.config_set("maxmemory", stored + (stored - empty))
+    second = _app(app_config, url, _watchlist(tmp_path, 60, new=180), now=later)
+
+    assert second.test_cli_runner().invoke(args=["scan"]).exit_code == 1
+
+    times = {k.decode(): v.decode() for k, v in client.hgetall(f"{PREFIX}scan_times").items()}
+    summaries = client.hgetall(f"{PREFIX}summaries")
+    puts = client.hgetall(f"{PREFIX}puts")
+    old, new = FROZEN_NOW.isoformat(timespec="seconds"), later.isoformat(timespec="seconds")
+    assert set(times.values()) == {old, new}, "the scan should have stopped midway"
+    for symbol, raw in summaries.items():
+        summary = json.loads(raw)
+        assert summary["scanned_at"] == times[symbol.decode()]
+        assert summary["puts"] == len(json.loads(puts[symbol]))
+    for symbol in ("T000", "T030", "T059"):  # stored by the first scan
+        response = second.test_client().get(f"/api/options/{symbol}").get_json()
+        assert response["options"], symbol
+
+
+def test_every_write_script_is_refused_on_a_full_redis(start_redis):
+    """Redis 7 refuses a flagged script before it runs; the release of the lock, which only
+    deletes, still runs."""
+    url = start_redis("--maxmemory-policy", "noeviction")
+    client = redis.Redis.from_url(url)
+    client.set("lock", "scan")
+    client.config_set("maxmemory", 1)
+    refresh = FlaggedScript(client, "redis.call('EXPIRE', KEYS[1], 60) return 1")
+    with pytest.raises(redis.exceptions.OutOfMemoryError):
+        refresh(keys=["lock"])
+    release = FlaggedScript(client, scripts.RELEASE, "allow-oom")
+    assert release(keys=["lock"], args=["scan"]) == 1
+
+
+def test_a_script_without_flags_checks_memory_itself(start_redis):
+    """Redis 6's kind of script (no #!lua line): once it has written (an EXPIRE), Redis lets
+    its later writes through; the scripts' own check refuses them."""
+    url = start_redis("--maxmemory-policy", "noeviction")
+    client = redis.Redis.from_url(url)
+    client.set("k", "v")
+    client.config_set("maxmemory", 1)
+    legacy = client.register_script(
+        "redis.call('EXPIRE', KEYS[1], 60) return redis.call('SET', KEYS[1], 'w')"
+    )
+    assert legacy(keys=["k"]) == b"OK"  # what the issue found: written past maxmemory
+    checked = client.register_script(
+        scripts._MEMORY + scripts._REFUSE_WHEN_FULL + "return redis.call('SET', KEYS[1], 'x')"
+    )
+    with pytest.raises(redis.exceptions.OutOfMemoryError):
+        checked(keys=["k"])
+    assert client.get("k") == b"w"
+
+
+def test_the_in_process_redis_runs_the_scripts_without_their_flags(make_app):
+    app = make_app(REDIS_URL=None, CACHE_BACKEND="memory")
+    assert app.test_cli_runner().invoke(args=["scan"]).exit_code == 0
+    assert app.test_client().get("/api/scan").get_json()["outcome"] == "completed"
+
+
+def test_a_full_redis_refusing_a_fair_value_stops_the_scan(make_app, start_redis):
+    url = start_redis("--maxmemory-policy", "noeviction")
+    app = make_app(REDIS_URL=url)
+    estimator = app.extensions["put_scanner"]._fair_values()
+    assert estimator is not None
+    redis.Redis.from_url(url).config_set("maxmemory", 1)
+    with pytest.raises(RedisFull, match="maxmemory"):
+        estimator.update("TSLA")
+
+
+def test_results_stay_readable_when_redis_is_full(app_config, tmp_path, start_redis):
+    url = start_redis("--maxmemory-policy", "noeviction")
+    app = _app(app_config, url, _watchlist(tmp_path, 10))
+    assert app.test_cli_runner().invoke(args=["scan"]).exit_code == 0
+    client = redis.Redis.from_url(url)
+    client.config_set("maxmemory", 1)
+    web = app.test_client()
+    assert web.get("/api/options").get_json()["options"]
+    response = web.post("/scan", headers={"HX-Request": "true"})
+    assert response.status_code == 503 and FULL in response.get_data(as_text=True)
