@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from .config import ConfigError, load_settings
+from .db import init_db, is_sqlite_app
 from .extensions import cache
 from .redis_door import CACHE_BACKENDS, cache_backend
 from .services import Scanner
@@ -19,6 +20,12 @@ log = logging.getLogger(__name__)
 NO_REDIS_WARNING = (
     "REDIS_URL is not set: using an in-process cache (one process only). "
     "Install redis-server or set REDIS_URL=redis://host:6379/0 for the Redis backend."
+)
+
+
+SQLITE_RQ_WARNING = (
+    "SCAN_EXECUTOR=rq with a SQLite database: only workers on this machine can share its "
+    "file. For workers on other machines set DATABASE_URL=postgresql://user@host/dbname."
 )
 
 
@@ -38,8 +45,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _configure_cache(app)
     check_rq_settings(app.config)
     cache.init_app(app)
+    init_db(app)
     if app.config["SCAN_EXECUTOR"] == "rq":
         init_rq(app)
+        if is_sqlite_app(app):
+            log.warning(SQLITE_RQ_WARNING)
     app.extensions["put_scanner"] = Scanner.from_app(app)
 
     from .cli import register_commands

@@ -9,7 +9,9 @@ from functools import cached_property
 from typing import Any
 
 from flask import Flask, current_app
+from sqlalchemy import Engine
 
+from .db import HistoryStore, db
 from .market.provider import FundamentalsSource, MarketProvider
 from .market.registry import create_provider, fundamentals_source
 from .redis_door import MaxmemoryPolicy, RedisDoor
@@ -17,12 +19,14 @@ from .scan.earnings import EarningsCalendar
 from .scan.engine import ScanEngine
 from .scan.executors import Executor, ThreadExecutor
 from .scan.fair_values import FairValueEstimator
+from .scan.history import HistoryRecorder
 from .scan.liveness import settled_status
 from .scan.reads import ResultReader
 from .scan.rq_executor import RQExecutor
 from .scan.screen import Criteria
 from .scan.store import ScanStore, Status
 from .scan.ticker_scan import TickerScanner
+from .scan.ticker_volatility import VolatilityGauge
 from .valuation.assumptions import Assumptions
 from .watchlist import Watchlist, load_watchlist
 from .workers import RECOVERY_SECONDS
@@ -35,8 +39,8 @@ def utc_now() -> datetime:
 
 @dataclass
 class Scanner:
-    """Watchlist, market, store, reader, Redis's eviction policy, criteria and executor:
-    what a scan and a page need."""
+    """Watchlist, market, store, reader, Redis's eviction policy, criteria, executor and
+    the database: what a scan and a page need."""
 
     settings: Mapping[str, Any]
     watchlist: Watchlist
@@ -47,6 +51,7 @@ class Scanner:
     criteria: Criteria
     executor: Executor
     clock: Callable[[], datetime]
+    database: Engine
 
     @classmethod
     def from_app(cls, app: Flask) -> Scanner:
@@ -72,6 +77,7 @@ class Scanner:
             criteria=Criteria.from_settings(config),
             executor=config.get("SCAN_RUNNER") or _executor(app, clock),
             clock=clock,
+            database=_engine(app),
         )
 
     @property
@@ -87,6 +93,16 @@ class Scanner:
     def status(self) -> Status:
         """The scan status in one round trip, after reporting a scan it shows as dead."""
         return settled_status(self)
+
+    @property
+    def history_on(self) -> bool:
+        """Whether scans keep a history (``HISTORY``)."""
+        return bool(self.settings["HISTORY"])
+
+    @cached_property
+    def history(self) -> HistoryStore:
+        """The history's queries on the app's database."""
+        return HistoryStore(self.database)
 
     def engine(self) -> ScanEngine:
         """A scan engine over the current watchlist."""
@@ -104,6 +120,11 @@ class Scanner:
             earnings=earnings,
             positions=self.watchlist.positions(),
             fair_values=self._fair_values(),
+            volatility=(
+                VolatilityGauge(store.write_client, store.keys, self.provider)
+                if self.history_on
+                else None
+            ),
         )
         return ScanEngine(
             store=store,
@@ -112,6 +133,21 @@ class Scanner:
             concurrency=self.settings["SCAN_CONCURRENCY"],
             clock=self.clock,
             heartbeat=self.settings["SCAN_HEARTBEAT_SECONDS"],
+            history=self._recorder(),
+        )
+
+    def _recorder(self) -> HistoryRecorder | None:
+        """What writes the scan's history; None with ``HISTORY=off``."""
+        if not self.history_on:
+            return None
+        store = self.store
+        return HistoryRecorder(
+            self.history,
+            store.write_client,
+            store.keys,
+            self.clock,
+            days_kept=self.settings["HISTORY_DAYS"],
+            ttl=store.ttl,
         )
 
     @cached_property
@@ -129,6 +165,12 @@ class Scanner:
         return FairValueEstimator(
             store.write_client, store.keys, source, assumptions, self.watchlist
         )
+
+
+def _engine(app: Flask) -> Engine:
+    """The app's database engine (``init_db`` attached it)."""
+    with app.app_context():
+        return db.engine
 
 
 def _executor(app: Flask, clock: Callable[[], datetime]) -> Executor:

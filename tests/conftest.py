@@ -22,6 +22,7 @@ import redis
 from scanner_app import create_app
 from scanner_app.market.demo import DemoProvider
 
+from .database import database_url, postgres_run_url  # noqa: F401 - fixtures
 from .redis_server import free_port, redis_server, server_binary, wait_for
 
 
@@ -119,10 +120,21 @@ class SynchronousExecutor:
 FROZEN_NOW = datetime(2026, 11, 18, 16, 0, tzinfo=UTC)
 
 
+@pytest.fixture(scope="session")
+def shared_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite file in a temporary folder for the tests that do not look at the history
+    (never one in the checkout's instance folder)."""
+    return f"sqlite:///{tmp_path_factory.mktemp('database') / 'scanner.db'}"
+
+
 @pytest.fixture
-def app_config(redis_url: str, key_prefix: str, demo_provider: DemoProvider) -> dict:
-    """Config of a test app: real Redis, own prefix, demo market, scans run inline."""
+def app_config(
+    redis_url: str, key_prefix: str, demo_provider: DemoProvider, shared_database_url: str
+) -> dict:
+    """Config of a test app: real Redis, own prefix, demo market, scans run inline, a
+    database in a temporary folder."""
     return {
+        "DATABASE_URL": shared_database_url,
         "TESTING": True,
         "REDIS_URL": redis_url,
         "CACHE_BACKEND": "redis",

@@ -132,7 +132,7 @@ def test_after_a_scan_each_ticker_has_one_summary_row(client, scanned):
         assert cells[3] == f"{max(row['annualized'] for row in rows):,.1f}%"
         assert cells[4] == str(len(rows))
         assert cells[5] == f"{min(abs(row['delta']) for row in rows):.3f}"
-        assert cells[6] == SCAN_TIME_ET
+        assert cells[7] == SCAN_TIME_ET
         assert f'href="/ticker/{symbol}"' in _ticker_group(page, symbol)
 
 

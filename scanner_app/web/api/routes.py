@@ -22,7 +22,7 @@ from ...redis_door import CacheUnavailable
 from ...scan.store import Progress, Status
 from ...services import current_scanner
 from ...watchlist import normalize_symbol
-from ..columns import CALLS, PUTS
+from ..columns import Table, shown_tables
 from ..fair_value_book import FairValueBook
 from ..json_errors import json_error, json_http_error
 from ..query import ROW_HASHES, ResultFilters, parse_filters, parse_side
@@ -36,8 +36,13 @@ bp = Blueprint("api", __name__)
 
 CSV_FILENAME = "put-scanner-options.csv"
 CALLS_CSV_FILENAME = "put-scanner-calls.csv"
-#: side -> the table its rows belong to (the fields of their JSON and their CSV columns)
-TABLES = {"put": PUTS, "call": CALLS}
+
+
+def _table(side: str) -> Table:
+    """The table the rows of ``side`` belong to (the fields of their JSON and their CSV
+    columns), with the history's columns while ``HISTORY`` is on."""
+    return shown_tables(current_scanner().history_on)[side]
+
 
 # Per code as well: the app's per-code HTML error pages would otherwise take precedence.
 for _error in (400, 404, 405, 500, HTTPException):
@@ -99,7 +104,7 @@ def _json_chunks(filters: ResultFilters, messages: list[str], side: str) -> Iter
     """``/api/options`` as JSON text, one ticker at a time; cut short if Redis fails."""
     scanner = current_scanner()
     reader = scanner.reader
-    table = TABLES[side]
+    table = _table(side)
     try:  # fail before the first byte when Redis is down or a key is of the wrong type
         scan_times, errors = reader.read_hash("scan_times"), reader.read_hash("errors")
         partial = reader.read_partial()
@@ -185,7 +190,7 @@ def ticker_options(symbol: str) -> Response:
         side=side,
         fair_value=fair.value,
         fair_value_estimate=fair.estimate.to_dict() if fair.estimate else None,
-        options=[TABLES[side].json_row(row) for row in rows],
+        options=[_table(side).json_row(row) for row in rows],
         scanned_at=view.scanned_at,
         error=view.error,
         stale=view.stale,
@@ -213,7 +218,7 @@ def _csv_stream(filters: ResultFilters, side: str) -> Iterator[str]:
         yield from _stale_marked(_filtered(rows, filters), errors)
 
     try:
-        yield from csv_lines(tickers(), TABLES[side].csv_header)
+        yield from csv_lines(tickers(), _table(side).csv_header)
     except CacheUnavailable as error:
         log.warning("CSV stream cut short: %s", error)
 
