@@ -20,9 +20,10 @@ import pytest
 import redis
 
 from scanner_app import create_app
+from scanner_app.db import close_all
 from scanner_app.market.demo import DemoProvider
 
-from .database import database_url, postgres_run_url  # noqa: F401 - fixtures
+from .database import database_url, empty_database_url, postgres_run_url  # noqa: F401
 from .redis_server import free_port, redis_server, server_binary, wait_for
 
 
@@ -118,6 +119,13 @@ class SynchronousExecutor:
 
 #: A Wednesday in regular trading hours: 2026-11-18 11:00 ET.
 FROZEN_NOW = datetime(2026, 11, 18, 16, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def closed_databases() -> Iterator[None]:
+    """Every database connection a test's apps opened is closed when it ends."""
+    yield
+    close_all()
 
 
 @pytest.fixture(scope="session")

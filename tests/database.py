@@ -99,3 +99,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def is_postgresql(url: str) -> bool:
     """Whether ``url`` names a PostgreSQL database."""
     return make_url(url).get_backend_name() == "postgresql"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database without any table: a new SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    request.getfixturevalue("postgres_run_url")  # skips (or fails under CI) without a server
+    name = f"scanner_empty_{uuid.uuid4().hex[:12]}"
+    url = create_database(name)
+    yield url
+    drop_database(name)

@@ -4,6 +4,7 @@ history's queries (``HistoryStore``). Nothing else builds an engine or writes SQ
 """
 
 from .door import (
+    close_all,
     database_reachable,
     describe_database_error,
     head_revision,
@@ -20,6 +21,7 @@ __all__ = [
     "HistoryStore",
     "StoredDay",
     "check_url",
+    "close_all",
     "database_reachable",
     "database_url",
     "db",

@@ -53,6 +53,12 @@ def _forget_connections_after_fork() -> None:
 os.register_at_fork(after_in_child=_forget_connections_after_fork)
 
 
+def close_all() -> None:
+    """Close every engine's pooled connections (at shutdown, or after a test)."""
+    for engine in list(_ENGINES):
+        engine.dispose()
+
+
 def _engine_options(url: URL) -> dict[str, Any]:
     if is_sqlite(url):
         return {"connect_args": {"timeout": SQLITE_BUSY_MS / 1000}}

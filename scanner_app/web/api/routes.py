@@ -16,8 +16,10 @@ from dataclasses import asdict
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, stream_with_context
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from ...db import describe_database_error
 from ...redis_door import CacheUnavailable
 from ...scan.store import Progress, Status
 from ...services import current_scanner
@@ -29,6 +31,7 @@ from ..query import ROW_HASHES, ResultFilters, parse_filters, parse_side
 from ..row_filters import filter_rows
 from .csv_rows import csv_lines
 from .health import health_report, live_workers
+from .history_body import history_body
 
 log = logging.getLogger(__name__)
 
@@ -235,6 +238,22 @@ def options_csv() -> Response:
         mimetype="text/csv",
         headers={"Content-Disposition": f"attachment; filename={filename}"},
     )
+
+
+@bp.get("/api/history/<symbol>")
+def ticker_history(symbol: str) -> tuple[Response, int] | Response:
+    """Every stored day of one ticker (oldest first, values as stored), with its IV rank and
+    percentile over the last 252 days with an IV30; 404 when it has no history."""
+    normalized = normalize_symbol(symbol)
+    if normalized is None:
+        return json_error("Not a valid ticker symbol (1-10 of A-Z, 0-9, '.' or '-').", 404)
+    try:
+        days = current_scanner().history.days(normalized)
+    except SQLAlchemyError as error:
+        return json_error(f"History unavailable: {describe_database_error(error)}.", 503)
+    if not days:
+        return json_error(f"No history is stored for {normalized}.", 404)
+    return jsonify(history_body(normalized, days))
 
 
 @bp.get("/healthz")
