@@ -135,6 +135,20 @@ def shared_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('database') / 'scanner.db'}"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def database_for_processes(shared_database_url: str) -> Iterator[None]:
+    """The processes tests start (``flask``, gunicorn, RQ workers) inherit the shared test
+    database: none writes a SQLite file into the checkout, nor into a ``DATABASE_URL`` of the
+    developer's own."""
+    saved = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = shared_database_url
+    yield
+    if saved is None:
+        os.environ.pop("DATABASE_URL", None)
+    else:
+        os.environ["DATABASE_URL"] = saved
+
+
 @pytest.fixture
 def app_config(
     redis_url: str, key_prefix: str, demo_provider: DemoProvider, shared_database_url: str
