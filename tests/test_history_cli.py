@@ -30,10 +30,14 @@ def test_an_import_upserts_and_importing_twice_changes_nothing(cli_app, tmp_path
     assert "Imported 2 days of 1 symbol(s)" in first.output
     stored = _history(cli_app).days("AAPL")
     assert runner.invoke(args=["history", "import", str(path)]).exit_code == 0
-    assert _history(cli_app).days("AAPL") == stored == [
-        StoredDay("AAPL", date(2026, 11, 17), 229.5, 0.2512345678901),
-        StoredDay("AAPL", date(2026, 11, 18), None, 0.26),
-    ]
+    assert (
+        _history(cli_app).days("AAPL")
+        == stored
+        == [
+            StoredDay("AAPL", date(2026, 11, 17), 229.5, 0.2512345678901),
+            StoredDay("AAPL", date(2026, 11, 18), None, 0.26),
+        ]
+    )
 
 
 def test_a_bad_file_imports_nothing_and_lists_its_first_20_bad_lines(cli_app, tmp_path):

@@ -26,12 +26,12 @@ from ...services import current_scanner
 from ...watchlist import normalize_symbol
 from ..columns import Table, shown_tables
 from ..fair_value_book import FairValueBook
+from ..history_body import history_body
 from ..json_errors import json_error, json_http_error
 from ..query import ROW_HASHES, ResultFilters, parse_filters, parse_side
 from ..row_filters import filter_rows
 from .csv_rows import csv_lines
 from .health import health_report, live_workers
-from .history_body import history_body
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ...db import StoredDay
-from ...valuation.volatility import TRADING_DAYS, iv_percentile, iv_rank
+from ..db import StoredDay
+from ..valuation.volatility import TRADING_DAYS, iv_percentile, iv_rank
 
 
 def history_body(symbol: str, days: Sequence[StoredDay]) -> dict[str, Any]:
