@@ -65,6 +65,7 @@ def test_the_drilldown_shows_the_figures_and_the_year_as_a_line_chart(scanned):
     assert re.search(r">IV rank</abbr></dt>\s*<dd>\d+</dd>", page)
     assert re.search(r"<dt>IV30</dt><dd>[\d.]+%</dd>", page)
     assert re.search(r"IV/HV</abbr></dt>\s*<dd>[\d.]+</dd>", page)
+    assert re.search(r'\$[\d,.]+ <span class="badge badge-new"[^>]*>new</span></th>', page)
 
 
 def test_with_few_stored_days_the_pages_say_how_many_are_left(scanned):

@@ -375,7 +375,7 @@ def test_a_watched_ticker_without_results_says_so(client):
     response = client.get("/ticker/KO")
     assert response.status_code == 200
     assert "No qualifying puts for KO" in response.text
-    assert "<svg" not in response.text
+    assert "put-chart" not in response.text
 
 
 def test_an_invalid_symbol_is_a_404_with_the_input_escaped(client):
