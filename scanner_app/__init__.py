@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from .config import check_production, load_settings
+from .db import init_db, is_sqlite_app
 from .extensions import cache
 from .jobs.extension import check_rq_settings, init_rq
 from .redis_door import CACHE_BACKENDS, cache_backend
@@ -21,6 +22,12 @@ log = logging.getLogger(__name__)
 NO_REDIS_WARNING = (
     "REDIS_URL is not set: using an in-process cache (one process only). "
     "Install redis-server or set REDIS_URL=redis://host:6379/0 for the Redis backend."
+)
+
+
+SQLITE_RQ_WARNING = (
+    "SCAN_EXECUTOR=rq with a SQLite database: only workers on this machine can share its "
+    "file. For workers on other machines set DATABASE_URL=postgresql://user@host/dbname."
 )
 
 
@@ -42,8 +49,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     cache.init_app(app)
     if cache_backend(app.config) == "redis":
         warn_if_open(app.config["REDIS_URL"])
+    init_db(app)
     if app.config["SCAN_EXECUTOR"] == "rq":
         init_rq(app)
+        if is_sqlite_app(app):
+            log.warning(SQLITE_RQ_WARNING)
     app.extensions[APP_EXTENSION] = Scanner.from_app(app)
 
     from .cli import register_commands

@@ -11,6 +11,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
+from .history_cli import history_group
 from .redis_door import CacheUnavailable
 from .redis_door.memory import RedisFull
 from .scan.launch import Outcome, launch_scan
@@ -172,3 +173,4 @@ def register_commands(app: Flask) -> None:
     """Attach the commands to ``flask --app wsgi``."""
     app.cli.add_command(scan_command)
     app.cli.add_command(watchlist_group)
+    app.cli.add_command(history_group)

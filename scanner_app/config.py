@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from limits import parse_many
 
+from .db import check_url
 from .redis_door import CACHE_BACKENDS
 from .valuation.assumptions import RULES
 
@@ -156,6 +157,9 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "SCANNER_PASSWORD_HASH": (_text, None),
     "LOGIN_RATE_LIMIT": (_rate_limits, "5/minute;50/day"),
     "INSTANCE_PATH": (_absolute_directory, None),
+    "DATABASE_URL": (check_url, None),
+    "HISTORY": (_switch, "on"),
+    "HISTORY_DAYS": (_integer(30, 3650), "400"),
     **{name.upper(): (rule.parse_text, str(rule.default)) for name, rule in RULES.items()},
 }
 

@@ -9,7 +9,9 @@ from functools import cached_property
 from typing import Any
 
 from flask import Flask, current_app
+from sqlalchemy import Engine
 
+from .db import HistoryStore, db
 from .jobs.extension import rq_executor
 from .jobs.recovery import scan_lock_ttl
 from .market.provider import FundamentalsSource, MarketProvider
@@ -20,12 +22,14 @@ from .scan.earnings import EarningsCalendar
 from .scan.engine import ScanEngine
 from .scan.executors import Executor, ThreadExecutor
 from .scan.fair_values import FairValueEstimator
+from .scan.history import HistoryRecorder
 from .scan.liveness import settled_status
 from .scan.parts import APP_EXTENSION
 from .scan.reads import ResultReader
 from .scan.screen import Criteria
 from .scan.store import ScanStore, Status
 from .scan.ticker_scan import TickerScanner
+from .scan.ticker_volatility import VolatilityGauge
 from .valuation.assumptions import Assumptions
 from .watchlist import Watchlist, load_watchlist
 
@@ -37,8 +41,9 @@ def utc_now() -> datetime:
 
 @dataclass
 class Scanner:
-    """Watchlist, market, store, reader, Redis's eviction policy and memory, criteria and
-    executor: what a scan and a page need (the scan layer's ``ScanParts`` among them)."""
+    """Watchlist, market, store, reader, Redis's eviction policy and memory, criteria,
+    executor and the database: what a scan and a page need (the scan layer's ``ScanParts``
+    among them)."""
 
     settings: Mapping[str, Any]
     watchlist: Watchlist
@@ -50,6 +55,7 @@ class Scanner:
     criteria: Criteria
     executor: Executor
     clock: Callable[[], datetime]
+    database: Engine
 
     @classmethod
     def from_app(cls, app: Flask) -> Scanner:
@@ -73,6 +79,7 @@ class Scanner:
             criteria=Criteria.from_settings(config),
             executor=config.get("SCAN_RUNNER") or _executor(app, clock),
             clock=clock,
+            database=_engine(app),
         )
 
     @property
@@ -94,6 +101,16 @@ class Scanner:
         """The scan status in one round trip, after reporting a scan it shows as dead."""
         return settled_status(self)
 
+    @property
+    def history_on(self) -> bool:
+        """Whether scans keep a history (``HISTORY``)."""
+        return bool(self.settings["HISTORY"])
+
+    @cached_property
+    def history(self) -> HistoryStore:
+        """The history's queries on the app's database."""
+        return HistoryStore(self.database)
+
     def engine(self) -> ScanEngine:
         """A scan engine over the current watchlist."""
         store = self.store
@@ -110,6 +127,11 @@ class Scanner:
             earnings=earnings,
             positions=self.watchlist.positions(),
             fair_values=self._fair_values(),
+            volatility=(
+                VolatilityGauge(store.write_client, store.keys, self.provider)
+                if self.history_on
+                else None
+            ),
         )
         return ScanEngine(
             store=store,
@@ -118,6 +140,21 @@ class Scanner:
             concurrency=self.settings["SCAN_CONCURRENCY"],
             clock=self.clock,
             heartbeat=self.settings["SCAN_HEARTBEAT_SECONDS"],
+            history=self._recorder(),
+        )
+
+    def _recorder(self) -> HistoryRecorder | None:
+        """What writes the scan's history; None with ``HISTORY=off``."""
+        if not self.history_on:
+            return None
+        store = self.store
+        return HistoryRecorder(
+            self.history,
+            store.write_client,
+            store.keys,
+            self.clock,
+            days_kept=self.settings["HISTORY_DAYS"],
+            ttl=store.ttl,
         )
 
     @cached_property
@@ -135,6 +172,12 @@ class Scanner:
         return FairValueEstimator(
             store.write_client, store.keys, source, assumptions, self.watchlist, store.ttl
         )
+
+
+def _engine(app: Flask) -> Engine:
+    """The app's database engine (``init_db`` attached it)."""
+    with app.app_context():
+        return db.engine
 
 
 def _executor(app: Flask, clock: Callable[[], datetime]) -> Executor:

@@ -20,8 +20,10 @@ import pytest
 import redis
 
 from scanner_app import create_app
+from scanner_app.db import close_all
 from scanner_app.market.demo import DemoProvider
 
+from .database import database_url, empty_database_url, postgres_run_url  # noqa: F401
 from .redis_server import free_port, redis_server, server_binary, wait_for
 
 
@@ -119,10 +121,42 @@ class SynchronousExecutor:
 FROZEN_NOW = datetime(2026, 11, 18, 16, 0, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def closed_databases() -> Iterator[None]:
+    """Every database connection a test's apps opened is closed when it ends."""
+    yield
+    close_all()
+
+
+@pytest.fixture(scope="session")
+def shared_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite file in a temporary folder for the tests that do not look at the history
+    (never one in the checkout's instance folder)."""
+    return f"sqlite:///{tmp_path_factory.mktemp('database') / 'scanner.db'}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database_for_processes(shared_database_url: str) -> Iterator[None]:
+    """The processes tests start (``flask``, gunicorn, RQ workers) inherit the shared test
+    database: none writes a SQLite file into the checkout, nor into a ``DATABASE_URL`` of the
+    developer's own."""
+    saved = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = shared_database_url
+    yield
+    if saved is None:
+        os.environ.pop("DATABASE_URL", None)
+    else:
+        os.environ["DATABASE_URL"] = saved
+
+
 @pytest.fixture
-def app_config(redis_url: str, key_prefix: str, demo_provider: DemoProvider) -> dict:
-    """Config of a test app: real Redis, own prefix, demo market, scans run inline."""
+def app_config(
+    redis_url: str, key_prefix: str, demo_provider: DemoProvider, shared_database_url: str
+) -> dict:
+    """Config of a test app: real Redis, own prefix, demo market, scans run inline, a
+    database in a temporary folder."""
     return {
+        "DATABASE_URL": shared_database_url,
         "TESTING": True,
         "REDIS_URL": redis_url,
         "CACHE_BACKEND": "redis",

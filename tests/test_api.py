@@ -17,11 +17,13 @@ from scanner_app.market.models import ScreenedPut
 from scanner_app.scan import reads
 from scanner_app.scan.store import Progress, TickerResult
 from scanner_app.web.api.csv_rows import csv_safe
+from scanner_app.web.columns import VOLATILITY
 
 from .scan_results import publish_scan, sample_row
 
-SCREENED_PUT_FIELDS = [field.name for field in fields(ScreenedPut)]
-CSV_HEADER = [*SCREENED_PUT_FIELDS, "stale"]
+HISTORY_FIELDS = [column.name for column in VOLATILITY]
+SCREENED_PUT_FIELDS = [field.name for field in fields(ScreenedPut)] + HISTORY_FIELDS
+CSV_HEADER = [*SCREENED_PUT_FIELDS[: -len(HISTORY_FIELDS)], "stale", *HISTORY_FIELDS]
 DOWN_REDIS_URL = "redis://127.0.0.1:1/0"
 SMALL_WATCHLIST = ("AAPL", "TSLA", "KO")
 
@@ -103,6 +105,8 @@ def test_scan_status_after_a_finished_scan_reports_every_ticker_done(scanned):
         "reason": None,
         "credits": None,
         "done": total,
+        "history_saved": True,
+        "history_error": None,
     }
     assert body["outcome"] == "completed"
 
@@ -282,7 +286,7 @@ def test_one_ticker_matches_the_full_results(scanned):
 def test_one_ticker_accepts_any_case(scanned):
     body = scanned.get("/api/options/tsla").get_json()
 
-    assert body["symbol"] == "TSLA" and body["fair_value"] == pytest.approx(63.03, abs=0.01)
+    assert body["symbol"] == "TSLA" and body["fair_value"] == pytest.approx(128.72, abs=0.01)
     assert body["fair_value_estimate"]["method"] == "eps"  # no fair value in the watchlist
 
 

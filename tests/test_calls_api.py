@@ -10,6 +10,7 @@ from dataclasses import fields
 import pytest
 
 from scanner_app.market.models import ScreenedCall
+from scanner_app.web.columns import VOLATILITY
 
 HELD = '[[tickers]]\nsymbol = "AAPL"\nshares = 300\n\n[[tickers]]\nsymbol = "KO"\n'
 
@@ -62,7 +63,8 @@ def test_the_calls_csv_has_the_call_columns(scanned):
     response = scanned.get("/options.csv?side=call")
     assert response.headers["Content-Disposition"] == "attachment; filename=put-scanner-calls.csv"
     header, *rows = csv_rows(response)
-    assert header == [*(field.name for field in fields(ScreenedCall)), "stale"]
+    history = [column.name for column in VOLATILITY]
+    assert header == [*(field.name for field in fields(ScreenedCall)), "stale", *history]
     api_rows = scanned.get("/api/options?side=call").get_json()["options"]["AAPL"]
     assert len(rows) == len(api_rows) > 0
     assert {row[header.index("contracts")] for row in rows} == {"3"}

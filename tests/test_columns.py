@@ -9,15 +9,16 @@ import pytest
 
 from scanner_app.market.models import ScreenedCall, ScreenedPut
 from scanner_app.scan.summary import SCORED_SORTS
-from scanner_app.web.columns import CALLS, PUTS, SUMMARY, Column, Table
+from scanner_app.web.columns import CALLS, PUTS, SUMMARY, VOLATILITY, Column, Table
 from scanner_app.web.query import PUT_SORT_KEYS, SORT_KEYS
 
 
 @pytest.mark.parametrize(("table", "model"), [(PUTS, ScreenedPut), (CALLS, ScreenedCall)])
 def test_the_csv_and_json_carry_every_stored_field_in_order(table: Table, model: type) -> None:
     stored = tuple(field.name for field in fields(model))
-    assert table.csv_header == (*stored, "stale")
-    assert table.json_fields == stored
+    history = tuple(column.name for column in VOLATILITY)
+    assert table.csv_header == (*stored, "stale", *history)
+    assert table.json_fields == (*stored, *history)
 
 
 @pytest.mark.parametrize("table", [PUTS, CALLS, SUMMARY])

@@ -21,7 +21,7 @@ HX = {"HX-Request": "true"}
 WATCHLIST = """
 [[tickers]]
 symbol = "TSLA"
-fair_value = 100
+fair_value = 215
 
 [[tickers]]
 symbol = "KO"
@@ -53,7 +53,7 @@ def test_an_estimate_says_est_with_its_method_and_inputs_and_the_discount(client
     spot = client.get("/api/options/KO").get_json()["options"][0]["spot"]
 
     assert f"${KO_ESTIMATE.value:,.2f}" in row and ">est.</abbr>" in row
-    assert "Estimated from EPS 0.36, grown 10 % a year for 5 years" in row
+    assert "Estimated from EPS 1.95, grown 10 % a year for 5 years" in row
     assert "discounted at 10 %" in row  # KO's own desired return
     discount = (KO_ESTIMATE.value - spot) / KO_ESTIMATE.value * 100
     side = "below" if discount >= 0 else "above"
@@ -63,7 +63,7 @@ def test_an_estimate_says_est_with_its_method_and_inputs_and_the_discount(client
 def test_the_users_own_fair_value_is_not_an_estimate(client):
     row = _group(client.get("/").text, "TSLA")
 
-    assert "$100.00" in row and "est." not in row
+    assert "$215.00" in row and "est." not in row
     assert "Your own fair value, from the watchlist." in row
 
 
@@ -78,7 +78,7 @@ def test_without_a_usable_method_the_badge_is_na_with_the_reasons(client):
 def test_the_drilldown_explains_the_estimate(client):
     page = html.unescape(client.get("/ticker/KO").text)
 
-    assert "est." in page and "Estimated from EPS 0.36" in page
+    assert "est." in page and "Estimated from EPS 1.95" in page
     assert client.get("/api/options/KO").get_json()["fair_value_estimate"] == (
         KO_ESTIMATE.to_dict()
     )
@@ -87,18 +87,18 @@ def test_the_drilldown_explains_the_estimate(client):
 def test_the_filter_keeps_strikes_at_or_below_the_fair_value(client):
     everything = client.get("/api/options").get_json()["options"]
     tsla = [row["strike"] for row in everything["TSLA"]]
-    assert min(tsla) <= 100 < max(tsla)  # the filter has something to cut
+    assert min(tsla) <= 215 < max(tsla)  # the filter has something to cut
 
     kept = client.get("/api/options?at_or_below_fair_value=1").get_json()
     assert kept["filters"]["at_or_below_fair_value"] is True
-    assert [row["strike"] for row in kept["options"]["TSLA"]] == [s for s in tsla if s <= 100]
+    assert [row["strike"] for row in kept["options"]["TSLA"]] == [s for s in tsla if s <= 215]
     assert "ABC" not in kept["options"]  # n/a: nothing is at or below it
     assert all(row["strike"] <= KO_ESTIMATE.value for row in kept["options"].get("KO", []))
 
     lines = client.get("/options.csv?at_or_below_fair_value=1").text
     rows = list(csv.DictReader(io.StringIO(lines)))
     assert {row["ticker"] for row in rows} <= {"TSLA", "KO"}
-    assert all(float(row["strike"]) <= 100 for row in rows if row["ticker"] == "TSLA")
+    assert all(float(row["strike"]) <= 215 for row in rows if row["ticker"] == "TSLA")
 
     page = client.get("/?at_or_below_fair_value=1").text
     assert "ticker-ABC" not in page and "ticker-TSLA" in page

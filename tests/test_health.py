@@ -22,6 +22,7 @@ def _health(app_config: dict, url: str) -> tuple[int, dict]:
 def test_noeviction_is_ok(app_config, start_redis):
     url = start_redis("--maxmemory-policy", "noeviction")
     expected = {"status": "ok", "redis": True, "maxmemory_policy": "noeviction", "workers": None}
+    expected["database"] = "ok"
     assert _health(app_config, url) == (200, expected)
 
 
@@ -29,17 +30,26 @@ def test_noeviction_is_ok(app_config, start_redis):
 def test_a_policy_that_evicts_is_degraded(app_config, start_redis, policy):
     url = start_redis("--maxmemory-policy", policy)
     expected = {"status": "degraded", "redis": True, "maxmemory_policy": policy, "workers": None}
+    expected["database"] = "ok"
     assert _health(app_config, url) == (200, expected)
 
 
 def test_a_redis_that_refuses_config_has_an_unknown_policy_and_is_ok(app_config, start_redis):
     url = start_redis("--maxmemory-policy", "allkeys-lru", "--rename-command", "CONFIG", "")
     expected = {"status": "ok", "redis": True, "maxmemory_policy": "unknown", "workers": None}
+    expected["database"] = "ok"
     assert _health(app_config, url) == (200, expected)
 
 
 def test_redis_down_is_503(app_config):
-    assert _health(app_config, DOWN_REDIS_URL) == (503, {"status": "unavailable", "redis": False})
+    expected = {"status": "unavailable", "redis": False, "database": "ok"}
+    assert _health(app_config, DOWN_REDIS_URL) == (503, expected)
+
+
+def test_a_database_that_is_down_is_reported_and_degraded(app_config, start_redis):
+    config = {**app_config, "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
+    status, body = _health(config, start_redis("--maxmemory-policy", "noeviction"))
+    assert status == 200 and body["database"] == "down" and body["status"] == "degraded"
 
 
 def test_most_checks_are_one_ping(app_config, start_redis):

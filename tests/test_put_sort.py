@@ -7,7 +7,7 @@ from dataclasses import fields
 import pytest
 
 from scanner_app.market.models import ScreenedPut
-from scanner_app.web.columns import sort_rows_by
+from scanner_app.web.columns import VOLATILITY, sort_rows_by
 from scanner_app.web.query import PUT_SORT_KEYS
 
 
@@ -49,5 +49,5 @@ def test_ties_keep_their_order_and_non_numbers_count_as_missing():
 
 
 def test_every_sortable_column_is_a_field_of_a_put():
-    names = {field.name for field in fields(ScreenedPut)}
+    names = {field.name for field in fields(ScreenedPut)} | {c.name for c in VOLATILITY}
     assert set(PUT_SORT_KEYS) <= names

@@ -131,6 +131,7 @@ def test_a_redis_that_evicts_is_degraded_and_its_losses_read_as_missing(
         "redis": True,
         "maxmemory_policy": "volatile-ttl",
         "workers": None,
+        "database": "ok",
     }
 
 

@@ -50,7 +50,9 @@ def tables(page: str) -> list[str]:
 
 def shown_strikes(table: str) -> list[float]:
     """The strikes of a puts table's rows, in the order shown."""
-    cells = re.findall(r'<th scope="row" class="num">\$([\d,.]+)</th>', table)
+    cells = re.findall(
+        r'<th scope="row" class="num">\$([\d,.]+)(?: <span[^>]*>new</span>)?</th>', table
+    )
     return [float(cell.replace(",", "")) for cell in cells]
 
 

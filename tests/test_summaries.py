@@ -170,6 +170,7 @@ def test_each_sort_key_orders_the_tickers(varied, sort, direction, expected):
 
 
 def test_every_stored_sort_key_has_a_score_per_summary():
-    scores = sort_scores(summarize_rows(TICKERS["AAA"], SCAN_TIMES["AAA"]))
+    rows = [{**row, "iv_rank": 42.0} for row in TICKERS["AAA"]]
+    scores = sort_scores(summarize_rows(rows, SCAN_TIMES["AAA"]))
     assert set(scores) == set(SORT_KEYS) - {"ticker", "value"} | {"strike"}
     assert all(isinstance(score, float | int) for score in scores.values())

@@ -132,7 +132,7 @@ def test_after_a_scan_each_ticker_has_one_summary_row(client, scanned):
         assert cells[3] == f"{max(row['annualized'] for row in rows):,.1f}%"
         assert cells[4] == str(len(rows))
         assert cells[5] == f"{min(abs(row['delta']) for row in rows):.3f}"
-        assert cells[6] == SCAN_TIME_ET
+        assert cells[7] == SCAN_TIME_ET
         assert f'href="/ticker/{symbol}"' in _ticker_group(page, symbol)
 
 
@@ -375,7 +375,7 @@ def test_a_watched_ticker_without_results_says_so(client):
     response = client.get("/ticker/KO")
     assert response.status_code == 200
     assert "No qualifying puts for KO" in response.text
-    assert "<svg" not in response.text
+    assert "put-chart" not in response.text
 
 
 def test_an_invalid_symbol_is_a_404_with_the_input_escaped(client):

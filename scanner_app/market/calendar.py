@@ -94,6 +94,27 @@ def next_open(now: datetime) -> datetime:
     return _session_open(_next_session(today))
 
 
+def history_day(now: datetime) -> date | None:
+    """The trading day a scan at ``now`` observes, the New York date of a session that has
+    opened (during it or after its close); None before the open or on a day without one."""
+    today = market_today(now)
+    if not _is_session(today) or now < _session_open(today):
+        return None
+    return today
+
+
+def sessions_between(first: date, last: date) -> list[date]:
+    """The NYSE trading days from ``first`` to ``last``, both included."""
+    if last < first:
+        return []
+    days: list[date] = []
+    for year in range(first.year, last.year + 1):
+        calendar = _calendar_for(date(year, 7, 1))
+        start, end = max(first, date(year, 1, 1)), min(last, date(year, 12, 31))
+        days += [stamp.date() for stamp in calendar.sessions_in_range(start, end)]
+    return days
+
+
 def weekly_expirations(today: date, weeks: int) -> list[date]:
     """The next ``weeks`` weekly expirations on or after ``today``.
 

@@ -18,9 +18,9 @@ from typing import Any
 from ..valuation.methods import Fundamentals
 from ..watchlist import normalize_symbol
 from .base import BaseProvider
-from .calendar import NY, market_today, weekly_expirations
+from .calendar import NY, market_today, sessions_between, weekly_expirations
 from .errors import MarketDataError, MarketTimeout, RateLimited, UnknownTicker
-from .models import OptionQuote, PutChain
+from .models import DailyBar, OptionQuote, PutChain
 from .pricing import bs_call_price, bs_put_price, days_to_expiry
 from .throttle import RateLimiter
 
@@ -37,6 +37,28 @@ EARNINGS_CYCLE = 91
 LOWEST_STRIKE = 0.70  # of spot
 HIGHEST_STRIKE = 1.10  # of spot
 HIGHEST_CALL_STRIKE = 1.30  # of spot; calls are listed from the spot up to this
+
+#: Usual prices of well-known symbols, so the demo's are of the same order as the real ones
+#: (synthetic all the same: each swings around its usual price). Other symbols get one of
+#: their own, from 10 to 800.
+USUAL_PRICES = {
+    "AAPL": 230.0, "MSFT": 420.0, "AMD": 160.0, "NVDA": 135.0, "TSLA": 250.0, "AMZN": 200.0,
+    "GOOGL": 170.0, "GOOG": 172.0, "META": 580.0, "INTC": 22.0, "F": 10.5, "BAC": 42.0,
+    "T": 22.0, "KO": 63.0, "PFE": 26.0, "SOFI": 14.0, "PLTR": 60.0, "NIO": 5.0,
+    "SPY": 600.0, "QQQ": 510.0, "IWM": 225.0, "XOM": 115.0, "DIS": 110.0, "UBER": 75.0,
+    "C": 68.0, "WFC": 70.0, "JPM": 240.0, "NFLX": 900.0, "BRK.B": 470.0, "V": 310.0,
+    "WMT": 90.0, "COST": 950.0, "JNJ": 155.0, "PG": 170.0, "HD": 400.0, "CSCO": 58.0,
+    "ORCL": 170.0, "CRM": 330.0, "ADBE": 450.0, "MU": 100.0, "SMCI": 40.0, "COIN": 260.0,
+    "HOOD": 40.0, "RIVN": 13.0, "LCID": 3.0, "AMC": 4.5, "GME": 27.0, "MARA": 19.0,
+    "DIA": 440.0, "GLD": 245.0, "SLV": 29.0, "TLT": 92.0, "XLF": 48.0, "XLE": 92.0,
+    "VZ": 42.0, "MO": 55.0, "ABBV": 180.0, "CVX": 155.0, "BABA": 90.0, "SHOP": 100.0,
+}  # fmt: skip
+#: Days of one swing of a symbol's volatility between calm and nervous.
+VOL_CYCLE = 150.0
+#: Half the range of that swing, in log terms (0.25: about 0.78x to 1.28x the usual).
+VOL_SWING = 0.25
+#: Calendar days of synthetic closes (and IV30) a demo symbol has before today.
+SYNTHETIC_DAYS = 366
 
 #: (spot below, strike increment), checked in order
 STRIKE_STEPS = ((30.0, 0.5), (150.0, 1.0), (300.0, 2.5), (600.0, 5.0), (math.inf, 10.0))
@@ -62,17 +84,28 @@ class _Profile:
     skew: float
     liquidity: float  # scales open interest, volume and (inversely) spreads
     wave_phase: float
+    vol_phase: float
 
 
 def _profile(symbol: str) -> _Profile:
     """The lasting character of ``symbol``."""
     return _Profile(
-        base_spot=10.0 * 80.0 ** _unit(symbol, "spot"),  # log-uniform, 10 to 800
+        base_spot=USUAL_PRICES.get(symbol) or 10.0 * 80.0 ** _unit(symbol, "spot"),
         base_vol=0.30 + 0.50 * math.sqrt(_unit(symbol, "vol")),  # leaning to the high end
         skew=_between(0.6, 1.6, symbol, "skew"),
         liquidity=_between(0.3, 3.0, symbol, "liquidity"),
         wave_phase=_between(0.0, 2.0 * math.pi, symbol, "phase"),
+        vol_phase=_between(0.0, 2.0 * math.pi, symbol, "vol phase"),
     )
+
+
+def _vol_level(symbol: str, profile: _Profile, day: date) -> float:
+    """The at-the-money volatility of ``symbol`` on ``day``: its usual one, swinging slowly
+    between calm and nervous spells, with a small daily wiggle. It is also the synthetic
+    IV30 of that day."""
+    swing = VOL_SWING * math.sin(2.0 * math.pi * day.toordinal() / VOL_CYCLE + profile.vol_phase)
+    wiggle = _between(-0.03, 0.03, symbol, day, "vol")
+    return profile.base_vol * math.exp(swing + wiggle)
 
 
 def _spot(symbol: str, profile: _Profile, day: date) -> float:
@@ -97,16 +130,19 @@ def _strikes(
     return [round(k * step, 2) for k in range(first, last + 1)]
 
 
-def _implied_vol(profile: _Profile, moneyness: float, t_years: float, term_factor: float) -> float:
-    """The smile: higher volatility for lower strikes (``moneyness`` = ln(strike / spot)).
+def _implied_vol(
+    profile: _Profile, level: float, moneyness: float, t_years: float, term_factor: float
+) -> float:
+    """The smile around the day's at-the-money ``level``: higher volatility for lower
+    strikes (``moneyness`` = ln(strike / spot)).
 
     The skew is set per standard deviation of the move to expiration, so it is steeper
     for near expirations, as in real weekly chains.
     """
-    deviations = moneyness / (profile.base_vol * math.sqrt(t_years))
+    deviations = moneyness / (level * math.sqrt(t_years))
     deviations = min(3.0, max(-5.0, deviations))
     smile = 1.0 - 0.07 * profile.skew * deviations + 0.015 * deviations * deviations
-    return profile.base_vol * term_factor * smile
+    return level * term_factor * smile
 
 
 def _tick(price: float) -> float:
@@ -157,7 +193,8 @@ class _ChainSetting:
     spot: float
     t_years: float
     rate: float
-    term_factor: float  # this expiration's volatility relative to the symbol's base
+    level: float  # the day's at-the-money volatility
+    term_factor: float  # this expiration's volatility relative to the day's level
 
 
 def _contract(chain: _ChainSetting, strike: float, kind: str = "P") -> OptionQuote:
@@ -167,7 +204,7 @@ def _contract(chain: _ChainSetting, strike: float, kind: str = "P") -> OptionQuo
     if kind == "C":  # the puts' draws stay as they were before calls existed
         key += (kind,)
     moneyness = math.log(strike / chain.spot)
-    iv = _implied_vol(chain.profile, moneyness, chain.t_years, chain.term_factor)
+    iv = _implied_vol(chain.profile, chain.level, moneyness, chain.t_years, chain.term_factor)
     price = bs_call_price if kind == "C" else bs_put_price
     theo = price(chain.spot, strike, chain.t_years, chain.rate, iv)
     bid, ask = _bid_ask(theo, chain.profile.liquidity)
@@ -204,7 +241,8 @@ def demo_chain(
         spot=_spot(symbol, profile, today),
         t_years=days_to_expiry(expiration, today) / 365.0,
         rate=rate,
-        term_factor=_between(0.92, 1.08, symbol, today, expiration, "term"),
+        level=_vol_level(symbol, profile, today),
+        term_factor=_between(0.96, 1.04, symbol, today, expiration, "term"),
     )
     puts = tuple(_contract(setting, strike) for strike in _strikes(setting.spot))
     call_strikes = _strikes(setting.spot, 1.0, HIGHEST_CALL_STRIKE) if calls else []
@@ -215,6 +253,16 @@ def demo_chain(
         puts=puts,
         calls=tuple(_contract(setting, strike, "C") for strike in call_strikes),
     )
+
+
+def demo_daily_bars(symbol: str, first: date, last: date) -> list[DailyBar]:
+    """The synthetic closes and IV30 of ``symbol`` on each trading day from ``first`` to
+    ``last``: the spot and the at-the-money volatility its chains have on that day."""
+    profile = _profile(symbol)
+    return [
+        DailyBar(day, _spot(symbol, profile, day), round(_vol_level(symbol, profile, day), 4))
+        for day in sessions_between(first, last)
+    ]
 
 
 def _weekday_on_or_after(day: date) -> date:
@@ -322,6 +370,14 @@ class DemoFeed:
         self._request()
         return demo_earnings(self._symbol, self._today)
 
+    def chain_from(self, day: date) -> PutChain | None:
+        """The chain of the first listed expiration on or after ``day`` (one request unless
+        fetched already); None when none is listed that far."""
+        if not self._listing_known:
+            self.expirations()
+        expiration = next((listed for listed in self._listed if listed >= day), None)
+        return None if expiration is None else self.put_chain(expiration)
+
     def _chain(self, expiration: date) -> PutChain:
         return demo_chain(self._symbol, self._today, expiration, self._provider.rate, self._calls)
 
@@ -392,6 +448,15 @@ class DemoProvider(BaseProvider):
             kind = self.failures[symbol]
             raise FAILURE_KINDS[kind](f"{symbol}: demo failure injected ({kind})")
         return demo_fundamentals(symbol)
+
+    def daily_closes(self, ticker: str, first: date, last: date) -> list[DailyBar]:
+        """The synthetic year: closes and IV30 of ``ticker`` from ``first`` to ``last``;
+        one request."""
+        symbol = normalize_symbol(ticker)
+        if symbol is None:
+            raise UnknownTicker(f"{ticker!r} is not a valid ticker symbol")
+        self.spend_request()
+        return demo_daily_bars(symbol, first, last)
 
     def spend_request(self) -> None:
         """Wait for the rate limit, count one request and wait the configured latency."""

@@ -53,6 +53,16 @@ class PutChain:
 
 
 @dataclass(frozen=True)
+class DailyBar:
+    """A ticker's close on one trading day, and its IV30 where the provider knows it (the
+    demo market's synthetic year)."""
+
+    day: date
+    close: float
+    iv30: float | None = None
+
+
+@dataclass(frozen=True)
 class ScreenedPut:
     """A put with every computed field, plus the inputs it was computed from.
 

@@ -352,6 +352,12 @@ class YahooFeed:
         )
         return require_live(chain)
 
+    def chain_from(self, day: date) -> PutChain | None:
+        """The chain of the first listed expiration on or after ``day`` (one request; the
+        listing is the one the scan already fetched); None when none is listed that far."""
+        expiration = next((listed for listed in self.expirations() if listed >= day), None)
+        return None if expiration is None else self.put_chain(expiration)
+
     def _call_quotes(self, answer: Any, expiration: date) -> tuple[OptionQuote, ...]:
         """The answer's calls when the feed wants them, else none."""
         if not self._calls or answer.calls is None:

@@ -15,11 +15,13 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, FIRST_EXCEPTION, Future, wait
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Any
 
-from ..market.calendar import NY, market_today
+from ..market.calendar import NY, history_day, market_today
 from ..redis_door import CacheUnavailable, describe_error
 from .daemon_pool import DaemonPool
 from .heartbeat import Heartbeat
+from .history import HistoryRecorder
 from .messages import run_message
 from .stopping import ScanInterrupted, StopSignal, running_scan
 from .store import (
@@ -70,6 +72,7 @@ class ScanEngine:
         clock: Callable[[], datetime],
         heartbeat: float,
         flush_interval: float = 0.25,
+        history: HistoryRecorder | None = None,
     ) -> None:
         self.store = store
         self.tickers = tickers
@@ -80,6 +83,7 @@ class ScanEngine:
         # A third of the lock's TTL at most, so the lock never lapses between two beats.
         self.heartbeat = min(heartbeat, store.lock_ttl / 3)
         self.flush_interval = flush_interval
+        self.history = history
 
     # -- the whole scan in this process ----------------------------------------------------
 
@@ -262,12 +266,21 @@ class ScanEngine:
             reason=_missing_reason(missing, stored.total) if missing > 0 else None,
             credits=stored.credits,
             done=stored.done,
+            **self._history_facts(scan_id, finished_at),
         )
         message = run_message(facts, _display_time(finished_at))
         progress = replace(stored, finished_at=facts.finished_at, current=None)
         self.store.finish(scan_id, message, facts, progress)
         summary = ScanSummary(scan_id, stored.total, puts, stored.failed, message)
         return summary, progress
+
+    def _history_facts(self, scan_id: str, finished_at: datetime) -> dict[str, Any]:
+        """Whether the scan's history was saved, and why not (nothing to say with history
+        off, or before a session)."""
+        if self.history is None or history_day(finished_at) is None:
+            return {}
+        reason = self.history.unsaved_reason(scan_id)
+        return {"history_saved": reason is None, "history_error": reason}
 
     def _drain(
         self,
@@ -284,6 +297,8 @@ class ScanEngine:
             finished, pending = self._next_batch(pending, stop)
             if finished:
                 now_current = current.symbol if pending else None
+                if self.history is not None:
+                    finished = self.history.record(scan_id, finished)
                 self.store.publish(scan_id, finished, now_current)
                 if progress is not None:
                     progress = replace(

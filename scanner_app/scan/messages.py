@@ -7,7 +7,7 @@ from .store import RunFacts
 
 def run_message(facts: RunFacts, when: str) -> str:
     """The line for ``facts``, with ``when`` (the end time, already formatted) in it."""
-    return _outcome_text(facts, when) + _credits_text(facts.credits)
+    return _outcome_text(facts, when) + _credits_text(facts.credits) + _history_text(facts)
 
 
 def _outcome_text(facts: RunFacts, when: str) -> str:
@@ -29,3 +29,10 @@ def _credits_text(credits: int | None) -> str:
     if credits is None:
         return ""
     return f"; {credits:,} API credit{'s' if credits != 1 else ''} used"
+
+
+def _history_text(facts: RunFacts) -> str:
+    """``; history not saved: <why>`` when the database did not take the scan's history."""
+    if facts.history_saved is not False:
+        return ""
+    return f"; history not saved: {facts.history_error or 'the database failed'}"

@@ -32,6 +32,7 @@ from ..stored_json import load_json
 from . import scripts
 from .layout import HEARTBEAT, ScanKeys
 from .summary import SCORED_SORTS, sort_scores, summarize_rows
+from .ticker_volatility import TickerVolatility
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +137,10 @@ class RunFacts:
     credits: int | None = None
     #: Tickers done when the scan ended (None when unknown: Redis lost the scan's data).
     done: int | None = None
+    #: Whether the scan's history reached the database (None: nothing to save, history
+    #: off or no session today), and why not.
+    history_saved: bool | None = None
+    history_error: str | None = None
 
     @classmethod
     def from_dict(cls, data: Any) -> RunFacts | None:
@@ -153,6 +158,8 @@ _FACTS_CHECKS = {
     "reason": _text,
     "credits": _count,
     "done": _count,
+    "history_saved": lambda value: isinstance(value, bool),
+    "history_error": _text,
 }
 
 
@@ -241,6 +248,8 @@ class TickerResult:
     partial_expirations: list[str] = field(default_factory=list)
     credits: int | None = None
     calls: list[dict[str, Any]] = field(default_factory=list)
+    #: What the scan measured of the ticker's volatility (None: nothing, or history off).
+    volatility: TickerVolatility | None = None
 
 
 def _encode(value: Any) -> str:

@@ -21,7 +21,10 @@ SCORED_SORTS = {
     "delta": "lowest_abs_delta",
     "scanned": "scanned_at",
     "strike": "lowest_strike",
+    "iv_rank": "iv_rank",
 }
+#: The ticker's own figures, the same on each of its rows (see ``scan.history``).
+TICKER_FIGURES = ("iv30", "hv20", "iv_rank", "iv_percentile", "iv_history_days", "iv_as_of")
 
 
 def _values(rows: Iterable[Mapping[str, Any]], key: str) -> list[float]:
@@ -30,8 +33,11 @@ def _values(rows: Iterable[Mapping[str, Any]], key: str) -> list[float]:
 
 
 def summarize_rows(rows: list[Mapping[str, Any]], scanned_at: str | None) -> dict[str, Any]:
-    """The summary of one ticker's (qualifying or filtered) put rows."""
+    """The summary of one ticker's (qualifying or filtered) put rows, with the ticker's own
+    figures when its rows carry them."""
+    first = rows[0] if rows else {}
     return {
+        **{name: first[name] for name in TICKER_FIGURES if name in first},
         "puts": len(rows),
         "spot": max(_values(rows, "spot"), default=None),
         "best_annualized": max(_values(rows, "annualized"), default=None),

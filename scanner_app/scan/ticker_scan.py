@@ -10,7 +10,7 @@ from typing import Any
 
 from ..market.calendar import expiration_window_end
 from ..market.errors import MarketDataError, ProviderRefused
-from ..market.models import ScreenedCall, ScreenedPut
+from ..market.models import PutChain, ScreenedCall, ScreenedPut
 from ..market.pricing import days_to_expiry
 from ..market.provider import MarketProvider, TickerFeed
 from ..redis_door.memory import RedisFull
@@ -19,6 +19,7 @@ from .earnings import EarningsCalendar, mark_earnings
 from .fair_values import FairValueEstimator
 from .screen import Criteria, screen_calls, screen_chain, sort_calls, sort_puts
 from .store import TickerResult
+from .ticker_volatility import TickerVolatility, VolatilityGauge
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ class TickerScanner:
     has some are marked against its next earnings date. A ticker in ``positions`` (shares
     that cover at least one contract) has its calls screened too. With ``fair_values``, a
     ticker scanned without a failure also gets its fair value estimated (fundamentals
-    permitting).
+    permitting). With ``volatility``, its IV30 and HV20 are measured too.
     """
 
     def __init__(
@@ -48,6 +49,7 @@ class TickerScanner:
         earnings: EarningsCalendar | None = None,
         positions: Mapping[str, Position] | None = None,
         fair_values: FairValueEstimator | None = None,
+        volatility: VolatilityGauge | None = None,
     ) -> None:
         self.provider = provider
         self.criteria = criteria
@@ -56,6 +58,7 @@ class TickerScanner:
         self.earnings = earnings
         self.positions = dict(positions or {})
         self.fair_values = fair_values
+        self.volatility = volatility
 
     def scan(self, symbol: str, today: date) -> TickerResult:
         """The qualifying puts (and calls) of ``symbol``, or the reason it could not be
@@ -63,12 +66,13 @@ class TickerScanner:
         feed: TickerFeed | None = None
         try:
             feed = self.provider.open(symbol, calls=symbol in self.positions)
-            rows, calls, partial = self._screen(symbol, feed, today)
+            rows, calls, partial, chains = self._screen(symbol, feed, today)
             if (rows or calls) and self.earnings is not None:
                 earnings = self.earnings.next_date(symbol, feed, today)
                 rows, calls = mark_earnings(rows, earnings), mark_earnings(calls, earnings)
             if self.fair_values is not None:
                 self.fair_values.update(symbol)
+            measured = self._measure(symbol, feed, today, chains)
         except (ProviderRefused, RedisFull):
             raise
         except MarketDataError as error:
@@ -82,13 +86,30 @@ class TickerScanner:
             rows=[row.to_dict() for row in rows],
             calls=[row.to_dict() for row in calls],
             partial_expirations=partial,
+            volatility=measured,
         )
+
+    def _measure(
+        self, symbol: str, feed: TickerFeed, today: date, chains: list[PutChain]
+    ) -> TickerVolatility | None:
+        """The ticker's IV30 and HV20; None without a gauge, or when measuring failed (the
+        ticker stands)."""
+        if self.volatility is None:
+            return None
+        try:
+            return self.volatility.measure(symbol, feed, today, chains)
+        except ProviderRefused:
+            raise
+        except Exception:  # the figures are extras: never the ticker's failure
+            log.exception("%s: volatility not measured", symbol)
+            return None
 
     def _screen(
         self, symbol: str, feed: TickerFeed, today: date
-    ) -> tuple[list[ScreenedPut], list[ScreenedCall], list[str]]:
-        """The qualifying puts and calls of the window's expirations, and the expirations
-        that failed (raises the first failure when no qualifying row came back).
+    ) -> tuple[list[ScreenedPut], list[ScreenedCall], list[str], list[PutChain]]:
+        """The qualifying puts and calls of the window's expirations, the expirations
+        that failed (raises the first failure when no qualifying row came back), and the
+        chains fetched.
 
         Expirations sooner than ``min_dte`` days are not fetched: none of their options
         could qualify.
@@ -103,6 +124,7 @@ class TickerScanner:
         rows: list[ScreenedPut] = []
         calls: list[ScreenedCall] = []
         failures: list[tuple[date, MarketDataError]] = []
+        chains: list[PutChain] = []
         for expiration in wanted:
             try:
                 chain = feed.put_chain(expiration)
@@ -112,13 +134,14 @@ class TickerScanner:
                 log.info("%s %s failed: %s", symbol, expiration, error)
                 failures.append((expiration, error))
                 continue
+            chains.append(chain)
             rows.extend(screen_chain(chain, today, self.criteria, self.rate))
             if position is not None:
                 calls.extend(screen_calls(chain, today, self.criteria, self.rate, position))
         if failures and not (rows or calls):
             raise failures[0][1]
         failed = [day.isoformat() for day, _error in failures]
-        return sort_puts(rows), sort_calls(calls), failed
+        return sort_puts(rows), sort_calls(calls), failed, chains
 
     def _result(self, symbol: str, feed: TickerFeed | None, **facts: Any) -> TickerResult:
         credits = feed.credits if feed is not None else None

@@ -12,7 +12,7 @@ from ..services import current_scanner
 from .api.routes import bp as api_bp
 from .auth.routes import bp as auth_bp
 from .auth.routes import init_auth
-from .columns import CALLS, PUTS, SUMMARY
+from .columns import shown_tables
 from .dashboard.routes import bp as dashboard_bp
 from .display import app_banners, register_template_filters
 from .error_pages import register_error_pages
@@ -28,7 +28,10 @@ def register_web(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     register_template_filters(app)
-    app.jinja_env.globals.update(summary_table=SUMMARY, put_table=PUTS, call_table=CALLS)
+    tables = shown_tables(bool(app.config["HISTORY"]))
+    app.jinja_env.globals.update(
+        summary_table=tables["summary"], put_table=tables["put"], call_table=tables["call"]
+    )
     app.context_processor(
         lambda: {
             "app_banners": lambda: app_banners(current_scanner()),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 from ..market.models import ScreenedCall, ScreenedPut
@@ -97,6 +97,14 @@ class Table:
         """``row`` as the JSON carries it: its declared fields, in order."""
         return {name: row[name] for name in self.json_fields if name in row}
 
+    def without(self, names: Iterable[str]) -> Table:
+        """The table without the columns called ``names``."""
+        gone = set(names)
+        return Table(
+            tuple(column for column in self.columns if column.name not in gone),
+            tuple(name for name in self.page if name not in gone),
+        )
+
 
 def _data_columns(model: type, overrides: Mapping[str, Column]) -> tuple[Column, ...]:
     """A column per field of ``model`` (a stored row's dataclass), in its order: the
@@ -138,6 +146,29 @@ def _page_only(name: str, label: str, cell: str, **options: Any) -> Column:
 
 #: ``stale``: whether the row is from an earlier scan (its ticker's latest fetch failed).
 _STALE = Column("stale", json=False)
+_number1 = partial(number, digits=1)
+_number2 = partial(number, digits=2)
+#: What the history adds to every row (``HISTORY=on``): the ticker's figures (the same on
+#: each of its rows, so the page shows them once per ticker), the row's expected move and
+#: its distance in expected moves, and whether it first qualified today.
+VOLATILITY = (
+    Column("iv30", "IV30", fraction_percent),
+    Column("hv20", "HV20", fraction_percent),
+    Column("iv_rank", "IV rank", _number1),
+    Column("iv_percentile", "IV pctl", _number1),
+    Column("iv_history_days", "IV days"),
+    Column("iv_as_of", "IV as of", numeric=False),
+    Column("expected_move", "Exp. move", money),
+    Column(
+        "strike_in_expected_moves",
+        "Exp. moves",
+        _number2,
+        sortable=True,
+    ),
+    Column("new", "New", numeric=False),
+)
+#: The names of the history's columns, left out of the CSV when the history is off.
+VOLATILITY_NAMES = frozenset(column.name for column in VOLATILITY)
 _EARNINGS = _page_only("earnings", "Earnings", "earnings", numeric=False)
 
 #: A ticker's puts (the drilldown, ``/api/options``, ``/options.csv``).
@@ -145,6 +176,7 @@ PUTS = Table(
     columns=(
         *_data_columns(ScreenedPut, _PUT_FIELDS),
         _STALE,
+        *VOLATILITY,
         _page_only("fair_value", "Fair value", "strike_badge", numeric=False),
         _page_only("contracts", "Contracts", "contracts", shown_with="cash"),
         _page_only("total_premium", "Total premium", "position_premium", shown_with="cash"),
@@ -159,6 +191,7 @@ PUTS = Table(
         "spread_pct",
         "annualized",
         "pct_otm",
+        "strike_in_expected_moves",
         "delta",
         "prob_otm",
         "breakeven",
@@ -179,7 +212,7 @@ _CALL_FIELDS = {
     for column in (
         Column("ticker", "Ticker", cell="ticker_link", numeric=False, shown_with="ticker"),
         Column("expiration", "Expiration", expiration_label, numeric=False),
-        Column("strike", "Strike", money),
+        Column("strike", "Strike", money, cell="strike_new"),
         Column("bid", "Bid", money),
         Column("annualized", "Annualized", percent),
         Column("pct_otm", "OTM", percent),
@@ -198,6 +231,7 @@ CALLS = Table(
     columns=(
         *_data_columns(ScreenedCall, _CALL_FIELDS),
         _STALE,
+        *VOLATILITY,
         _page_only("delta_target", "Delta target", "delta_target"),
         _page_only("premium_all", "Premium, all contracts", "premium_all"),
         _EARNINGS,
@@ -239,9 +273,23 @@ SUMMARY = Table(
         _summary("puts", "Puts"),
         _summary("delta", "Lowest |delta|", _number3, field="lowest_abs_delta"),
         _summary("scanned", "Last scanned", eastern_time, field="scanned_at", numeric=False),
+        _summary("iv_rank", "IV rank", _number1, cell="iv_rank"),
     ),
-    page=("value", "ticker", "spot", "annualized", "puts", "delta", "scanned"),
+    page=("value", "ticker", "spot", "annualized", "puts", "delta", "iv_rank", "scanned"),
 )
+
+
+@cache
+def shown_tables(history: bool) -> dict[str, Table]:
+    """The tables as the app shows them: ``summary``, ``put`` and ``call``, without the
+    history's columns when ``HISTORY=off``."""
+    if history:
+        return {"summary": SUMMARY, "put": PUTS, "call": CALLS}
+    return {
+        "summary": SUMMARY.without({"iv_rank"}),
+        "put": PUTS.without(VOLATILITY_NAMES),
+        "call": CALLS.without(VOLATILITY_NAMES),
+    }
 
 
 def sort_rows_by(

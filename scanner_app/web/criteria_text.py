@@ -55,6 +55,8 @@ def criteria_sentence(criteria: Criteria, filters: ResultFilters) -> str:
     spread = _tightest(setting_spread, filters.max_spread, pick=min)
     if spread is not None:
         parts.append(f"spread <= {spread:g} %")
+    if filters.min_iv_rank is not None:
+        parts.append(f"IV rank >= {filters.min_iv_rank:g}")
     weeks = criteria.weeks
     window = "weekly expiration" if weeks == 1 else f"{weeks} weekly expirations"
     sentence = f"Puts with {_join(parts)} in the next {window}"

@@ -30,7 +30,7 @@ DIRECTIONS = ("asc", "desc")
 #: Columns of a ticker's puts table it can sort by (the ``put_sort`` query value).
 PUT_SORT_KEYS = PUTS.sort_keys
 #: The direction a column sorts in when first chosen: the interesting end first.
-FIRST_DIRECTION = {"annualized": "desc", "puts": "desc", "scanned": "desc"}
+FIRST_DIRECTION = {"annualized": "desc", "puts": "desc", "scanned": "desc", "iv_rank": "desc"}
 
 _DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
 _WHOLE = re.compile(r"\+?\d+", re.ASCII)
@@ -71,6 +71,7 @@ _NUMBER_PARAMS = (
     _NumberParam("min_volume", "min_volume", 0, 10_000_000, whole=True),
     _NumberParam("min_vol_oi", "min_vol_oi", 0, 1_000, whole=False),
     _NumberParam("max_spread", "max_spread", 0, 1_000, whole=False),
+    _NumberParam("min_iv_rank", "min_iv_rank", 0, 100, whole=False),
 )
 #: Which page of tickers: not filters, but part of the view's URL all the same.
 _PAGE_PARAMS = (
@@ -114,6 +115,7 @@ class ResultFilters:
     min_volume: int | None = None
     min_vol_oi: float | None = None
     max_spread: float | None = None
+    min_iv_rank: float | None = None
     exclude_earnings: bool = False
     at_or_below_fair_value: bool = False
     sort: str = "ticker"

@@ -30,6 +30,7 @@ def volume_to_open_interest(row: Mapping[str, Any]) -> float | None:
 def _passes(row: Any, filters: ResultFilters, fair_value: float | None) -> bool:
     """Whether ``row`` meets every set filter; a missing open interest or volume counts as
     0, a row without a spread (no ask) or a volume/open-interest ratio fails a limit on it,
+    a row without an IV rank (too few stored days) fails ``min_iv_rank``,
     a row without an earnings mark passes ``exclude_earnings``, and no row of a ticker
     without a fair value passes ``at_or_below_fair_value``."""
     if not isinstance(row, Mapping):
@@ -42,6 +43,7 @@ def _passes(row: Any, filters: ResultFilters, fair_value: float | None) -> bool:
         and _at_least(finite_number(row.get("volume")) or 0, filters.min_volume)
         and _at_least(volume_to_open_interest(row), filters.min_vol_oi)
         and _at_most(finite_number(row.get("spread_pct")), filters.max_spread)
+        and _at_least(finite_number(row.get("iv_rank")), filters.min_iv_rank)
         and _at_least(dte, filters.min_dte)
         and _at_most(dte, filters.max_dte)
         and not (filters.exclude_earnings and row.get("earnings_before_expiry") is True)

@@ -16,15 +16,18 @@ from dataclasses import asdict
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, stream_with_context
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from ...db import describe_database_error
 from ...redis_door import CacheUnavailable
 from ...scan.store import Progress, Status
 from ...services import current_scanner
 from ...watchlist import normalize_symbol
-from ..columns import CALLS, PUTS
+from ..columns import Table, shown_tables
 from ..display import expired_text
 from ..fair_value_book import FairValueBook
+from ..history_body import history_body
 from ..json_errors import json_error, json_http_error
 from ..query import ROW_HASHES, ResultFilters, parse_filters, parse_side
 from ..row_filters import filter_rows
@@ -37,8 +40,13 @@ bp = Blueprint("api", __name__)
 
 CSV_FILENAME = "put-scanner-options.csv"
 CALLS_CSV_FILENAME = "put-scanner-calls.csv"
-#: side -> the table its rows belong to (the fields of their JSON and their CSV columns)
-TABLES = {"put": PUTS, "call": CALLS}
+
+
+def _table(side: str) -> Table:
+    """The table the rows of ``side`` belong to (the fields of their JSON and their CSV
+    columns), with the history's columns while ``HISTORY`` is on."""
+    return shown_tables(current_scanner().history_on)[side]
+
 
 # Per code as well: the app's per-code HTML error pages would otherwise take precedence.
 for _error in (400, 404, 405, 500, HTTPException):
@@ -105,7 +113,7 @@ def _json_chunks(filters: ResultFilters, messages: list[str], side: str) -> Iter
     """``/api/options`` as JSON text, one ticker at a time; cut short if Redis fails."""
     scanner = current_scanner()
     reader = scanner.reader
-    table = TABLES[side]
+    table = _table(side)
     try:  # fail before the first byte when Redis is down or a key is of the wrong type
         scan_times, errors = reader.read_hash("scan_times"), reader.read_hash("errors")
         partial = reader.read_partial()
@@ -191,7 +199,7 @@ def ticker_options(symbol: str) -> Response:
         side=side,
         fair_value=fair.value,
         fair_value_estimate=fair.estimate.to_dict() if fair.estimate else None,
-        options=[TABLES[side].json_row(row) for row in rows],
+        options=[_table(side).json_row(row) for row in rows],
         scanned_at=view.scanned_at,
         error=view.error,
         stale=view.stale,
@@ -219,7 +227,7 @@ def _csv_stream(filters: ResultFilters, side: str) -> Iterator[str]:
         yield from _stale_marked(_filtered(rows, filters), errors)
 
     try:
-        yield from csv_lines(tickers(), TABLES[side].csv_header)
+        yield from csv_lines(tickers(), _table(side).csv_header)
     except CacheUnavailable as error:
         log.warning("CSV stream cut short: %s", error)
 
@@ -236,6 +244,22 @@ def options_csv() -> Response:
         mimetype="text/csv",
         headers={"Content-Disposition": f"attachment; filename={filename}"},
     )
+
+
+@bp.get("/api/history/<symbol>")
+def ticker_history(symbol: str) -> tuple[Response, int] | Response:
+    """Every stored day of one ticker (oldest first, values as stored), with its IV rank and
+    percentile over the last 252 days with an IV30; 404 when it has no history."""
+    normalized = normalize_symbol(symbol)
+    if normalized is None:
+        return json_error("Not a valid ticker symbol (1-10 of A-Z, 0-9, '.' or '-').", 404)
+    try:
+        days = current_scanner().history.days(normalized)
+    except SQLAlchemyError as error:
+        return json_error(f"History unavailable: {describe_database_error(error)}.", 503)
+    if not days:
+        return json_error(f"No history is stored for {normalized}.", 404)
+    return jsonify(history_body(normalized, days))
 
 
 @bp.get("/healthz")

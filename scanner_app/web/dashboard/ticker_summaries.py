@@ -14,6 +14,9 @@ from typing import Any
 from ...numbers import finite_number
 from ..badges import BADGE_RANK, strike_badge
 
+#: The numeric volatility figures of a summary.
+FIGURE_NUMBERS = ("iv30", "hv20", "iv_rank", "iv_percentile")
+
 
 @dataclass(frozen=True)
 class TickerSummary:
@@ -30,6 +33,13 @@ class TickerSummary:
     fair_value: float | None
     error: str | None
     partial_expirations: tuple[str, ...] = ()
+    #: The ticker's volatility figures (``scan.summary.TICKER_FIGURES``), when history is on.
+    iv30: float | None = None
+    hv20: float | None = None
+    iv_rank: float | None = None
+    iv_percentile: float | None = None
+    iv_history_days: int | None = None
+    iv_as_of: str | None = None
 
     @property
     def stale(self) -> bool:
@@ -61,7 +71,18 @@ class TickerSummary:
             fair_value=fair_value,
             error=error if isinstance(error, str) else None,
             partial_expirations=tuple(partial_expirations),
+            **_figures(facts),
         )
+
+
+def _figures(facts: Mapping[str, Any]) -> dict[str, Any]:
+    """The volatility figures among ``facts``; malformed ones are missing."""
+    days, as_of = facts.get("iv_history_days"), facts.get("iv_as_of")
+    return {
+        **{name: finite_number(facts.get(name)) for name in FIGURE_NUMBERS},
+        "iv_history_days": days if type(days) is int and days >= 0 else None,
+        "iv_as_of": as_of if isinstance(as_of, str) else None,
+    }
 
 
 def order_symbols(scores: Mapping[str, float | None], descending: bool) -> list[str]:

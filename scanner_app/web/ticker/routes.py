@@ -13,7 +13,9 @@ from itertools import groupby
 from typing import Any
 
 from flask import Blueprint, Response, request
+from sqlalchemy.exc import SQLAlchemyError
 
+from ...db import describe_database_error
 from ...services import current_scanner
 from ...watchlist import normalize_symbol
 from ..badges import strike_badge
@@ -23,9 +25,11 @@ from ..display import data_banners
 from ..error_pages import error_response
 from ..fair_value_book import FairValueBook
 from ..fragments import html_response, wants_fragment
+from ..history_body import history_body
 from ..query import ResultFilters, parse_filters
 from ..row_filters import filter_rows
 from .chart import put_chart
+from .history_chart import history_chart
 from .sizing import position, sizing_cash
 
 bp = Blueprint("ticker", __name__)
@@ -65,6 +69,20 @@ def _groups(
     return groups
 
 
+def _history_context(symbol: str) -> dict[str, Any]:
+    """The ticker's stored history for its page: the figures, the chart, or why not."""
+    scanner = current_scanner()
+    if not scanner.history_on:
+        return {"history": None}
+    try:
+        days = scanner.history.days(symbol)
+    except SQLAlchemyError as error:
+        return {"history": None, "history_error": describe_database_error(error)}
+    if not days:
+        return {"history": None}
+    return {"history": history_body(symbol, days), "history_chart": history_chart(symbol, days)}
+
+
 @bp.get("/ticker/<path:symbol>")
 def ticker(symbol: str) -> Response:
     """One ticker's puts grouped by expiration, with a chart; 404 if not in the watchlist."""
@@ -95,6 +113,7 @@ def ticker(symbol: str) -> Response:
         "filters": filters,
         "filter_messages": messages,
         "chart": put_chart(normalized, rows, fair_value),
+        **_history_context(normalized),
     }
     if wants_fragment():
         return html_response("partials/ticker_detail.html", **context)

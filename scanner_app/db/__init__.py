@@ -1,0 +1,32 @@
+"""The one door to the database, beside the one to Redis: Flask-SQLAlchemy's ``db`` and its
+tables, the URL of ``DATABASE_URL``, migrations (Flask-Migrate) applied at start-up, and the
+history's queries (``HistoryStore``). Nothing else builds an engine or writes SQL.
+"""
+
+from .door import (
+    close_all,
+    database_reachable,
+    describe_database_error,
+    head_revision,
+    init_db,
+    is_sqlite_app,
+)
+from .history_store import HistoryStore, StoredDay
+from .tables import QUALIFIED_CONTRACTS, TICKER_DAYS, db
+from .urls import check_url, database_url
+
+__all__ = [
+    "QUALIFIED_CONTRACTS",
+    "TICKER_DAYS",
+    "HistoryStore",
+    "StoredDay",
+    "check_url",
+    "close_all",
+    "database_reachable",
+    "database_url",
+    "db",
+    "describe_database_error",
+    "head_revision",
+    "init_db",
+    "is_sqlite_app",
+]

@@ -1,0 +1,204 @@
+"""The scan's memory: each batch of finished tickers written to the database in one
+transaction (their day, the bars fetched for the backfill, the contracts that qualified),
+then each ticker's IV rank and percentile read from its stored window and put on its rows,
+before the batch is published to Redis.
+
+A scan writes under the New York date of the session it observed (during or after it);
+before the open and on days without a session it writes nothing, and the figures are those
+of the latest stored day, with its date. The database failing never fails the scan: the
+rows go out without what needs it, and the scan's facts say the history was not saved and
+why (noted in Redis, so the process that ends an RQ scan knows it too).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import redis
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..db import HistoryStore, StoredDay, describe_database_error
+from ..market.calendar import history_day
+from ..redis_door import REDIS_ERRORS, Keys
+from ..stored_json import load_json
+from ..valuation.volatility import (
+    TRADING_DAYS,
+    expected_move,
+    iv_percentile,
+    iv_rank,
+    strike_in_expected_moves,
+)
+from .store import TickerResult
+from .ticker_volatility import TickerVolatility
+
+log = logging.getLogger(__name__)
+
+#: The Redis note of a scan whose history was not saved: ``{"scan_id", "reason"}``.
+UNSAVED = "history_unsaved"
+#: After a failed write, the database is left alone this long within one scan.
+BACKOFF_SECONDS = 15.0
+
+
+class HistoryRecorder:
+    """Writes a scan's batches to the history and puts the ticker's figures on their rows.
+
+    ``days_kept``: the retention (``HISTORY_DAYS``), pruned once a day.
+    """
+
+    def __init__(
+        self,
+        history: HistoryStore,
+        client: redis.Redis,
+        keys: Keys,
+        clock: Callable[[], datetime],
+        days_kept: int,
+        ttl: int,
+    ) -> None:
+        self.history = history
+        self.client = client
+        self.keys = keys
+        self.clock = clock
+        self.days_kept = days_kept
+        self.ttl = ttl
+        self._failed_at: datetime | None = None
+
+    def record(self, scan_id: str, results: list[TickerResult]) -> list[TickerResult]:
+        """Save what ``results`` measured and return them with their figures on every row."""
+        measured = [result for result in results if result.volatility is not None]
+        if not measured:
+            return results
+        now = self.clock()
+        day = history_day(now)
+        windows: dict[str, list[StoredDay]] = {}
+        firsts: dict[str, date] | None = None
+        if not self._resting(now):
+            try:
+                if day is not None:
+                    firsts = self._write(measured, day)
+                    self._prune_once(day)
+                windows = self.history.iv_windows(
+                    (result.symbol for result in measured), day, TRADING_DAYS
+                )
+            except SQLAlchemyError as error:
+                self._failed(scan_id, now, describe_database_error(error))
+        return [
+            _with_figures(result, windows.get(result.symbol, []), day, firsts)
+            if result.volatility is not None
+            else result
+            for result in results
+        ]
+
+    def unsaved_reason(self, scan_id: str) -> str | None:
+        """Why the history of ``scan_id`` was not saved, when it was not."""
+        try:
+            note = load_json(self.client.get(self.keys(UNSAVED)))
+        except REDIS_ERRORS:
+            return None
+        if isinstance(note, Mapping) and note.get("scan_id") == scan_id:
+            return str(note.get("reason") or "the database failed")
+        return None
+
+    def _write(self, results: list[TickerResult], day: date) -> dict[str, date]:
+        """The day of each ticker, the bars fetched for the backfill, and the contracts that
+        qualified; returns each contract's first qualifying day."""
+        days, backfill, contracts = [], [], []
+        for result in results:
+            figures: TickerVolatility = result.volatility  # type: ignore[assignment]
+            days.append(StoredDay(result.symbol, day, figures.spot, figures.iv30, figures.hv20))
+            backfill += [
+                StoredDay(result.symbol, bar.day, bar.close, bar.iv30)
+                for bar in figures.backfill
+                if bar.day < day
+            ]
+            contracts += [(row["contract_symbol"], result.symbol, "put") for row in result.rows]
+            contracts += [(row["contract_symbol"], result.symbol, "call") for row in result.calls]
+        self.history.save_days(backfill, keep_stored=True)
+        self.history.save_days(days)
+        return self.history.save_contracts(contracts, day)
+
+    def _prune_once(self, day: date) -> None:
+        """Drop what is older than ``days_kept``, once a day across every process."""
+        try:
+            first = self.client.set(self.keys(f"history_pruned:{day}"), 1, nx=True, ex=86_400)
+        except REDIS_ERRORS:
+            return
+        if first:
+            gone = self.history.prune(day - timedelta(days=self.days_kept))
+            log.info("history: pruned %d days older than %d days", gone, self.days_kept)
+
+    def _resting(self, now: datetime) -> bool:
+        """Whether the database failed so recently that this batch does not ask it again."""
+        return self._failed_at is not None and (now - self._failed_at).total_seconds() < (
+            BACKOFF_SECONDS
+        )
+
+    def _failed(self, scan_id: str, now: datetime, reason: str) -> None:
+        log.warning("scan %s: history not saved: %s", scan_id, reason)
+        self._failed_at = now
+        try:
+            note = json.dumps({"scan_id": scan_id, "reason": reason})
+            self.client.set(self.keys(UNSAVED), note, ex=self.ttl)
+        except REDIS_ERRORS as error:
+            log.warning("the history's failure could not be noted in Redis: %s", error)
+
+
+def ticker_figures(
+    window: list[StoredDay], day: date | None, measured: TickerVolatility
+) -> dict[str, Any]:
+    """The ticker's IV30, HV20, IV rank and percentile, the days behind them and their
+    date: today's measure on a session day, else the latest stored day's."""
+    values = [stored.iv30 for stored in reversed(window) if stored.iv30 is not None]
+    latest = window[0] if window else None
+    if day is None and latest is not None:
+        iv30, hv20, as_of = latest.iv30, latest.hv20, latest.day
+    else:
+        iv30, hv20, as_of = measured.iv30, measured.hv20, day
+    return {
+        "iv30": iv30,
+        "hv20": hv20,
+        "iv_rank": iv_rank(values),
+        "iv_percentile": iv_percentile(values),
+        "iv_history_days": len(values),
+        "iv_as_of": None if as_of is None else as_of.isoformat(),
+    }
+
+
+def _row_figures(
+    row: dict[str, Any],
+    figures: Mapping[str, Any],
+    side: str,
+    day: date | None,
+    firsts: Mapping[str, date] | None,
+) -> dict[str, Any]:
+    move = expected_move(row["spot"], figures["iv30"], row["dte"])
+    first = None if firsts is None else firsts.get(row["contract_symbol"])
+    return {
+        **row,
+        **figures,
+        "expected_move": move,
+        "strike_in_expected_moves": strike_in_expected_moves(
+            row["spot"], row["strike"], move, side
+        ),
+        "new": None if firsts is None else day is not None and first == day,
+    }
+
+
+def _with_figures(
+    result: TickerResult,
+    window: list[StoredDay],
+    day: date | None,
+    firsts: Mapping[str, date] | None,
+) -> TickerResult:
+    figures = ticker_figures(window, day, result.volatility)  # type: ignore[arg-type]
+    if day is None:
+        firsts = {}  # no session today: nothing first qualified today
+    return replace(
+        result,
+        rows=[_row_figures(row, figures, "put", day, firsts) for row in result.rows],
+        calls=[_row_figures(row, figures, "call", day, firsts) for row in result.calls],
+    )
