@@ -29,8 +29,37 @@ def _values(rows: Iterable[Mapping[str, Any]], key: str) -> list[float]:
     return [value for value in found if value is not None]
 
 
+#: The fields of a put that a dashboard line names for its best put.
+BEST_PUT_FIELDS = ("strike", "expiration", "dte", "bid", "delta", "annualized")
+#: Dashboard sorts by a contract figure -> the put that ranks first under it: the highest
+#: annualized, or the lowest |delta|. Any other sort names the best annualized put.
+BEST_PUT_RANKS = {
+    "annualized": lambda row: finite_number(row.get("annualized")),
+    "delta": lambda row: _negated(_absolute(row.get("delta"))),
+}
+
+
+def _absolute(value: Any) -> float | None:
+    number = finite_number(value)
+    return None if number is None else abs(number)
+
+
+def _negated(value: float | None) -> float | None:
+    return None if value is None else -value
+
+
+def _best_put(rows: list[Mapping[str, Any]], rank) -> dict[str, Any] | None:
+    """The named fields of the row that ranks highest under ``rank`` (None: no rank)."""
+    ranked = [(score, index) for index, row in enumerate(rows) if (score := rank(row)) is not None]
+    if not ranked:
+        return None
+    _score, index = max(ranked, key=lambda pair: (pair[0], -pair[1]))
+    return {name: rows[index].get(name) for name in BEST_PUT_FIELDS}
+
+
 def summarize_rows(rows: list[Mapping[str, Any]], scanned_at: str | None) -> dict[str, Any]:
-    """The summary of one ticker's (qualifying or filtered) put rows."""
+    """The summary of one ticker's (qualifying or filtered) put rows, with the put each
+    contract-figure sort ranks first (``best``: sort -> the put's named fields)."""
     return {
         "puts": len(rows),
         "spot": max(_values(rows, "spot"), default=None),
@@ -38,6 +67,7 @@ def summarize_rows(rows: list[Mapping[str, Any]], scanned_at: str | None) -> dic
         "lowest_abs_delta": min(map(abs, _values(rows, "delta")), default=None),
         "lowest_strike": min(_values(rows, "strike"), default=None),
         "scanned_at": scanned_at,
+        "best": {sort: _best_put(rows, rank) for sort, rank in BEST_PUT_RANKS.items()},
     }
 
 

@@ -16,6 +16,7 @@ from .columns import CALLS, PUTS, SUMMARY
 from .dashboard.routes import bp as dashboard_bp
 from .display import app_banners, register_template_filters
 from .error_pages import register_error_pages
+from .query import LABELS, PER_PAGE_CHOICES
 from .ticker.routes import bp as ticker_bp
 
 
@@ -26,7 +27,13 @@ def register_web(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     register_template_filters(app)
-    app.jinja_env.globals.update(summary_table=SUMMARY, put_table=PUTS, call_table=CALLS)
+    app.jinja_env.globals.update(
+        summary_table=SUMMARY,
+        put_table=PUTS,
+        call_table=CALLS,
+        field_labels=LABELS,
+        per_page_choices=PER_PAGE_CHOICES,
+    )
     app.context_processor(
         lambda: {
             "app_banners": lambda: app_banners(current_scanner()),

@@ -8,10 +8,11 @@ tickers without a value last, by symbol.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ...numbers import finite_number
+from ...scan.summary import BEST_PUT_FIELDS, BEST_PUT_RANKS
 from ..badges import BADGE_RANK, strike_badge
 
 
@@ -30,11 +31,18 @@ class TickerSummary:
     fair_value: float | None
     error: str | None
     partial_expirations: tuple[str, ...] = ()
+    #: The put each contract-figure sort ranks first (sort -> its named fields).
+    best: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)
 
     @property
     def stale(self) -> bool:
         """Whether its puts are an earlier scan's (of ``scanned_at``): the latest fetch failed."""
         return bool(self.puts) and self.error is not None
+
+    def best_put(self, sort: str) -> dict[str, Any] | None:
+        """The put the line names under ``sort``: the first under a contract-figure sort,
+        else the best annualized (None when the ticker has no put)."""
+        return self.best.get(sort if sort in BEST_PUT_RANKS else "annualized")
 
     @classmethod
     def of(
@@ -61,7 +69,19 @@ class TickerSummary:
             fair_value=fair_value,
             error=error if isinstance(error, str) else None,
             partial_expirations=tuple(partial_expirations),
+            best=_best_puts(facts.get("best")),
         )
+
+
+def _best_puts(stored: Any) -> dict[str, dict[str, Any]]:
+    """The stored best puts, without any that is malformed."""
+    if not isinstance(stored, Mapping):
+        return {}
+    return {
+        sort: {name: put.get(name) for name in BEST_PUT_FIELDS}
+        for sort, put in stored.items()
+        if sort in BEST_PUT_RANKS and isinstance(put, Mapping)
+    }
 
 
 def order_symbols(scores: Mapping[str, float | None], descending: bool) -> list[str]:
