@@ -87,7 +87,7 @@ def test_production_refuses_to_scan_while_the_market_is_closed(scanner_with):
     assert last_run.startswith(
         "Market is closed. Scans only run during market hours (9:30 AM - 4:00 PM ET)."
     )
-    assert "Mon Nov 23 09:30 AM ET" in last_run
+    assert "Mon Nov 23, 2026 9:30 AM EST" in last_run
 
 
 def test_force_and_local_mode_scan_while_the_market_is_closed(scanner_with):

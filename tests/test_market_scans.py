@@ -127,7 +127,7 @@ def test_a_ticker_whose_answer_goes_bad_keeps_its_earlier_rows_marked_stale(
     assert {record["stale"] for record in csv_records(client.get("/options.csv"))} == {"True"}
     assert 'class="badge badge-stale"' in client.get("/").get_data(as_text=True)
     page = client.get("/ticker/AAPL").get_data(as_text=True)
-    assert "The puts below are from the scan of Nov 18, 2026 11:00 AM EST." in page
+    assert "The puts below are from the scan of Wed Nov 18, 2026 11:00 AM EST." in page
 
 
 def test_a_ticker_fetched_again_is_no_longer_stale(make_scanning_app, clock):
@@ -262,7 +262,10 @@ def test_a_bad_exclude_earnings_is_ignored_never_a_500(earnings_app, path):
 
     assert response.status_code == 200
     if path != "/options.csv":
-        assert "exclude_earnings must be 1 or 0; ignored." in response.get_data(as_text=True)
+        assert (
+            "“Exclude puts expiring on or after earnings” must be 1 or 0; ignored."
+            in response.get_data(as_text=True)
+        )
 
 
 def test_earnings_off_asks_for_no_earnings_date(make_scanning_app):

@@ -100,7 +100,7 @@ def test_the_drilldown_narrows_its_puts_by_the_new_filters(client, scanned):
 def test_a_bad_new_filter_is_a_message_not_an_error(client, scanned):
     response = client.get(f"/ticker/{SYMBOL}?min_vol_oi=lots")
     assert response.status_code == 200
-    assert "min_vol_oi must be a number from 0 to 1000; ignored." in response.text
+    assert "Min volume / open interest must be a number from 0 to 1000; ignored." in response.text
 
 
 # -- sorting the puts ------------------------------------------------------------------------
@@ -143,7 +143,7 @@ def test_by_default_the_puts_are_by_strike_from_highest(client, scanned):
 def test_a_bad_sort_column_is_a_clear_message_and_the_default_order(client, scanned, raw):
     response = client.get(f"/ticker/{SYMBOL}", query_string={"put_sort": raw})
     assert response.status_code == 200
-    assert "put_sort must be one of strike, bid, ask" in html.unescape(response.text)
+    assert "Puts sort must be one of strike, expiration, bid, last" in html.unescape(response.text)
     strikes = shown_strikes(tables(response.text)[0])
     assert strikes == sorted(strikes, reverse=True)
 

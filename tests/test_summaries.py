@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scanner_app.scan.store import Progress, TickerResult
-from scanner_app.scan.summary import sort_scores, summarize_rows, time_score
+from scanner_app.scan.summary import sort_scores, summarize_rows
 from scanner_app.web.dashboard.listing import read_results_page
 from scanner_app.web.dashboard.ticker_summaries import TickerSummary, badge_scores, order_symbols
 from scanner_app.web.query import SORT_KEYS, ResultFilters
@@ -94,14 +94,6 @@ def test_order_by_badge_puts_good_before_high_before_none():
     assert order_symbols(scores, descending=False) == ["C", "B", "A"]
 
 
-def test_scan_times_sort_as_moments_not_as_text():
-    # the same moment in two offsets, and a later one whose text sorts first
-    early = time_score("2026-11-18T11:00:00-05:00")
-    assert early == time_score("2026-11-18T16:00:00+00:00")
-    assert time_score("2026-11-18T10:30:00-07:00") > early
-    assert time_score("2026-11-18T16:00:00") is None and time_score("yesterday") is None
-
-
 #: Six tickers with ties, missing values and one that failed, for the agreement test.
 TICKERS = {
     "AAA": [_row(strike=90.0, spot=50.0, annualized=61.0, delta=-0.1)],
@@ -158,7 +150,6 @@ def test_stored_and_computed_orders_agree(varied, sort, direction):
         ("annualized", "desc", ["DDD", "AAA", "EEE", "BBB", "CCC", "FFF"]),
         ("puts", "desc", ["EEE", "BBB", "DDD", "CCC", "AAA", "FFF"]),
         ("delta", "asc", ["EEE", "AAA", "BBB", "DDD", "CCC", "FFF"]),
-        ("scanned", "desc", ["EEE", "CCC", "AAA", "DDD", "BBB", "FFF"]),
         ("value", "asc", ["AAA", "DDD", "BBB", "CCC", "EEE", "FFF"]),
     ],
 )

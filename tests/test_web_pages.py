@@ -19,7 +19,7 @@ from .scan_results import read_results
 HX = {"HX-Request": "true"}
 STATIC = Path(__file__).resolve().parents[1] / "scanner_app" / "static"
 #: FROZEN_NOW (16:00 UTC, November) in New York, as the pages write it.
-SCAN_TIME_ET = "Nov 18, 2026 11:00 AM EST"
+SCAN_TIME_ET = "Wed Nov 18, 2026 11:00 AM EST"
 UNAVAILABLE = "Data temporarily unavailable. Please refresh the page."
 
 
@@ -186,8 +186,8 @@ def test_the_dashboard_varies_on_the_htmx_header(client):
 def test_bad_filter_values_show_messages_and_drop_out_of_the_url(client, scanned):
     response = client.get("/?min_annualized=abc&max_dte=30&sort=nope", headers=HX)
     assert response.status_code == 200
-    assert "min_annualized must be a number from 0 to 10000; ignored." in response.text
-    assert "sort must be one of" in response.text
+    assert "Min annualized % must be a number from 0 to 10000; ignored." in response.text
+    assert "Sort must be one of" in response.text
     assert response.headers["HX-Push-Url"] == "/?max_dte=30"
 
 

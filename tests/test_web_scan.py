@@ -234,7 +234,7 @@ def test_production_refuses_to_scan_while_the_market_is_closed(production_client
     response = production_client.post("/scan", headers=HX)
     assert response.status_code == 200
     assert "Market is closed" in response.text
-    assert "Next open: Mon Nov 23 09:30 AM ET" in response.text
+    assert "Next open: Mon Nov 23, 2026 9:30 AM EST" in response.text
     assert _attribute(response.text, "scan-status", "hx-trigger") is None
     assert demo_provider.request_count == 0
     assert _store(production_client.application).lock_owner() is None
@@ -244,7 +244,7 @@ def test_production_pages_say_the_market_is_closed_and_when_it_opens(production_
     page = production_client.get("/")
     assert page.status_code == 200
     assert 'class="banner banner-warning"' in page.text
-    assert "Market is closed" in page.text and "Next open: Mon Nov 23 09:30 AM ET" in page.text
+    assert "Market is closed" in page.text and "Next open: Mon Nov 23, 2026 9:30 AM EST" in page.text
     assert "Local mode" not in page.text
     assert '<form class="logout" method="post" action="/logout">' in page.text
 
@@ -397,7 +397,7 @@ def test_the_poll_applies_the_filters_it_carries(app, client):
     response = client.get("/scan/status?min_annualized=10000&max_dte=abc", headers=HX)
     assert response.status_code == 200
     assert "No puts match these filters." in response.text
-    assert "max_dte must be a whole number from 0 to 1000; ignored." in response.text
+    assert "Max days to expiry must be a whole number from 0 to 1000; ignored." in response.text
 
 
 # -- Redis down ----------------------------------------------------------------------------

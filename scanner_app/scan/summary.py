@@ -7,7 +7,6 @@ never parse a put; a filtered view builds the same summary from the rows that pa
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
 from typing import Any
 
 from ..numbers import finite_number
@@ -19,7 +18,6 @@ SCORED_SORTS = {
     "annualized": "best_annualized",
     "puts": "puts",
     "delta": "lowest_abs_delta",
-    "scanned": "scanned_at",
     "strike": "lowest_strike",
 }
 
@@ -71,21 +69,6 @@ def summarize_rows(rows: list[Mapping[str, Any]], scanned_at: str | None) -> dic
     }
 
 
-def time_score(value: Any) -> float | None:
-    """An ISO-8601 time with an offset as epoch seconds, for sorting; None when unreadable."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment.timestamp() if moment.utcoffset() is not None else None
-
-
 def sort_scores(summary: Mapping[str, Any]) -> dict[str, float | None]:
     """The score of ``summary`` under each scored sort key (None: no value, sorts last)."""
-    scores = {}
-    for sort, fact in SCORED_SORTS.items():
-        value = summary.get(fact)
-        scores[sort] = time_score(value) if fact == "scanned_at" else finite_number(value)
-    return scores
+    return {sort: finite_number(summary.get(fact)) for sort, fact in SCORED_SORTS.items()}
