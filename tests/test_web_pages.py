@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 import html
 import re
 from pathlib import Path
@@ -70,7 +71,8 @@ def _row_symbols(page: str) -> list[str]:
         r'<tbody class="ticker-group" id="ticker-[A-Z0-9_\-]+">.*?</tbody>', page, re.S
     )
     return [
-        re.search(r'<th scope="row"><a href="/ticker/([^"]+)">', group).group(1) for group in groups
+        re.search(r'<th scope="row">(?:<input[^>]*>)?<a href="/ticker/([^"]+)">', group).group(1)
+        for group in groups
     ]
 
 
@@ -127,13 +129,31 @@ def test_after_a_scan_each_ticker_has_one_summary_row(client, scanned):
     assert 'class="pager"' not in page  # one page only
     for symbol, rows in scanned.items():
         cells = _cells(_ticker_group(page, symbol))
-        assert cells[1] == symbol
-        assert cells[2] == f"${rows[0]['spot']:,.2f}"
-        assert cells[3] == f"{max(row['annualized'] for row in rows):,.1f}%"
-        assert cells[4] == str(len(rows))
-        assert cells[5] == f"{min(abs(row['delta']) for row in rows):.3f}"
-        assert cells[6] == SCAN_TIME_ET
+        best = max(rows, key=lambda row: row["annualized"])  # the line names the best put
+        assert cells[:4] == [
+            symbol,
+            f"{best['annualized']:,.1f}%",
+            f"${best['strike']:,.2f}",
+            f"{best['delta']:.2f}",
+        ]
+        day = date.fromisoformat(best["expiration"])
+        assert cells[4:8] == [
+            f"{day:%b} {day.day}",
+            str(best["dte"]),
+            f"${best['bid']:,.2f}",
+            f"${rows[0]['spot']:,.2f}",
+        ]
+        assert cells[9].startswith(str(len(rows)))
+        assert SCAN_TIME_ET not in _ticker_group(page, symbol)  # said once, not per line
         assert f'href="/ticker/{symbol}"' in _ticker_group(page, symbol)
+
+
+def test_sorting_by_delta_names_the_put_of_the_lowest_delta(client, scanned):
+    page = client.get("/?sort=delta").text
+    for symbol, rows in scanned.items():
+        cells = _cells(_ticker_group(page, symbol))
+        safest = min(rows, key=lambda row: abs(row["delta"]))
+        assert cells[2:4] == [f"${safest['strike']:,.2f}", f"{safest['delta']:.2f}"]
 
 
 def test_the_summary_badge_compares_strikes_with_the_fair_value(client, scanned):
@@ -147,9 +167,11 @@ def test_puts_load_lazily_so_the_page_grows_with_tickers_not_puts(client, scanne
     page = client.get("/").text
     assert "puts-table" not in page
     symbol = next(iter(scanned))
-    details = re.search(r"<details[^>]*>", _ticker_group(page, symbol)).group(0)
-    assert f'hx-get="/ticker/{symbol}"' in details
-    assert 'hx-trigger="toggle once"' in details
+    group = _ticker_group(page, symbol)
+    button = re.search(r'<button type="button" class="puts-toggle"[^>]*>', group, re.S).group(0)
+    assert f'hx-get="/ticker/{symbol}"' in button
+    assert 'hx-trigger="click once"' in button and 'aria-expanded="false"' in button
+    assert f'<tr class="puts-row" id="puts-ticker-{symbol}" hidden>' in group
 
 
 def test_filters_from_htmx_return_the_results_and_the_canonical_url(client, scanned):
@@ -223,7 +245,7 @@ def test_sorting_by_a_column_orders_the_rows(client, scanned):
     best = {symbol: max(row["annualized"] for row in rows) for symbol, rows in scanned.items()}
     assert _row_symbols(page) == sorted(best, key=best.get, reverse=True)
     header = re.search(r'<th scope="col" class="num" aria-sort="descending">.*?</th>', page, re.S)
-    assert header and "Best annualized" in header.group(0)
+    assert header and 'title="Annualized return of the best put">Ann.' in header.group(0)
     assert 'href="/?sort=annualized"' in header.group(0)  # clicking again sorts ascending
     ascending = client.get("/?sort=annualized").text
     assert _row_symbols(ascending) == list(reversed(_row_symbols(page)))
@@ -286,8 +308,8 @@ def test_the_badge_follows_the_fair_value_without_a_new_scan(app_config, client,
 # -- the drilldown -------------------------------------------------------------------------
 
 PUT_COLUMNS = (
-    "Strike", "Bid", "Ask", "Last", "Spread", "Annualized", "OTM", "Delta", "Prob. OTM",
-    "Breakeven", "Premium", "Collateral", "IV", "DTE", "Volume", "Open int.",
+    "Strike", "vs FV", "Bid × Ask", "Last", "Sprd", "Ann.", "OTM", "Delta", "P(OTM)", "B/E",
+    "Prem.", "Coll.", "IV", "DTE", "Vol.", "OI", "Earn.",
 )  # fmt: skip
 
 
