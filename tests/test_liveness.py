@@ -238,4 +238,7 @@ def test_the_api_says_how_the_dead_scan_ended_and_how_far_it_got(make_app, clock
     assert (body["progress"]["done"], body["progress"]["total"]) == (1, 3)
     assert body["last_run"].startswith("Scan interrupted at 1 of 3 tickers on ")
     page = client.get("/")
-    assert "Last scan: Scan interrupted at 1 of 3 tickers on Wed Nov 18, 2026 11:00 AM EST" in page.text
+    assert (
+        "Last scan: Scan interrupted at 1 of 3 tickers on Wed Nov 18, 2026 11:00 AM EST"
+        in page.text
+    )

@@ -244,7 +244,9 @@ def test_production_pages_say_the_market_is_closed_and_when_it_opens(production_
     page = production_client.get("/")
     assert page.status_code == 200
     assert 'class="banner banner-warning"' in page.text
-    assert "Market is closed" in page.text and "Next open: Mon Nov 23, 2026 9:30 AM EST" in page.text
+    assert (
+        "Market is closed" in page.text and "Next open: Mon Nov 23, 2026 9:30 AM EST" in page.text
+    )
     assert "Local mode" not in page.text
     assert '<form class="logout" method="post" action="/logout">' in page.text
 

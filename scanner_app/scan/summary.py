@@ -27,7 +27,8 @@ def _values(rows: Iterable[Mapping[str, Any]], key: str) -> list[float]:
     return [value for value in found if value is not None]
 
 
-#: The fields of a put that a dashboard line names for its best put.
+#: The fields of a put that a dashboard line names for its best put, in the order the
+#: summary stores them (a list, to keep summaries small).
 BEST_PUT_FIELDS = ("strike", "expiration", "dte", "bid", "delta", "annualized")
 #: Dashboard sorts by a contract figure -> the put that ranks first under it: the highest
 #: annualized, or the lowest |delta|. Any other sort names the best annualized put.
@@ -46,18 +47,19 @@ def _negated(value: float | None) -> float | None:
     return None if value is None else -value
 
 
-def _best_put(rows: list[Mapping[str, Any]], rank) -> dict[str, Any] | None:
-    """The named fields of the row that ranks highest under ``rank`` (None: no rank)."""
+def _best_put(rows: list[Mapping[str, Any]], rank) -> list[Any] | None:
+    """The ``BEST_PUT_FIELDS`` of the first row that ranks highest under ``rank`` (None
+    when no row has a rank)."""
     ranked = [(score, index) for index, row in enumerate(rows) if (score := rank(row)) is not None]
     if not ranked:
         return None
     _score, index = max(ranked, key=lambda pair: (pair[0], -pair[1]))
-    return {name: rows[index].get(name) for name in BEST_PUT_FIELDS}
+    return [rows[index].get(name) for name in BEST_PUT_FIELDS]
 
 
 def summarize_rows(rows: list[Mapping[str, Any]], scanned_at: str | None) -> dict[str, Any]:
     """The summary of one ticker's (qualifying or filtered) put rows, with the put each
-    contract-figure sort ranks first (``best``: sort -> the put's named fields)."""
+    contract-figure sort ranks first (``best``: sort -> the put's ``BEST_PUT_FIELDS``)."""
     return {
         "puts": len(rows),
         "spot": max(_values(rows, "spot"), default=None),

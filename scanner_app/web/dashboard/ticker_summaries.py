@@ -74,13 +74,14 @@ class TickerSummary:
 
 
 def _best_puts(stored: Any) -> dict[str, dict[str, Any]]:
-    """The stored best puts, without any that is malformed."""
+    """The stored best puts (sort -> the put's ``BEST_PUT_FIELDS``, a list) by field name,
+    without any that is malformed."""
     if not isinstance(stored, Mapping):
         return {}
     return {
-        sort: {name: put.get(name) for name in BEST_PUT_FIELDS}
+        sort: dict(zip(BEST_PUT_FIELDS, put, strict=True))
         for sort, put in stored.items()
-        if sort in BEST_PUT_RANKS and isinstance(put, Mapping)
+        if sort in BEST_PUT_RANKS and isinstance(put, list) and len(put) == len(BEST_PUT_FIELDS)
     }
 
 
