@@ -127,9 +127,9 @@ def test_the_sorted_column_has_aria_sort_and_its_link_flips_it(client, scanned):
     header = re.search(
         r'<th scope="col" class="num" aria-sort="descending">(.*?)</th>', table, re.S
     )
-    assert "Annualized" in header.group(1)
+    assert 'title="Annualized return on the collateral">Ann.</abbr>' in header.group(1)
     assert f"/ticker/{SYMBOL}?put_sort=annualized&amp;put_dir=asc" in header.group(1)
-    assert "sorted by annualized (descending)" in table
+    assert "sorted by annualized return on the collateral (descending)" in table
 
 
 def test_by_default_the_puts_are_by_strike_from_highest(client, scanned):
@@ -160,7 +160,8 @@ def test_in_the_dashboard_the_sort_links_swap_the_details_in_place(client, scann
 
 def test_the_dashboard_details_carry_the_cash_and_the_sort(client, scanned):
     page = client.get("/?cash=5000&put_sort=iv&min_volume=1").text
-    url = html.unescape(re.search(r'<details hx-get="([^"]+)"', page).group(1))
+    button = re.search(r'<button type="button" class="puts-toggle"[^>]*>', page, re.S).group(0)
+    url = html.unescape(re.search(r'hx-get="([^"]+)"', button).group(1))
     assert url.startswith("/ticker/") and {"cash=5000", "put_sort=iv", "min_volume=1"} <= set(
         url.split("?")[1].split("&")
     )
@@ -183,7 +184,7 @@ def test_cash_typed_in_sizes_each_put(client, scanned):
         for strike, contracts in zip(shown_strikes(table), contracts_shown(table), strict=True)
     }
     assert shown <= expected and len(contracts_shown(page)) == len(scanned)
-    assert "Total premium" in page and "$12,345.00" in page
+    assert ">Tot. prem.</abbr>" in page and "$12,345.00" in page
     first_table = tables(page)[0]
     expiration = min(row["expiration"] for row in scanned)
     top = shown_strikes(first_table)[0]
