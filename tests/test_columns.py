@@ -72,10 +72,12 @@ def test_the_csv_writes_each_value_as_the_page_shows_it() -> None:
     assert list(cells) == list(PUTS.csv_header)
 
 
-def test_text_sorts_after_numbers_and_missing_values_come_last() -> None:
+def test_a_text_column_sorts_as_text_and_anything_else_comes_last() -> None:
     rows = [{"t": "B"}, {"t": None}, {"t": "A"}, {"t": 3}]
-    assert [row["t"] for row in sort_rows_by(rows, "t", "asc")] == [3, "A", "B", None]
-    assert [row["t"] for row in sort_rows_by(rows, "t", "desc")] == ["B", "A", 3, None]
+    assert [row["t"] for row in sort_rows_by(rows, "t", "asc", text=True)] == ["A", "B", None, 3]
+    assert [row["t"] for row in sort_rows_by(rows, "t", "desc", text=True)] == ["B", "A", None, 3]
+    calls = [{"ticker": "NVDA"}, {"ticker": "AAPL"}]
+    assert CALLS.sort_rows(calls, "ticker", "asc") == [{"ticker": "AAPL"}, {"ticker": "NVDA"}]
 
 
 def test_every_stored_dashboard_sort_has_a_score_from_the_scan() -> None:

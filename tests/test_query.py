@@ -165,14 +165,14 @@ def test_at_or_below_fair_value_is_a_flag_and_a_filter():
     assert (filters.at_or_below_fair_value, messages) == (True, [])
     assert filters.active and filters.filter_args() == {"at_or_below_fair_value": "1"}
     _filters, messages = parse_filters({"at_or_below_fair_value": "yes"})
-    assert messages == ["“Only strikes at or below fair value” must be 1 or 0; ignored."]
+    assert messages == ["Only strikes at or below fair value must be 1 or 0; ignored."]
 
 
 @pytest.mark.parametrize("raw", ["yes please", "2", "x" * (MAX_PARAM_LENGTH + 1)])
 def test_a_bad_exclude_earnings_is_ignored_with_a_message(raw):
     filters, messages = parse_filters({"exclude_earnings": raw})
     assert filters == ResultFilters()
-    assert messages == ["“Exclude puts expiring on or after earnings” must be 1 or 0; ignored."]
+    assert messages == ["Exclude puts expiring on or after earnings must be 1 or 0; ignored."]
 
 
 def test_sorting_by_a_new_column_starts_with_its_interesting_end():

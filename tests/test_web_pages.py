@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date
 import html
 import re
+from datetime import date
 from pathlib import Path
 from statistics import median
 

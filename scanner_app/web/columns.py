@@ -124,6 +124,12 @@ class Table:
         """Each shown column's full header, by name (captions say what a table is sorted by)."""
         return {column.name: column.title or column.label for column in self.page_columns()}
 
+    def sort_rows(
+        self, rows: Iterable[Mapping[str, Any]], name: str, direction: str
+    ) -> list[Mapping[str, Any]]:
+        """``rows`` sorted by the column ``name`` (see ``sort_rows_by``)."""
+        return sort_rows_by(rows, name, direction, text=not self.column(name).numeric)
+
     def page_columns(self, present: Iterable[str] | None = None) -> list[Column]:
         """The columns the page shows, in order, for a view that has ``present`` (the
         names ``shown_with`` asks for; None: every column, whatever the view has)."""
@@ -444,22 +450,19 @@ SUMMARY = Table(
 )
 
 
-def _sort_value(value: Any) -> tuple[int, Any] | None:
-    """A cell's value to sort by: a finite number, or text (a ticker, an ISO date) after
-    every number; None when it has neither."""
-    if isinstance(value, str):
-        return (1, value)
-    number_value = finite_number(value)
-    return None if number_value is None else (0, number_value)
+def _text_value(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def sort_rows_by(
-    rows: Iterable[Mapping[str, Any]], column: str, direction: str
+    rows: Iterable[Mapping[str, Any]], column: str, direction: str, text: bool = False
 ) -> list[Mapping[str, Any]]:
-    """``rows`` by ``column`` (``asc`` or ``desc``); rows missing it come last either way,
-    and ties keep their order."""
+    """``rows`` by ``column`` (``asc`` or ``desc``): by number, or by ``text`` (a ticker,
+    an ISO date); rows missing it (or holding the other kind) come last either way, and
+    ties keep their order."""
+    value = _text_value if text else finite_number
     rows = list(rows)
-    known = [row for row in rows if _sort_value(row.get(column)) is not None]
-    missing = [row for row in rows if _sort_value(row.get(column)) is None]
-    known.sort(key=lambda row: _sort_value(row[column]), reverse=direction == "desc")
+    known = [row for row in rows if value(row.get(column)) is not None]
+    missing = [row for row in rows if value(row.get(column)) is None]
+    known.sort(key=lambda row: value(row[column]), reverse=direction == "desc")
     return known + missing

@@ -275,7 +275,7 @@ def parse_filters(args: Mapping[str, str]) -> tuple[ResultFilters, list[str]]:
             continue
         flag = _FLAG_VALUES.get(raw.strip().lower())
         if flag is None:
-            messages.append(f"“{LABELS[name]}” must be 1 or 0; ignored.")
+            messages.append(f"{LABELS[name]} must be 1 or 0; ignored.")
         else:
             values[field_name] = flag
     return ResultFilters(**values), messages

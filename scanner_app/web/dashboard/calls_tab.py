@@ -9,7 +9,7 @@ from typing import Any
 from ...redis_door import CacheUnavailable
 from ...scan.screen import CALL_DELTA_TARGETS, LATE_CALL_DELTA
 from ...services import current_scanner
-from ..columns import sort_rows_by
+from ..columns import CALLS
 from ..criteria_text import filters_phrase
 from ..query import ResultFilters
 from ..row_filters import filter_rows
@@ -42,7 +42,7 @@ def calls_context(filters: ResultFilters, messages: list[str]) -> dict[str, Any]
         for row in filter_rows(calls, filters, side="call")
     ]
     return {
-        "call_rows": sort_rows_by(rows, filters.call_sort, filters.call_direction),
+        "call_rows": CALLS.sort_rows(rows, filters.call_sort, filters.call_direction),
         "held_calls": sum(len(calls) for _symbol, calls in by_ticker),
         "calls_available": available,
         "status": scan_status(status),

@@ -18,7 +18,7 @@ from ...scan.store import NEVER_RUN_MESSAGE
 from ...services import current_scanner
 from ...watchlist import normalize_symbol
 from ..badges import strike_badge
-from ..columns import sort_rows_by
+from ..columns import PUTS
 from ..criteria_text import criteria_sentence
 from ..display import data_banners, last_run_text
 from ..error_pages import error_response
@@ -63,7 +63,7 @@ def _groups(
 
     groups = []
     for _day, members in groupby(sorted(rows, key=expiration), key=expiration):
-        members = sort_rows_by(members, filters.put_sort, filters.put_direction)
+        members = PUTS.sort_rows(members, filters.put_sort, filters.put_direction)
         badged = _badged(members, fair_value)
         first = members[0]
         earnings = (
@@ -97,7 +97,7 @@ def ticker(symbol: str) -> Response:
         "fair": fair,
         "groups": [] if flat else _groups(rows, fair_value, filters),
         "flat_rows": _badged(
-            sort_rows_by(rows, filters.put_sort, filters.put_direction), fair_value
+            PUTS.sort_rows(rows, filters.put_sort, filters.put_direction), fair_value
         )
         if flat
         else [],
