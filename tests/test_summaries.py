@@ -164,3 +164,40 @@ def test_every_stored_sort_key_has_a_score_per_summary():
     scores = sort_scores(summarize_rows(TICKERS["AAA"], SCAN_TIMES["AAA"]))
     assert set(scores) == set(SORT_KEYS) - {"ticker", "value"} | {"strike"}
     assert all(isinstance(score, float | int) for score in scores.values())
+
+
+def test_tickers_without_a_qualifying_put_are_counted_and_named(app):
+    scanner = app.extensions["put_scanner"]
+    publish_scan(scanner.store, {"AAA": [_row()], "BBB": [], "CCC": []}, {"ZZZ": "timed out"})
+    for filters in (
+        ResultFilters(),
+        ResultFilters(min_annualized=1.0),
+        ResultFilters(sort="value"),
+    ):
+        page = read_results_page(scanner.reader, filters, [], lambda symbol: None)
+        assert (page.unlisted_count, page.unlisted) == (2, ["BBB", "CCC"])
+    # a ticker that finds puts again, or fails, leaves the list
+    publish_scan(scanner.store, {"BBB": [_row()]}, {"CCC": "timed out"}, scan_id="second")
+    page = read_results_page(scanner.reader, ResultFilters(), [], lambda symbol: None)
+    assert (page.unlisted_count, page.unlisted) == (0, [])
+
+
+def test_the_best_put_is_the_first_under_the_sort_computed_when_the_scan_publishes():
+    rows = [
+        _row(strike=90, annualized=35.0, delta=-0.05, expiration="2026-11-27", bid=0.4),
+        _row(strike=95, annualized=61.5, delta=-0.18, expiration="2026-11-20", bid=0.9),
+    ]
+    summary = TickerSummary.of("AAA", summarize_rows(rows, None), None, None)
+    assert summary.best_put("annualized")["strike"] == 95
+    assert summary.best_put("delta") == {
+        "strike": 90,
+        "expiration": "2026-11-27",
+        "dte": 9,
+        "bid": 0.4,
+        "delta": -0.05,
+        "annualized": 35.0,
+    }
+    for per_ticker in ("ticker", "spot", "puts", "value"):
+        assert summary.best_put(per_ticker) == summary.best_put("annualized")
+    malformed = TickerSummary.of("AAA", {"best": {"annualized": [1, 2]}}, None, None)
+    assert malformed.best_put("annualized") is None

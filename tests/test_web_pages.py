@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from statistics import median
 
@@ -113,6 +113,27 @@ def test_a_scan_that_finds_nothing_invites_another(app_config, redis_client):
     assert "No qualifying puts yet — press Scan." in page
     assert "<table" not in page
     assert "of 0 tickers" not in page
+    # the tickers scanned without a qualifying put are named, each with its page
+    assert re.search(
+        r'3 tickers have no qualifying put:\s*<a href="/ticker/AAPL">AAPL</a>, '
+        r'<a href="/ticker/KO">KO</a>, <a href="/ticker/TSLA">TSLA</a>\.',
+        page,
+    )
+
+
+def test_while_the_market_is_closed_the_scan_button_says_when_it_opens(make_app):
+    from .production import PRODUCTION, log_in
+
+    saturday = datetime(2026, 11, 21, 17, 0, tzinfo=UTC)
+    client = make_app(**PRODUCTION, CLOCK=lambda: saturday).test_client()
+    log_in(client)
+    page = client.get("/").text
+    button = re.search(r'<button type="submit" class="button-primary"[^>]*>', page).group(0)
+    assert "disabled" in button and 'aria-describedby="scan-closed"' in button
+    opens = "Mon Nov 23, 2026 9:30 AM EST"
+    assert f"Market closed: Scan opens {opens}." in page
+    assert f"The market is closed: a scan can run when it opens, {opens}." in page
+    assert "press Scan" not in page
 
 
 def test_every_page_shows_the_local_mode_and_demo_data_banners(client):

@@ -55,7 +55,7 @@ def _window_hint(criteria: Criteria, filters: ResultFilters, now: datetime) -> s
     fetched = f"The scan fetches expirations up to {reach} days out"
     weeks = next((w for w in range(1, MAX_WEEKS + 1) if _reach(today, w) >= wanted), None)
     if weeks is None:
-        return f"{fetched}, and WEEKS={MAX_WEEKS} only {_reach(today, MAX_WEEKS)}."
+        return f"{fetched}; even WEEKS={MAX_WEEKS} reaches only {_reach(today, MAX_WEEKS)}."
     if low is not None and filters.max_dte is not None:
         screen = f"a {low}-{filters.max_dte} DTE screen"
     elif low is not None:
