@@ -134,16 +134,21 @@ def test_expanding_a_row_loads_its_puts_lazily(
     symbol = sorted(scanned_options)[0]
     detail_requests = requests_to(page, r"/ticker/.+")
     page.goto(live_server.url + "/")
-    details = page.locator(f"#ticker-{symbol} details")
-    expect(details).to_be_visible()
-    expect(details.locator(".puts-table")).to_have_count(0)
+    button = page.locator(f"#ticker-{symbol} .puts-toggle")
+    puts_row = page.locator(f"#puts-ticker-{symbol}")
+    expect(button).to_have_attribute("aria-expanded", "false")
+    expect(puts_row).to_be_hidden()  # one line per ticker until its puts are asked for
+    expect(puts_row.locator(".puts-table")).to_have_count(0)
     assert detail_requests == []
 
     with page.expect_request(re.compile(rf"/ticker/{symbol}(\?|$)")):
-        details.locator("summary").click()
+        button.click()
 
-    puts = details.locator(".puts-table tbody tr")
+    expect(button).to_have_attribute("aria-expanded", "true")
+    puts = puts_row.locator(".puts-table tbody tr")
     expect(puts).to_have_count(len(scanned_options[symbol]))
+    button.click()  # hides them again, without another request
+    expect(puts_row).to_be_hidden()
     assert [urlsplit(url).path for url in detail_requests] == [f"/ticker/{symbol}"]
 
 
