@@ -14,6 +14,9 @@ from .conftest import ROOT, WATCHLIST, LiveServer, api_json
 pytestmark = pytest.mark.e2e
 
 SCREENSHOT = ROOT / "docs" / "dashboard-mid-scan.png"
+DRILLDOWN_SCREENSHOT = ROOT / "docs" / "drilldown.png"
+#: The README's screenshots are taken at this size (E2E_SCREENSHOT=1).
+SCREENSHOT_VIEWPORT = {"width": 1440, "height": 900}
 POLL_SECONDS = 1  # POLL_INTERVAL_SECONDS of the live server
 SCAN_TIMEOUT_MS = 30_000
 
@@ -93,6 +96,8 @@ def test_scan_streams_progress_and_rows_then_stops_polling(
     fresh_server: LiveServer, page: Page
 ) -> None:
     status_requests = requests_to(page, r"/scan/status")
+    if os.environ.get("E2E_SCREENSHOT") == "1":
+        page.set_viewport_size(SCREENSHOT_VIEWPORT)
     page.goto(fresh_server.url + "/")
     expect(page.locator("#results")).to_contain_text("No qualifying puts yet")
     page.evaluate(RECORD_PROGRESS)
@@ -170,6 +175,11 @@ def test_drilldown_page_shows_grouped_tables_chart_and_badges(
     expect(tables.first.locator("caption")).to_contain_text(f"{symbol} ·")
     expect(page.locator("table.puts-table tbody tr")).to_have_count(len(rows))
     expect(page.locator("table.puts-table tbody .badge")).to_have_count(len(rows))
+    if os.environ.get("E2E_SCREENSHOT") == "1":
+        page.set_viewport_size(SCREENSHOT_VIEWPORT)
+        page.goto(f"{live_server.url}/ticker/{symbol}?cash=50000")
+        page.locator("table.puts-table").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(DRILLDOWN_SCREENSHOT), full_page=False)
 
 
 def test_filter_pushes_url_survives_reload_and_back_restores(
