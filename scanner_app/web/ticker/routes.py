@@ -1,6 +1,6 @@
-"""A ticker's drilldown: its puts grouped by expiration, a chart, and its covered calls.
+"""A ticker's drilldown: its puts by expiration or in one table, a chart, and its covered calls.
 
-Asked for by htmx (``HX-Request``, not a history restore: the dashboard's "Show puts"), the
+Asked for by htmx (``HX-Request``, not a history restore: a dashboard line's Puts button), the
 page is only its fragment.
 """
 
