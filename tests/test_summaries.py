@@ -201,3 +201,10 @@ def test_the_best_put_is_the_first_under_the_sort_computed_when_the_scan_publish
         assert summary.best_put(per_ticker) == summary.best_put("annualized")
     malformed = TickerSummary.of("AAA", {"best": {"annualized": [1, 2]}}, None, None)
     assert malformed.best_put("annualized") is None
+
+
+def test_a_per_ticker_column_reads_its_stored_fact_by_name():
+    """A figure the scan adds to the summary needs only its SUMMARY column to show."""
+    summary = TickerSummary.of("AAA", {"puts": 2, "iv_rank": 41.5}, None, None)
+    assert summary["iv_rank"] == 41.5 and summary["puts"] == 2
+    assert summary["no_such_fact"] is None

@@ -33,6 +33,15 @@ class TickerSummary:
     partial_expirations: tuple[str, ...] = ()
     #: The put each contract-figure sort ranks first (sort -> its named fields).
     best: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)
+    #: Every stored fact, for a per-ticker column declared in ``SUMMARY`` beyond these.
+    facts: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def __getitem__(self, name: str) -> Any:
+        """The line's value called ``name`` (how a column's cell reads it): an attribute
+        above, else the stored fact of that name (None when there is none)."""
+        if name in self.__dataclass_fields__:
+            return getattr(self, name)
+        return self.facts.get(name)
 
     @property
     def stale(self) -> bool:
@@ -70,6 +79,7 @@ class TickerSummary:
             error=error if isinstance(error, str) else None,
             partial_expirations=tuple(partial_expirations),
             best=_best_puts(facts.get("best")),
+            facts=facts,
         )
 
 
