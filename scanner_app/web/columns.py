@@ -78,6 +78,8 @@ class Column:
     shown_with: str | None = None
     title: str = ""
     csv_format: Callable[[Any], Any] = csv_value
+    #: What a caption says the table is sorted by, when the full header does not say it.
+    sorted_as: str = ""
 
     @property
     def source(self) -> str:
@@ -121,8 +123,12 @@ class Table:
         return tuple(column.name for column in self.page_columns() if column.sortable)
 
     def labels(self) -> dict[str, str]:
-        """Each shown column's full header, by name (captions say what a table is sorted by)."""
-        return {column.name: column.title or column.label for column in self.page_columns()}
+        """What each shown column sorts by, in words, by name (captions say what a table is
+        sorted by): its ``sorted_as``, else its full header."""
+        return {
+            column.name: column.sorted_as or column.title or column.label
+            for column in self.page_columns()
+        }
 
     def sort_rows(
         self, rows: Iterable[Mapping[str, Any]], name: str, direction: str
@@ -419,7 +425,8 @@ SUMMARY = Table(
             "Delta",
             _number2,
             sortable=True,
-            title="Delta of the best put (sorts by the lowest |delta|)",
+            title="Delta of the put of the lowest |delta| when sorted by it, else of the best put",
+            sorted_as="lowest |delta|",
         ),
         _best("expiration", "Exp.", short_date, numeric=False, title="Expiration of the best put"),
         _best("dte", "DTE", plain, title="Days to expiration of the best put"),
@@ -432,6 +439,7 @@ SUMMARY = Table(
             numeric=False,
             title="Fair value: whether a qualifying strike is at or below it, and the "
             "spot against it",
+            sorted_as="the fair-value badge",
         ),
         _summary("puts", "Puts", cell="puts_toggle", title="Qualifying puts"),
     ),

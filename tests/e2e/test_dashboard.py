@@ -107,6 +107,8 @@ def test_scan_streams_progress_and_rows_then_stops_polling(
     expect(page.locator("#scan-progress")).to_be_visible()
     mid_scan = page.wait_for_function(ROWS_BEFORE_END, arg=1, timeout=SCAN_TIMEOUT_MS)
     assert mid_scan.json_value()["max"] == len(WATCHLIST)
+    # while the rows stream in, the progress stays in view
+    assert page.locator(".scan-panel").evaluate("el => getComputedStyle(el).position") == "sticky"
     if os.environ.get("E2E_SCREENSHOT") == "1":
         page.wait_for_function(ROWS_BEFORE_END, arg=3, timeout=SCAN_TIMEOUT_MS)
         SCREENSHOT.parent.mkdir(exist_ok=True)
