@@ -190,7 +190,7 @@ def test_cash_typed_in_sizes_each_put(client, scanned):
     top = shown_strikes(first_table)[0]
     row = next(r for r in scanned if (r["expiration"], r["strike"]) == (expiration, top))
     contracts = cash * 100 // round(row["strike"] * 10_000)
-    assert f"${contracts * row['bid'] * 100:,.2f}" in first_table
+    assert f"${contracts * row['bid'] * 100:,.0f}</td>" in first_table  # whole dollars
 
 
 def test_cash_available_setting_sizes_each_put_and_the_form_overrides_it(make_app):
