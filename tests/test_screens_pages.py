@@ -143,7 +143,9 @@ def test_by_default_the_puts_are_by_strike_from_highest(client, scanned):
 def test_a_bad_sort_column_is_a_clear_message_and_the_default_order(client, scanned, raw):
     response = client.get(f"/ticker/{SYMBOL}", query_string={"put_sort": raw})
     assert response.status_code == 200
-    assert "Puts sort must be one of strike, expiration, bid, last" in html.unescape(response.text)
+    assert "Puts sort must be one of strike, expiration, bid, spread_pct" in html.unescape(
+        response.text
+    )
     strikes = shown_strikes(tables(response.text)[0])
     assert strikes == sorted(strikes, reverse=True)
 

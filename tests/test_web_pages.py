@@ -329,7 +329,7 @@ def test_the_badge_follows_the_fair_value_without_a_new_scan(app_config, client,
 # -- the drilldown -------------------------------------------------------------------------
 
 PUT_COLUMNS = (
-    "Strike", "vs FV", "Bid × Ask", "Last", "Sprd", "Ann.", "OTM", "Delta", "P(OTM)", "B/E",
+    "Strike", "vs FV", "Bid × Ask", "Sprd", "Ann.", "OTM", "Delta", "P(OTM)", "B/E",
     "Prem.", "Coll.", "IV", "DTE", "Vol.", "OI", "Earn.",
 )  # fmt: skip
 

@@ -175,7 +175,7 @@ _CONTRACT_FIELDS = (
         csv_format=_csv_price,
     ),
     Column("ask", "Ask", money, csv_format=_csv_price),
-    Column("last", "Last", money, sortable=True, title="Last trade", csv_format=_csv_price),
+    Column("last", "Last", money, csv_format=_csv_price),
     Column("volume", "Vol.", _number0, sortable=True, title="Volume of the day"),
     Column("open_interest", "OI", _number0, sortable=True, title="Open interest"),
     Column(
@@ -305,7 +305,6 @@ PUTS = Table(
         "expiration",
         "fair_value",
         "bid",
-        "last",
         "spread_pct",
         "annualized",
         "pct_otm",
