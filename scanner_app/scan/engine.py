@@ -165,7 +165,7 @@ class ScanEngine:
                 credits=progress.credits,
             )
             final = replace(progress, finished_at=facts.finished_at, current=None)
-            self.store.finish(scan_id, run_message(facts, eastern_text(moment)), facts, final)
+            self.store.finish(scan_id, run_message(facts, _display_time(moment)), facts, final)
         except Exception:  # Redis itself may be what failed; the lock still gets released
             log.warning("could not publish the failure of scan %s", scan_id)
 
@@ -190,7 +190,7 @@ class ScanEngine:
             failed=0,
             reason=REDIS_LOST_REASON,
         )
-        message = run_message(facts, eastern_text(moment))
+        message = run_message(facts, _display_time(moment))
         try:
             if self.store.report_data_lost(message, facts):
                 log.warning("scan %s: Redis lost its data mid-scan", scan_id)
@@ -259,7 +259,7 @@ class ScanEngine:
             credits=stored.credits,
             done=stored.done,
         )
-        message = run_message(facts, eastern_text(finished_at))
+        message = run_message(facts, _display_time(finished_at))
         progress = replace(stored, finished_at=facts.finished_at, current=None)
         self.store.finish(scan_id, message, facts, progress)
         summary = ScanSummary(scan_id, stored.total, puts, stored.failed, message)
@@ -336,6 +336,11 @@ class _CurrentTicker:
             self._symbol = value
 
 
+def _display_time(moment: datetime) -> str:
+    """``moment`` as every page and message writes a time (``calendar.eastern_text``)."""
+    return eastern_text(moment)
+
+
 def _missing_reason(missing: int, total: int) -> str:
     return f"{missing} of {total} tickers could not be scanned (their jobs failed)"
 
@@ -357,4 +362,4 @@ def interruption(
         done=progress.done,
     )
     final = replace(progress, finished_at=finished_at, current=None)
-    return run_message(facts, eastern_text(moment)), facts, final
+    return run_message(facts, _display_time(moment)), facts, final
