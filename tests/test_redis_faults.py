@@ -201,7 +201,7 @@ def test_a_scan_cut_short_by_redis_records_a_plain_reason(make_app, monkeypatch)
     for path in ("/", "/api/scan", "/ticker/AAPL"):
         text = client.get(path).get_data(as_text=True)
         _assert_plain(text)
-    assert f"Scan failed at Nov 18, 2026 11:00 AM EST: {UNREACHABLE}" in client.get("/").text
+    assert f"Scan failed at Wed Nov 18, 2026 11:00 AM EST: {UNREACHABLE}" in client.get("/").text
 
 
 def test_a_redis_error_that_reaches_the_engine_is_recorded_plainly(make_app, monkeypatch):
