@@ -330,7 +330,7 @@ def test_the_badge_follows_the_fair_value_without_a_new_scan(app_config, client,
 # -- the drilldown -------------------------------------------------------------------------
 
 PUT_COLUMNS = (
-    "Strike", "vs FV", "Bid × Ask", "Sprd", "Ann.", "OTM", "Delta", "P(OTM)", "B/E",
+    "Strike", "vs FV", "Bid × Ask", "Sprd", "Ann.", "OTM", "Exp. moves", "Delta", "P(OTM)",
     "Prem.", "Coll.", "IV", "DTE", "Vol.", "OI", "Earn.",
 )  # fmt: skip
 

@@ -344,7 +344,6 @@ PUTS = Table(
         "strike_in_expected_moves",
         "delta",
         "prob_otm",
-        "breakeven",
         "premium",
         "collateral",
         "contracts",
