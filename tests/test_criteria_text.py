@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from scanner_app.scan.screen import Criteria
-from scanner_app.web.criteria_text import criteria_sentence
+from scanner_app.web.criteria_text import criteria_sentence, filters_phrase
 from scanner_app.web.query import ResultFilters
 
 DEFAULTS = Criteria(max_spread_pct=1000.0)
@@ -60,9 +60,12 @@ SATURDAY = datetime(2026, 12, 5, 17, 0, tzinfo=UTC)  # the next 4 weeklies reach
 
 
 def test_every_filter_in_force_is_named_with_the_cash():
-    filters = ResultFilters(at_or_below_fair_value=True, min_volume=10, max_spread=5.0)
+    filters = ResultFilters(
+        at_or_below_fair_value=True, min_volume=10, max_spread=5.0, min_iv_rank=40.0
+    )
     sentence = criteria_sentence(DEFAULTS, filters, cash=25_000)
     assert "volume >= 10" in sentence and "spread <= 5 %" in sentence
+    assert "IV rank >= 40" in sentence
     assert "strike at or below the fair value" in sentence
     assert sentence.endswith("in the next 4 weekly expirations, sized with $25,000 of cash.")
 
@@ -79,3 +82,9 @@ def test_a_dte_filter_past_the_window_says_what_weeks_to_set():
     assert too_far.endswith(
         "The scan fetches expirations up to 26 days out; even WEEKS=12 reaches only 83."
     )
+
+
+def test_the_calls_phrase_names_each_of_the_views_filters():
+    assert filters_phrase(ResultFilters()) is None
+    phrase = filters_phrase(ResultFilters(min_delta=-0.3, max_spread=8.0, min_iv_rank=55.5))
+    assert phrase == "|delta| <= 0.30, spread <= 8 % and IV rank >= 55.5"

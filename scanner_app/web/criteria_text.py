@@ -130,6 +130,8 @@ def filters_phrase(filters: ResultFilters) -> str | None:
         parts.append(f"volume/open interest >= {filters.min_vol_oi:g}")
     if filters.max_spread is not None:
         parts.append(f"spread <= {filters.max_spread:g} %")
+    if filters.min_iv_rank is not None:
+        parts.append(f"IV rank >= {filters.min_iv_rank:g}")
     if filters.exclude_earnings:
         parts.append("expiring before earnings")
     return _join(parts) if parts else None
