@@ -81,6 +81,28 @@ def test_the_csv_writes_each_value_as_the_page_shows_it() -> None:
     assert list(cells) == list(PUTS.csv_header)
 
 
+def test_the_csv_writes_the_historys_figures_as_the_page_shows_them() -> None:
+    row = {
+        "iv30": 0.28456,
+        "hv20": 0.2,
+        "iv_rank": 41.256,
+        "iv_percentile": 60,
+        "iv_history_days": 252,
+        "expected_move": 7.1234,
+        "strike_in_expected_moves": 1.23456,
+        "new": True,
+    }
+    cells = PUTS.csv_row(row)
+    assert (cells["iv30"], cells["hv20"]) == ("28.46", "20.00")
+    assert (cells["iv_rank"], cells["iv_percentile"], cells["iv_history_days"]) == (
+        "41.26",
+        "60.00",
+        252,
+    )
+    assert (cells["expected_move"], cells["strike_in_expected_moves"]) == ("7.12", "1.23")
+    assert cells["new"] == "true" and cells["iv_as_of"] is None
+
+
 def test_a_text_column_sorts_as_text_and_anything_else_comes_last() -> None:
     rows = [{"t": "B"}, {"t": None}, {"t": "A"}, {"t": 3}]
     assert [row["t"] for row in sort_rows_by(rows, "t", "asc", text=True)] == ["A", "B", None, 3]
