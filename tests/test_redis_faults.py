@@ -249,7 +249,8 @@ def test_expired_results_say_when_they_were_made_and_how_long_they_lived(
     assert client.post("/scan").status_code in (200, 303)
     known = client.get("/api/scan").get_json()["version"]
     expected = (
-        "Results from the scan at Nov 18, 2026 11:00 AM EST expired after 45 minutes; press Scan"
+        "Results from the scan at Wed Nov 18, 2026 11:00 AM EST expired after 45 minutes; "
+        "press Scan"
     )
     # the results expire: every key of the scan but the record of it
     scan_keys = [key for key in redis_client.keys(f"{key_prefix}*") if b"last_scan" not in key]
