@@ -5,3 +5,4 @@ python -m bench.bench_scan
 python -m bench.bench_scale
 python -m bench.bench_executors
 python -m bench.bench_rate_limit
+python -m bench.bench_poll
