@@ -13,8 +13,10 @@ loads, in interleaved rounds:
 - the poll of an old fragment: ``at`` older than the liveness recheck (half of
   ``SCAN_DEAD_SECONDS``), which checks that the scan is still alive (204).
 
-Each poll's req/s is divided by the floor's of the same cycle. Targets: the unchanged poll
-at least 0.9 of the floor, the old fragment at least 0.5.
+Each poll's req/s is divided by the floor's of the same cycle (the median of those ratios
+is the figure). The gunicorn workers' CPU time per request (from ``/proc``) is reported too:
+on a machine shared with other work, it moves less than req/s does. Targets: the
+unchanged poll at least 0.9 of the floor, the old fragment at least 0.5.
 
 Run: ``make bench`` (or ``python -m bench.bench_poll``). Needs wrk (``apt-get install -y
 wrk``) and Chromium (``apt-get install -y chromium``, or ``CHROMIUM=/path``). Prints
@@ -38,6 +40,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 from scanner_app import create_app
 
@@ -47,16 +50,25 @@ from .support import redis_url
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS, THREADS, CONNECTIONS = 2, 4, 32
 #: Seconds each round of wrk lasts: well under the liveness recheck (10 s by default), so a
-#: fresh ``at`` stays fresh for the whole round.
-ROUND_SECONDS = 5
-CYCLES = 7
+#: fresh ``at`` stays fresh for the whole round; short, so that the three rounds of a cycle
+#: see the same machine.
+ROUND_SECONDS = 2
+CYCLES = 15
 #: Seconds older than the liveness recheck that the old fragment's ``at`` is set.
 OLD_BY = 60
 SCAN_ID = "bench-poll"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 REQUESTS_PER_SECOND = re.compile(r"Requests/sec:\s+([\d.]+)")
+REQUESTS = re.compile(r"(\d+) requests in")
 NON_2XX = re.compile(r"Non-2xx or 3xx responses: (\d+)")
 AT = re.compile(r"([?&]at=)\d+")
+
+
+class Round(NamedTuple):
+    """One round of wrk: requests per second, and the workers' CPU seconds per request."""
+
+    rate: float
+    cpu: float
 
 
 def _tool(name: str, how: str) -> str:
@@ -121,8 +133,8 @@ def _beat(scanner, stop: threading.Event) -> None:
 
 
 @contextlib.contextmanager
-def gunicorn(settings: dict[str, str], log: Path) -> Iterator[str]:
-    """gunicorn serving the bench app; yields its base URL."""
+def gunicorn(settings: dict[str, str], log: Path) -> Iterator[tuple[str, int]]:
+    """gunicorn serving the bench app; yields its base URL and the arbiter's pid."""
     port = _free_port()
     command = [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "-k", "gthread"]
     command += ["--threads", str(THREADS), "bench.poll_app:create_bench_app()"]
@@ -141,7 +153,7 @@ def gunicorn(settings: dict[str, str], log: Path) -> Iterator[str]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"bench_poll: gunicorn did not start:\n{log.read_text()}")
             time.sleep(0.1)
-        yield base
+        yield base, process.pid
     finally:
         process.terminate()
         process.wait(15)
@@ -178,17 +190,27 @@ def with_at(path: str, at: int) -> str:
     return AT.sub(lambda match: f"{match.group(1)}{at}", path, count=1)
 
 
-def wrk(url: str, seconds: int) -> float:
-    """Requests per second ``wrk -c32`` gets from ``url``; warns of non-2xx answers."""
+def workers_cpu(arbiter: int) -> float:
+    """CPU seconds (user and system) spent so far by the workers of gunicorn ``arbiter``."""
+    ticks = 0
+    for child in Path(f"/proc/{arbiter}/task/{arbiter}/children").read_text().split():
+        fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(url: str, seconds: int) -> tuple[float, int]:
+    """Requests per second ``wrk -c32`` gets from ``url``, and how many it sent; warns of
+    answers other than 2xx/3xx."""
     command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "5s", url]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     bad = NON_2XX.search(output)
     if bad:
         print(f"  warning: {bad.group(1)} answers were not 2xx/3xx from {url[:80]}")
-    return float(REQUESTS_PER_SECOND.search(output).group(1))
+    return float(REQUESTS_PER_SECOND.search(output).group(1)), int(REQUESTS.search(output).group(1))
 
 
-def measure(base: str, poll: str, recheck: float) -> dict[str, list[float]]:
+def measure(base: str, arbiter: int, poll: str, recheck: float) -> dict[str, list[Round]]:
     """Interleaved rounds of the floor, the unchanged poll and the old fragment's poll."""
     cases = {
         "floor": lambda: FLOOR_PATH,
@@ -201,33 +223,40 @@ def measure(base: str, poll: str, recheck: float) -> dict[str, list[float]]:
             raise SystemExit(f"bench_poll: {name} answered {status}, not 204")
     for path in cases.values():  # warm up every worker and thread
         wrk(base + path(), 2)
-    figures: dict[str, list[float]] = {name: [] for name in cases}
+    rounds: dict[str, list[Round]] = {name: [] for name in cases}
     for _ in range(CYCLES):
         for name, path in cases.items():
-            figures[name].append(wrk(base + path(), ROUND_SECONDS))
-    return figures
+            cpu = workers_cpu(arbiter)
+            rate, requests = wrk(base + path(), ROUND_SECONDS)
+            rounds[name].append(Round(rate, (workers_cpu(arbiter) - cpu) / requests))
+    return rounds
 
 
-def report(figures: dict[str, list[float]], poll: str) -> None:
-    """Print each case's req/s and its ratio to the floor of the same cycle."""
+def report(rounds: dict[str, list[Round]], poll: str) -> None:
+    """Print each case's req/s and CPU per request, and their ratios to the floor's."""
     shown = poll if len(poll) <= 100 else f"{poll[:100]}... ({len(poll)} characters)"
     print(
-        f"poll vs floor: gunicorn {WORKERS} workers x {THREADS} gthreads, wrk -t1 -c{CONNECTIONS}, "
-        f"{CYCLES} cycles of {ROUND_SECONDS} s rounds, load average "
+        f"poll vs floor: gunicorn {WORKERS} workers x {THREADS} gthreads, wrk -t1 "
+        f"-c{CONNECTIONS}, {CYCLES} cycles of {ROUND_SECONDS} s rounds, load average "
         f"{os.getloadavg()[0]:.2f}\n  the page's poll: {shown}"
     )
-    floor = figures["floor"]
+    floor = rounds["floor"]
+    floor_cpu = statistics.median(one.cpu for one in floor)
     print(
-        f"  floor ({FLOOR_PATH}): {statistics.median(floor):.0f} req/s "
-        f"({min(floor):.0f}-{max(floor):.0f})"
+        f"  floor ({FLOOR_PATH}): {statistics.median(one.rate for one in floor):.0f} req/s "
+        f"({min(one.rate for one in floor):.0f}-{max(one.rate for one in floor):.0f}), "
+        f"workers' CPU {floor_cpu * 1e6:.0f} us/request"
     )
     for name, target in (("unchanged", 0.9), ("old fragment", 0.5)):
-        rates = figures[name]
-        ratios = [rate / base for rate, base in zip(rates, floor, strict=True)]
+        rates = [one.rate for one in rounds[name]]
+        ratios = [one.rate / base.rate for one, base in zip(rounds[name], floor, strict=True)]
+        quartiles = statistics.quantiles(ratios, n=4)
+        cpu = statistics.median(one.cpu for one in rounds[name])
         print(
             f"  {name} poll: {statistics.median(rates):.0f} req/s "
             f"({min(rates):.0f}-{max(rates):.0f}) = {statistics.median(ratios):.2f} of the floor "
-            f"({min(ratios):.2f}-{max(ratios):.2f} by cycle; target >= {target})"
+            f"(cycles' quartiles {quartiles[0]:.2f}-{quartiles[2]:.2f}; target >= {target}); "
+            f"CPU {cpu * 1e6:.0f} us/request = floor's x {floor_cpu / cpu:.2f}"
         )
 
 
@@ -239,13 +268,13 @@ def main() -> None:
         settings = _settings(url, directory)
         os.environ.update(settings)  # the scan in this process reads the same settings
         log = directory / "gunicorn.log"
-        with running_scan() as scanner, gunicorn(settings, log) as base:
+        with running_scan() as scanner, gunicorn(settings, log) as (base, arbiter):
             poll = page_poll_path(base)
-            figures = measure(base, poll, scanner.settings["SCAN_DEAD_SECONDS"] / 2)
+            rounds = measure(base, arbiter, poll, scanner.settings["SCAN_DEAD_SECONDS"] / 2)
             status = scanner.store.read_status()
             if status.running_scan != SCAN_ID:
                 print("  warning: the scan stopped running during the bench")
-    report(figures, poll)
+    report(rounds, poll)
 
 
 if __name__ == "__main__":
