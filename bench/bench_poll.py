@@ -52,8 +52,8 @@ WORKERS, THREADS, CONNECTIONS = 2, 4, 32
 #: Seconds each round of wrk lasts: well under the liveness recheck (10 s by default), so a
 #: fresh ``at`` stays fresh for the whole round; short, so that the three rounds of a cycle
 #: see the same machine.
-ROUND_SECONDS = 2
-CYCLES = 15
+ROUND_SECONDS = 1
+CYCLES = 30
 #: Seconds older than the liveness recheck that the old fragment's ``at`` is set.
 OLD_BY = 60
 SCAN_ID = "bench-poll"

@@ -30,7 +30,7 @@ from ...redis_door import CacheUnavailable
 from ...scan.launch import Outcome, launch_scan
 from ...scan.liveness import beating
 from ...scan.store import Status
-from ...services import current_scanner
+from ...services import Scanner, current_scanner
 from ...watchlist import normalize_symbol
 from ..auth.sessions import check_session, session_keys, verify_session
 from ..display import data_banners
@@ -151,7 +151,7 @@ def start() -> Response:
     return _status_fragment(replace(status, poll=True, version=_whole_arg("v")))
 
 
-def _unchanged(known: int | None, recent: bool) -> Response | Status | None:
+def _unchanged(scanner: Scanner, known: int | None, recent: bool) -> Response | Status | None:
     """204 when nothing changed since ``known``; else the status when it was read.
 
     One round trip reads the version and, in production, the session. A recent fragment
@@ -160,7 +160,6 @@ def _unchanged(known: int | None, recent: bool) -> Response | Status | None:
     """
     if known is None:
         return verify_session()
-    scanner = current_scanner()
     answer = scanner.store.read_pulse(*session_keys(), heartbeat=not recent)
     if answer is None:
         return _status_fragment(unavailable_status(poll=True))
@@ -189,7 +188,7 @@ def status() -> Response:
     now = int(scanner.clock().timestamp())
     recheck = scanner.settings["SCAN_DEAD_SECONDS"] / 2
     recent = rendered_at is not None and 0 <= now - rendered_at < recheck
-    answer = _unchanged(known, recent)
+    answer = _unchanged(scanner, known, recent)
     if isinstance(answer, Response):
         return answer
     status = answer or scanner.status()
