@@ -267,16 +267,18 @@ def report(rounds: dict[str, list[Round]], poll: str) -> None:
 def main() -> None:
     """Fill the store, start a quiet scan and gunicorn, take the page's poll, measure."""
     _tool("wrk", "apt-get install -y wrk")
-    directory = Path(tempfile.mkdtemp(prefix="put-scanner-bench-poll-"))
-    with redis_url() as url:
+    with (
+        tempfile.TemporaryDirectory(prefix="put-scanner-bench-poll-") as folder,
+        redis_url() as url,
+    ):
+        directory = Path(folder)
         settings = _settings(url, directory)
         os.environ.update(settings)  # the scan in this process reads the same settings
         log = directory / "gunicorn.log"
         with running_scan() as scanner, gunicorn(settings, log) as (base, arbiter):
             poll = page_poll_path(base)
             rounds = measure(base, arbiter, poll, scanner.settings["SCAN_DEAD_SECONDS"] / 2)
-            status = scanner.store.read_status()
-            if status.running_scan != SCAN_ID:
+            if scanner.store.read_status().running_scan != SCAN_ID:
                 print("  warning: the scan stopped running during the bench")
     report(rounds, poll)
 
