@@ -108,7 +108,7 @@ def measure(url: str, tickers: int) -> dict[str, float]:
         page_time, page_bytes = _median_get(client, "/")
         status_time, _ = _median_get(client, "/api/scan")
         health_time, _ = _median_get(client, "/healthz")
-        version, _session = scanner.store.read_version()
+        version = scanner.store.read_pulse()[0].version
         at = int(scanner.clock().timestamp())
         poll_time, _ = _median_get(client, f"/scan/status?v={version}&at={at}")
         results = [_result(scanner, symbol) for symbol in sorted(scanner.watchlist.symbols())]

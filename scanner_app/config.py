@@ -77,14 +77,14 @@ def _name(raw: str) -> str:
 
 
 def _rate_limits(raw: str) -> str:
-    """One or more rate limits in Flask-Limiter's syntax, each allowing at least one hit."""
+    """One or more rate limits in the ``limits`` library's notation, each allowing a hit."""
     value = raw.strip()
     try:
         items = parse_many(value)
     except ValueError:
         items = []
     if not items or any(item.amount < 1 for item in items):
-        raise ValueError('rate limits such as "5/minute;50/day" (Flask-Limiter syntax)')
+        raise ValueError('rate limits such as "5/minute;50/day" (amount/period, ";" between)')
     return value
 
 

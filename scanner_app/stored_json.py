@@ -18,8 +18,13 @@ def _finite_float(text: str) -> float:
     return value
 
 
+#: One decoder for every read (``json.loads`` with options builds one per call).
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
 def load_json(raw: bytes | str | None) -> Any:
-    """The JSON value in ``raw``; None for a missing value or one that is not strict JSON.
+    """The JSON value in ``raw`` (UTF-8 when bytes); None for a missing value or one that is
+    not strict JSON.
 
     NaN, Infinity and numbers beyond a float (``1e999``) are refused, as a browser's
     ``JSON.parse`` refuses them, and so is nesting too deep to parse.
@@ -27,6 +32,6 @@ def load_json(raw: bytes | str | None) -> Any:
     if raw is None:
         return None
     try:
-        return json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        return _DECODER.decode(raw.decode() if isinstance(raw, bytes) else raw)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None

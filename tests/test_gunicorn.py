@@ -34,9 +34,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def request(port: int, method: str, path: str, headers=None, body=None):
+def request(port: int, method: str, path: str, headers=None, body=None, timeout: float = 5):
     """One request on a fresh connection (so successive ones may reach different workers)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         connection.request(method, path, body=body, headers=headers or {})
         response = connection.getresponse()

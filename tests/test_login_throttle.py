@@ -1,16 +1,24 @@
-"""Login throttling: wrong passwords per client address, counted in Redis, then 429."""
+"""Login throttling: password checks per client address, counted in Redis, then 429."""
 
 from __future__ import annotations
 
+import re
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlencode
+
 import pytest
+from werkzeug.security import generate_password_hash
 
 from scanner_app import create_app
 from scanner_app.config import ConfigError
 from tests.production import PASSWORD, PRODUCTION, log_in
 
+from . import test_gunicorn
+from .test_gunicorn import TOKEN, Server, request
+
 ATTACKER = "198.51.100.7"
 OWNER = "203.0.113.20"
-THROTTLED = "Too many wrong passwords from your address"
+THROTTLED = "Too many login attempts from your address"
 
 
 @pytest.fixture
@@ -45,12 +53,19 @@ def test_a_right_password_from_another_address_still_works(client):
     assert client.get("/api/scan").status_code == 200
 
 
-def test_right_passwords_are_not_counted(client):
-    for _ in range(8):
+def test_every_checked_password_counts_a_right_one_too(client):
+    for _ in range(2):
         assert log_in(client, PASSWORD, ATTACKER).status_code == 302
         client.post("/logout")
 
-    assert guess(client, 5) == [401] * 5
+    assert guess(client, 4) == [401, 401, 401, 429]
+
+
+def test_a_throttled_login_is_not_checked_even_with_the_right_password(client):
+    guess(client, 5)
+
+    assert log_in(client, PASSWORD, ATTACKER).status_code == 429
+    assert client.get("/api/scan").status_code == 401
 
 
 def test_login_rate_limit_sets_the_limits(make_app):
@@ -60,6 +75,29 @@ def test_login_rate_limit_sets_the_limits(make_app):
     response = log_in(client, "guess", ATTACKER)
     assert int(response.headers["Retry-After"]) > 23 * 3600
     assert "Try again in 24 hours" in response.get_data(as_text=True)
+
+
+def test_the_wait_is_the_day_s_when_the_day_limit_tripped_though_the_minute_s_did_too(
+    make_app,
+):
+    client = make_app(**PRODUCTION, LOGIN_RATE_LIMIT="5/minute;3/day").test_client()
+
+    responses = [log_in(client, "guess", ATTACKER) for _ in range(7)]
+
+    assert [response.status_code for response in responses] == [401] * 3 + [429] * 4
+    for response in responses[3:]:  # the last two find the minute's window full as well
+        assert int(response.headers["Retry-After"]) > 23 * 3600
+        assert "Try again in 24 hours" in response.get_data(as_text=True)
+
+
+def test_a_minute_limit_says_seconds(make_app):
+    client = make_app(**PRODUCTION, LOGIN_RATE_LIMIT="2/minute").test_client()
+    guess(client, 2)
+
+    response = log_in(client, "guess", ATTACKER)
+
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
+    assert re.search(r"Try again in \d+ seconds?\.", response.get_data(as_text=True))
 
 
 def test_a_bad_login_rate_limit_stops_the_app(app_config, monkeypatch):
@@ -117,3 +155,71 @@ def test_the_in_process_cache_counts_in_memory(make_app):
     client = make_app(**PRODUCTION, CACHE_BACKEND="memory").test_client()
 
     assert guess(client, 6) == [401] * 5 + [429]
+
+
+# -- a burst against gunicorn: several workers, many threads, one count ----------------------
+
+BURST = 40
+#: Seconds one attempt of the burst may take: each checked password costs a scrypt hash.
+ATTEMPT_SECONDS = 60
+#: gunicorn started from the repository, on the test Redis (the fixture of test_gunicorn).
+serve = test_gunicorn.serve
+
+
+def burst_of_wrong_passwords(servers: list[Server]) -> list[tuple[int, str]]:
+    """``BURST`` wrong passwords posted at once from one address, shared out between
+    ``servers``; (status, page) of each."""
+    _status, headers, html = request(servers[0].port, "GET", "/login")
+    cookie = headers["Set-Cookie"].split(";", 1)[0]
+    token = next(group for group in TOKEN.search(html).groups() if group)
+    form = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
+    body = urlencode({"csrf_token": token, "password": "guess"})
+
+    def post(number: int) -> tuple[int, str]:
+        server = servers[number % len(servers)]
+        status, _headers, page = request(server.port, "POST", "/login", form, body, ATTEMPT_SECONDS)
+        return status, page
+
+    with ThreadPoolExecutor(BURST) as pool:
+        return list(pool.map(post, range(BURST)))
+
+
+@pytest.fixture
+def production_servers(serve):
+    """Start two gunicorns in production mode on one Redis and key prefix, each with 2
+    workers of 16 threads, with ``LOGIN_RATE_LIMIT``."""
+
+    def start(limit: str) -> list[Server]:
+        settings = {
+            "SCANNER_ENV": "production",
+            "SECRET_KEY": "burst-test-secret-" + "x" * 32,
+            "SCANNER_PASSWORD_HASH": generate_password_hash(PASSWORD),
+            "MARKET_DATA": "demo",
+            "LOGIN_RATE_LIMIT": limit,
+        }
+        return [serve("--workers", "2", **settings) for _ in range(2)]
+
+    return start
+
+
+@pytest.mark.parametrize(
+    ("limit", "checked", "wait"),
+    [
+        ("10/minute", 10, re.compile(r"Try again in \d+ seconds?\.")),
+        ("100/minute;15/day", 15, re.compile(r"Try again in 24 hours\.")),
+    ],
+)
+def test_a_burst_of_forty_gets_exactly_the_limit_checked_across_processes(
+    production_servers, limit, checked, wait
+):
+    servers = production_servers(limit)
+
+    answers = burst_of_wrong_passwords(servers)
+
+    statuses = [status for status, _page in answers]
+    assert statuses.count(401) == checked, statuses
+    assert statuses.count(429) == BURST - checked, statuses
+    assert all(wait.search(page) for status, page in answers if status == 429)
+    assert all("Wrong password." in page for status, page in answers if status == 401)
+    served = [server.worker_pids("POST /login") for server in servers]
+    assert all(served), "a server had no share of the burst"

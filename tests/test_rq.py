@@ -105,9 +105,9 @@ def live_workers(app) -> int:
         return app.extensions["put_scanner"].executor.workers()
 
 
-def wait_for_workers(app, count: int) -> None:
+def wait_for_workers(app, count: int, seconds: float = 30) -> None:
     """Wait until ``count`` workers have registered with a fresh heartbeat."""
-    wait_until(lambda: live_workers(app) >= count, 30, f"{count} live workers")
+    wait_until(lambda: live_workers(app) >= count, seconds, f"{count} live workers")
 
 
 def start_scan(client) -> str:
@@ -317,8 +317,9 @@ def test_a_redis_restart_mid_scan_ends_it_with_a_plain_message(
             "the scan to report the loss",
             interval=0.25,
         )
-        # the worker outlived the restart and registers again, so a new scan can start
-        wait_for_workers(app, 1)
+        # the worker outlived the restart and registers again, so a new scan can start (RQ
+        # waits between reconnection attempts, doubling the wait up to a minute)
+        wait_for_workers(app, 1, seconds=90)
     finally:
         worker.stop()
     assert status.state == "idle" and scanner.store.lock_owner() is None

@@ -19,6 +19,7 @@ from scanner_app.scan.store import (
     UNAVAILABLE_MESSAGE,
     LockLost,
     Progress,
+    Pulse,
     RunFacts,
     ScanStore,
     TickerResult,
@@ -186,6 +187,22 @@ def test_status_is_one_round_trip(store):
     assert status.version == version == 2  # begin, then one publish
 
 
+def test_the_pulse_is_one_round_trip_with_the_extra_keys(store, redis_client, key_prefix):
+    assert store.acquire_lock("scan-1")
+    version = _publish_one(store, "scan-1")
+    redis_client.set(f"{key_prefix}extra", b"raw")
+    counting = CountingClient(store.read_client)
+    store.read_client = counting
+
+    pulse, extra = store.read_pulse(f"{key_prefix}extra", f"{key_prefix}missing")
+    version_only, _ = store.read_pulse(heartbeat=False)
+
+    assert counting.calls == ["mget", "get"]  # a single key is a GET
+    assert (pulse.version, pulse.running_scan) == (version, "scan-1")
+    assert pulse.heartbeat.scan_id == "scan-1" and extra == [b"raw", None]
+    assert version_only == Pulse(version, None, None)
+
+
 def test_publish_counts_its_tickers_in_the_stored_progress(store):
     assert store.acquire_lock("scan-1")
     _begin(store, "scan-1", total=5)
@@ -327,7 +344,7 @@ def test_progress_past_its_total_shows_as_complete():
 def test_a_version_beyond_any_count_reads_as_zero(store, redis_client, key_prefix):
     redis_client.set(f"{key_prefix}version", 2**63 - 1)
     assert store.read_status().version == 0
-    assert store.read_version()[0] == 0
+    assert store.read_pulse()[0].version == 0
 
 
 def test_redis_down_gives_defaults_and_refuses_the_lock(app_config):
@@ -338,7 +355,7 @@ def test_redis_down_gives_defaults_and_refuses_the_lock(app_config):
     status = store.read_status()
     assert status.last_run == UNAVAILABLE_MESSAGE and not status.available
     assert status.progress is None and status.state == "idle"
-    assert store.read_version() is None
+    assert store.read_pulse() is None
     assert not reader.read_ticker("AAPL").available
     assert not reader.read_page(None, 0, 50, descending=False).available
     assert reader.read_everything() is None

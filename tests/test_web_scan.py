@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
@@ -401,6 +402,57 @@ def test_an_old_fragment_renders_again_once_the_scan_is_gone(app, client, redis_
     assert reported > version
     recent = client.get(f"/scan/status?v={reported}&at={_now_seconds()}", headers=HX)
     assert recent.status_code == 204  # a recent fragment trusts the version alone
+
+
+def test_an_old_fragment_of_a_silent_scan_reads_the_whole_status_and_reports_it(
+    app, client, redis_client, key_prefix
+):
+    _simulate_running_scan(app)
+    version = _store(app).read_status().version
+    silent_since = (FROZEN_NOW - timedelta(minutes=5)).isoformat()
+    redis_client.set(
+        f"{key_prefix}scan_heartbeat", json.dumps({"scan_id": "scan-live", "at": silent_since})
+    )
+    log = _log_commands(app)
+
+    response = client.get(f"/scan/status?v={version}&at=0&s=AAPL&n=1", headers=HX)
+
+    assert response.status_code == 200
+    assert "Last scan: Scan interrupted at 1 of 3 tickers on Wed Nov 18, 2026" in response.text
+    assert log.commands[:2] == ["mget", "mget"]  # the pulse, then the whole status
+    recent = client.get(f"/scan/status?v={version}&at={_now_seconds()}", headers=HX)
+    assert recent.status_code == 200  # the report is a new version
+
+
+def _escaped(text: str) -> str:
+    """``text`` with every character percent-escaped."""
+    return "".join(f"%{ord(character):02X}" for character in text)
+
+
+@pytest.mark.parametrize(
+    ("query", "unchanged"),
+    [
+        ("v={v}&at={at}", True),
+        ("%76={v}&at={at}", True),  # an escaped name
+        ("v={escaped_v}&{escaped_at}={at}", True),  # escaped digits, an escaped name
+        ("v={v}&v=0&at={at}", True),  # the first of repeated arguments counts
+        ("v=0&v={v}&at={at}", False),
+        ("v={v}+&at={at}", False),  # "+" is a space: not a number
+        ("at={at}&s=AAPL&v={v}", True),
+    ],
+)
+def test_the_poll_reads_its_version_and_time_as_the_query_parser_does(
+    app, client, query, unchanged
+):
+    _simulate_running_scan(app)
+    version = _store(app).read_status().version
+    arguments = query.format(
+        v=version, at=_now_seconds(), escaped_v=_escaped(str(version)), escaped_at=_escaped("at")
+    )
+
+    response = client.get(f"/scan/status?{arguments}", headers=HX)
+
+    assert response.status_code == (204 if unchanged else 200)
 
 
 @pytest.mark.parametrize("query", ["v=abc&at=x", "v=-1", "v=" + "9" * 40, "v=1.5&at=1e9"])

@@ -39,10 +39,10 @@ def suspect(status: Status, now: datetime, dead_after: float, total: int) -> Dea
     """The scan that ``status`` shows silent for more than ``dead_after`` seconds, or ended
     without saying how; None when there is none. ``total`` is the watchlist's length."""
     if status.running_scan is not None:
+        if beating(status.running_scan, status.heartbeat, now, dead_after):
+            return None
         scan_id = status.running_scan
         seen = _seen(status.heartbeat, scan_id)
-        if seen is not None and (now - seen).total_seconds() <= dead_after:
-            return None
     else:
         progress = status.progress
         if progress is None or progress.finished_at is not None:
@@ -58,6 +58,17 @@ def suspect(status: Status, now: datetime, dead_after: float, total: int) -> Dea
         )
     beat_at = status.heartbeat.at if status.heartbeat else None
     return DeadScan(status.running_scan, beat_at, progress, seen or now)
+
+
+def beating(
+    running_scan: str | None, heartbeat: Heartbeat | None, now: datetime, dead_after: float
+) -> bool:
+    """Whether the scan holding the lock (``running_scan``) beat within ``dead_after``
+    seconds of ``now``."""
+    if running_scan is None:
+        return False
+    seen = _seen(heartbeat, running_scan)
+    return seen is not None and (now - seen).total_seconds() <= dead_after
 
 
 def _seen(heartbeat: Heartbeat | None, scan_id: str) -> datetime | None:

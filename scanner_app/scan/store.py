@@ -233,6 +233,16 @@ class Status:
 
 
 @dataclass(frozen=True)
+class Pulse:
+    """What an unchanged poll reads: the write counter, the scan holding the lock and its
+    heartbeat (to tell that it is alive without reading the whole status)."""
+
+    version: int
+    running_scan: str | None
+    heartbeat: Heartbeat | None
+
+
+@dataclass(frozen=True)
 class TickerResult:
     """What one ticker's scan produced; ``rows`` empty when nothing qualifies, ``calls`` the
     covered calls worth selling on its shares (empty without shares).
@@ -391,14 +401,26 @@ class ScanStore:
             ),
         )
 
-    def read_version(self, *extra_keys: str) -> tuple[int, list[bytes | None]] | None:
-        """The write counter (0 before any write) and the raw values of ``extra_keys``, in
-        one MGET; None when Redis cannot be read."""
-        try:
-            value, *extra = self.read_client.mget([self.key("version"), *extra_keys])
+    def read_pulse(
+        self, *extra_keys: str, heartbeat: bool = True
+    ) -> tuple[Pulse, list[bytes | None]] | None:
+        """The pulse and the raw values of ``extra_keys``, in one MGET; None when Redis
+        cannot be read. Without ``heartbeat``, only the version is read (the pulse's lock
+        owner and heartbeat are then None)."""
+        names = ["version", LOCK, HEARTBEAT] if heartbeat else ["version"]
+        keys = [*(self.key(name) for name in names), *extra_keys]
+        try:  # a single key is a GET, which redis-py answers with less work than an MGET
+            values = self.read_client.mget(keys) if keys[1:] else [self.read_client.get(keys[0])]
         except REDIS_ERRORS:
             return None
-        return _version(load_json(value)), extra
+        read = dict(zip(names, map(load_json, values[: len(names)]), strict=True))
+        owner = read.get(LOCK)
+        pulse = Pulse(
+            version=_version(read["version"]),
+            running_scan=owner if isinstance(owner, str) else None,
+            heartbeat=Heartbeat.from_dict(read.get(HEARTBEAT)),
+        )
+        return pulse, values[len(names) :]
 
     def ping(self) -> bool:
         """Whether Redis answers."""

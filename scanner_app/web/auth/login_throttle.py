@@ -1,26 +1,32 @@
-"""Login throttling with Flask-Limiter: a few wrong passwords per client address, then 429.
+"""Login throttling: a few password checks per client address, then 429.
 
-``LOGIN_RATE_LIMIT`` (default ``5/minute;50/day``) counts wrong passwords only, per client
+``LOGIN_RATE_LIMIT`` (default ``5/minute;50/day``) bounds the passwords checked per client
 address (``request.remote_addr``, which ProxyFix takes from ``X-Forwarded-For`` when
-``TRUSTED_PROXY_COUNT`` is set), in a moving window. Once one limit is reached, every login
-from that address gets 429 with ``Retry-After`` until the window moves on; other addresses
-are not affected. The counts live in the cache's Redis under ``<CACHE_KEY_PREFIX>limits:``
-(``Keys.login_limits``); the in-process cache backend counts in memory.
+``TRUSTED_PROXY_COUNT`` is set), each limit a moving window of the ``limits`` library.
 
-The check is made before the password is: with Redis down a login gets 503, never a
-verdict on the password. Requests in flight at once are checked before any of them is
-counted, so a burst can pass a limit by at most the number of requests served at once.
+A login takes its place in every window *before* its password is checked, and each
+window's test-and-take is one atomic step (a Lua script on Redis; a lock in memory): so at
+most the limit is ever checked, however many attempts arrive at once and however many
+workers serve them. Once a window is full, every login from that address gets 429 with
+``Retry-After`` and the wait in words, for the longest of the full windows; other
+addresses are not affected. The windows live in the cache's Redis under
+``<CACHE_KEY_PREFIX>limits:`` (``Keys.login_limits``); the in-process cache counts in
+memory. With Redis down a login gets 503, never a verdict on the password.
+
+Only the login view calls it: no hook runs on any other request.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 
 from flask import Flask, Response, current_app, make_response, request
-from flask_limiter import Limiter, RateLimitExceeded
-from flask_limiter.util import get_remote_address
+from limits import RateLimitItem, parse_many
 from limits.errors import StorageError
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 
 from ...redis_door import Keys, limits_location
 from .gate import LOGIN_UNAVAILABLE_MESSAGE, login_page
@@ -28,52 +34,67 @@ from .gate import LOGIN_UNAVAILABLE_MESSAGE, login_page
 log = logging.getLogger(__name__)
 
 EXTENSION = "login_throttle"
-THROTTLED_MESSAGE = "Too many wrong passwords from your address. Try again in {wait}."
+THROTTLED_MESSAGE = "Too many login attempts from your address. Try again in {wait}."
 
 
-def init_login_throttle(app: Flask, endpoint: str) -> None:
-    """Limit wrong passwords posted to ``endpoint`` (its view answers 401 for one)."""
-    uri, options = limits_location(app.config, Keys.from_settings(app.config).login_limits)
-    limiter = Limiter(
-        get_remote_address,
-        app=app,
-        strategy="moving-window",
-        storage_uri=uri,
-        storage_options=options,
-    )
-    app.extensions[EXTENSION] = limiter
-    app.view_functions[endpoint] = limiter.limit(
-        app.config["LOGIN_RATE_LIMIT"], methods=["POST"], deduct_when=_wrong_password
-    )(app.view_functions[endpoint])
-    app.register_error_handler(RateLimitExceeded, _throttled)
-    app.register_error_handler(StorageError, _storage_down)
+class LoginThrottle:
+    """The windows of ``LOGIN_RATE_LIMIT`` per client address, in limits' storage."""
+
+    def __init__(self, limits: list[RateLimitItem], windows: MovingWindowRateLimiter) -> None:
+        #: Shortest window first: a burst is refused there, before it spends a place in a
+        #: longer window.
+        self.limits = sorted(limits, key=lambda limit: limit.get_expiry())
+        self._windows = windows
+
+    @classmethod
+    def from_app(cls, app: Flask) -> LoginThrottle:
+        """The throttle of ``app``'s settings, counting where its cache is."""
+        uri, options = limits_location(app.config, Keys.from_settings(app.config).login_limits)
+        windows = MovingWindowRateLimiter(storage_from_string(uri, **options))
+        return cls(parse_many(app.config["LOGIN_RATE_LIMIT"]), windows)
+
+    def take(self, address: str) -> RateLimitItem | None:
+        """Take a place for one password check from ``address`` in every window; None when
+        all had room, else the first full one. Raises StorageError when the storage (Redis)
+        cannot be reached."""
+        for limit in self.limits:
+            if not self._windows.hit(limit, address):
+                return limit
+        return None
+
+    def wait(self, address: str) -> int:
+        """Whole seconds until every window of ``address`` has room again (at least 1)."""
+        now = time.time()
+        resets = [
+            stats.reset_time
+            for limit in self.limits
+            if (stats := self._windows.get_window_stats(limit, address)).remaining <= 0
+        ]
+        return max(1, math.ceil(max(resets, default=now) - now))
 
 
-def _wrong_password(response: Response) -> bool:
-    """Whether a login answer counts against the limit: a refused password (401)."""
-    return response.status_code == 401
+def init_login_throttle(app: Flask) -> None:
+    """Build ``app``'s login throttle from ``LOGIN_RATE_LIMIT``."""
+    app.extensions[EXTENSION] = LoginThrottle.from_app(app)
 
 
-def _throttled(error: RateLimitExceeded) -> Response:
-    """The login page with 429, ``Retry-After`` and how long to wait."""
-    wait = _retry_after()
-    log.warning("login throttled for %s: %s reached", request.remote_addr, error.description)
-    message = THROTTLED_MESSAGE.format(wait=_duration(wait))
-    response = make_response(login_page(message, 429))
+def admit_login() -> Response | None:
+    """None when the current login may have its password checked (its place is taken);
+    else the login page with 429 and how long to wait, or 503 while Redis is down."""
+    throttle: LoginThrottle = current_app.extensions[EXTENSION]
+    address = request.remote_addr or ""
+    try:
+        full = throttle.take(address)
+        if full is None:
+            return None
+        wait = throttle.wait(address)
+    except StorageError as error:
+        log.warning("login refused, throttle storage unavailable: %s", error)
+        return make_response(login_page(LOGIN_UNAVAILABLE_MESSAGE, 503))
+    log.warning("login throttled for %s: %s reached", address, full)
+    response = make_response(login_page(THROTTLED_MESSAGE.format(wait=_duration(wait)), 429))
     response.headers["Retry-After"] = str(wait)
     return response
-
-
-def _storage_down(error: StorageError) -> Response:
-    """The login page with 503: the wrong-password count cannot be read."""
-    log.warning("login refused, throttle storage unavailable: %s", error)
-    return make_response(login_page(LOGIN_UNAVAILABLE_MESSAGE, 503))
-
-
-def _retry_after() -> int:
-    """Whole seconds until the breached limit lets this address try again (at least 1)."""
-    breached = current_app.extensions[EXTENSION].current_limit
-    return max(1, breached.reset_at - int(time.time()))
 
 
 def _duration(seconds: int) -> str:

@@ -25,7 +25,7 @@ from ..error_pages import error_response
 from ..json_errors import is_api_request, json_error, json_routing_error
 from .cli import hash_password_command
 from .gate import LOGIN_UNAVAILABLE_MESSAGE, login_page, safe_next
-from .login_throttle import init_login_throttle
+from .login_throttle import admit_login, init_login_throttle
 from .security_headers import init_security_headers
 from .sessions import end_session, has_live_session, start_session, verify_session
 
@@ -81,13 +81,17 @@ def _after_login(next_path: str | None) -> Response:
 def login() -> Response | tuple[str, int]:
     """The login form (production only; local mode goes straight to the dashboard).
 
-    A wrong password answers 401, which the login throttle counts (see ``login_throttle``).
+    Each password is checked only once the login throttle has counted it (see
+    ``login_throttle``); a wrong one answers 401.
     """
     next_path = safe_next(request.values.get("next"))
     if _local_mode() or has_live_session():
         return _after_login(next_path)
     if request.method == "GET":
         return login_page()
+    refusal = admit_login()
+    if refusal is not None:
+        return refusal
     if not _password_matches(request.form.get("password", "")):
         log.warning("failed login from %s", request.remote_addr)
         return login_page(WRONG_PASSWORD_MESSAGE, 401)
@@ -155,6 +159,6 @@ def init_auth(app: Flask) -> None:
     app.before_request(json_routing_error)
     csrf.init_app(app)
     app.register_error_handler(CSRFError, csrf_error)
-    init_login_throttle(app, "auth.login")
+    init_login_throttle(app)
     init_security_headers(app)
     app.cli.add_command(hash_password_command)

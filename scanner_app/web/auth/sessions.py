@@ -73,10 +73,10 @@ def session_keys() -> list[str]:
     ``[]`` in local mode or without one (nothing to read: such a request is judged on the
     cookie alone).
     """
+    if current_scanner().local_mode:
+        return []  # the cookie is not even read, so the answer does not vary with it
     session_id = session.get(SESSION_ID)
-    if current_scanner().local_mode or not isinstance(session_id, str):
-        return []
-    return [_record_key(session_id)]
+    return [_record_key(session_id)] if isinstance(session_id, str) else []
 
 
 def check_session(values: Sequence[bytes | None]) -> Response | None:

@@ -12,9 +12,9 @@ sort, page) and the tickers its table shows:
 - a new version gets the progress, plus out-of-band swaps for just the rows of the shown
   page that were added, changed or moved since that version (``table_diff``);
 - once the scan has ended the fragment comes back without its trigger, so polling stops.
-A fragment older than half of ``SCAN_DEAD_SECONDS`` re-reads the status (still one round
-trip, unless the scan's heartbeat is old), so a scan whose process died is reported as
-interrupted, instead of polling for ever.
+A fragment older than half of ``SCAN_DEAD_SECONDS`` also needs the scan's heartbeat,
+read in the same round trip, to be fresh; else the whole status is read again, so a scan
+whose process died is reported as interrupted, instead of polling for ever.
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ from flask import Blueprint, Response, redirect, request, url_for
 
 from ...redis_door import CacheUnavailable
 from ...scan.launch import Outcome, launch_scan
+from ...scan.liveness import beating
 from ...scan.store import Status
-from ...services import current_scanner
+from ...services import Scanner, current_scanner
 from ...watchlist import normalize_symbol
 from ..auth.sessions import check_session, session_keys, verify_session
 from ..display import data_banners
@@ -55,12 +56,27 @@ STARTED_NOTE = "Scan started."
 JOINED_NOTE = "A scan is already running; showing its progress."
 
 _WHOLE_NUMBER = re.compile(r"\d{1,18}", re.ASCII)
+_WHOLE_NUMBER_BYTES = re.compile(rb"\d{1,18}")
+#: The poll's own arguments in a raw query string: the first of each, undecoded.
+_POLL_ARGS = {name: re.compile(rb"(?:^|&)" + name.encode() + rb"=([^&]*)") for name in ("v", "at")}
 
 
 def _whole_arg(name: str) -> int | None:
     """The query or form argument ``name`` as a non-negative integer, or None."""
     raw = request.values.get(name, "")
     return int(raw) if _WHOLE_NUMBER.fullmatch(raw) else None
+
+
+def _whole_query_arg(name: str) -> int | None:
+    """The poll's query argument ``name`` (``v`` or ``at``), as ``_whole_arg`` reads it,
+    found in the raw query string: a poll answered 204 never parses the rest (the view and
+    the shown tickers). A query with escapes is left to the full parse."""
+    query = request.query_string
+    if b"%" in query or b"+" in query:
+        return _whole_arg(name)
+    found = _POLL_ARGS[name].search(query)
+    raw = found.group(1) if found else b""
+    return int(raw) if _WHOLE_NUMBER_BYTES.fullmatch(raw) else None
 
 
 def _shown_symbols() -> list[str]:
@@ -147,27 +163,25 @@ def start() -> Response:
     return _status_fragment(replace(status, poll=True, version=_whole_arg("v")))
 
 
-def _unchanged(known: int | None, recent: bool) -> Response | Status | None:
+def _unchanged(scanner: Scanner, known: int | None, recent: bool) -> Response | Status | None:
     """204 when nothing changed since ``known``; else the status when it was read.
 
-    The session is checked in the same round trip as the version (production).
+    One round trip reads the version and, in production, the session. A recent fragment
+    trusts the version; an older one also reads the lock and the heartbeat, which must
+    show the scan alive, else the whole status is read (reporting a dead scan).
     """
-    scanner = current_scanner()
-    if not recent or known is None:
-        refusal = verify_session()
-        if refusal is not None:
-            return refusal
     if known is None:
-        return None
-    if recent:
-        answer = scanner.store.read_version(*session_keys())
-        if answer is None:
-            return _status_fragment(unavailable_status(poll=True))
-        version, session_values = answer
-        refusal = check_session(session_values)
-        if refusal is not None:
-            return refusal
-        return Response(status=204) if version == known else None
+        return verify_session()
+    answer = scanner.store.read_pulse(*session_keys(), heartbeat=not recent)
+    if answer is None:
+        return _status_fragment(unavailable_status(poll=True))
+    pulse, session_values = answer
+    refusal = check_session(session_values)
+    if refusal is not None or pulse.version != known:
+        return refusal
+    dead_after = scanner.settings["SCAN_DEAD_SECONDS"]
+    if recent or beating(pulse.running_scan, pulse.heartbeat, scanner.clock(), dead_after):
+        return Response(status=204)
     status = scanner.status()
     if status.available and status.state == "running" and status.version == known:
         return Response(status=204)
@@ -182,11 +196,11 @@ def status() -> Response:
     page recovers by itself when Redis is back.
     """
     scanner = current_scanner()
-    known, rendered_at = _whole_arg("v"), _whole_arg("at")
+    known, rendered_at = _whole_query_arg("v"), _whole_query_arg("at")
     now = int(scanner.clock().timestamp())
     recheck = scanner.settings["SCAN_DEAD_SECONDS"] / 2
     recent = rendered_at is not None and 0 <= now - rendered_at < recheck
-    answer = _unchanged(known, recent)
+    answer = _unchanged(scanner, known, recent)
     if isinstance(answer, Response):
         return answer
     status = answer or scanner.status()
