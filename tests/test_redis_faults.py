@@ -8,16 +8,24 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
 from redis import exceptions
 
 from scanner_app import create_app
+from scanner_app.market.demo import DemoProvider
 from scanner_app.redis_door import CacheUnavailable
-from scanner_app.redis_door.failures import OUT_OF_MEMORY, UNREACHABLE
+from scanner_app.redis_door.failures import OUT_OF_MEMORY, TIMED_OUT, UNREACHABLE
+from scanner_app.scan.engine import DEAD_REASON
+from scanner_app.scan.executors import ThreadExecutor
+from scanner_app.scan.launch import Outcome, launch_scan
+from scanner_app.scan.liveness import settled_status
 from scanner_app.web.dashboard.routes import DATA_LOST_NOTE
 
+from .conftest import FROZEN_NOW
+from .rq_workers import wait_until
 from .scan_results import publish_scan, sample_row
 
 HX = {"HX-Request": "true"}
@@ -262,3 +270,52 @@ def test_expired_results_say_when_they_were_made_and_how_long_they_lived(
     assert expected in page and "Last scan: Never" not in page
     poll = client.get(f"/scan/status?v={known}", headers=HX).get_data(as_text=True)
     assert expected in poll and DATA_LOST_NOTE not in poll
+
+
+def test_a_scan_a_reader_ends_during_a_redis_stall_names_redis(tmp_path, app_config, start_redis):
+    """Redis stalls longer than SCAN_DEAD_SECONDS while a live process scans: a reader takes
+    the scan for dead, and the scan's own process then says what really happened. The
+    reader's clock runs an hour ahead, so that it ends the scan whichever of the two reaches
+    Redis first after the stall."""
+    url = start_redis("--enable-debug-command", "local")
+    symbols = [f"S{number:03d}" for number in range(30)]
+    watchlist = tmp_path / "stall.toml"
+    watchlist.write_text("".join(f'[[tickers]]\nsymbol = "{symbol}"\n' for symbol in symbols))
+    settings = {
+        **app_config,
+        "REDIS_URL": url,
+        "WATCHLIST_FILE": watchlist,
+        "MARKET_PROVIDER": DemoProvider(latency_ms=150, today=lambda: FROZEN_NOW.date()),
+        "SCAN_RUNNER": ThreadExecutor(),
+        "CLOCK": None,
+        "SCAN_CONCURRENCY": 1,
+        "SCAN_LOCK_TTL": 20,
+        "SCAN_HEARTBEAT_SECONDS": 0.5,
+        "SCAN_DEAD_SECONDS": 2,
+    }
+    scanner = create_app(settings).extensions["put_scanner"]
+    ahead = create_app({**settings, "CLOCK": lambda: datetime.now(UTC) + timedelta(hours=1)})
+    reader = ahead.extensions["put_scanner"]
+    launch = launch_scan(scanner)
+    assert launch.outcome is Outcome.STARTED
+    wait_until(lambda: len(scanner.reader.read_hash("scan_times")) >= 3, 20, "three tickers")
+
+    stall = redis.Redis.from_url(url, socket_timeout=10)
+    stall.execute_command("DEBUG", "SLEEP", 3)
+    stall.close()
+    stored = len(scanner.reader.read_hash("scan_times"))
+    wait_until(lambda: settled_status(reader).running_scan is None, 20, "the reader's report")
+    status = wait_until(
+        lambda: (status := reader.store.read_status()).facts.reason != DEAD_REASON and status,
+        30,
+        "the scan's own word",
+    )
+
+    assert status.facts.scan_id == launch.scan_id and status.facts.outcome == "interrupted"
+    reason = status.facts.reason
+    assert reason.startswith("Redis failed the scan's writes for ") and reason.endswith(
+        f" s ({TIMED_OUT})"
+    ), reason
+    assert status.last_run.endswith(f": {reason}") and DEAD_REASON not in status.last_run
+    assert reader.store.lock_owner() is None
+    assert len(scanner.reader.read_hash("scan_times")) >= stored >= 3

@@ -27,6 +27,7 @@ from .stopping import ScanInterrupted, StopSignal, running_scan
 from .store import (
     ANY_BEAT,
     LockLost,
+    Outage,
     Progress,
     RunFacts,
     ScanStore,
@@ -39,6 +40,8 @@ log = logging.getLogger(__name__)
 ProgressListener = Callable[[Progress], None]
 
 REDIS_LOST_REASON = "results were lost when Redis restarted; run a scan"
+#: Why a reader ended a scan whose heartbeat aged: all it can tell.
+DEAD_REASON = "the process running it stopped"
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,8 @@ class ScanEngine:
             )
             final = replace(progress, finished_at=facts.finished_at, current=None)
             self.store.finish(scan_id, run_message(facts, _display_time(moment)), facts, final)
+        except LockLost:  # a reader ended the scan while Redis failed its writes
+            self.report_lost(scan_id)
         except Exception:  # Redis itself may be what failed; the lock still gets released
             log.warning("could not publish the failure of scan %s", scan_id)
 
@@ -187,7 +192,8 @@ class ScanEngine:
             log.warning("could not report scan %s as interrupted", scan_id)
 
     def report_lost(self, scan_id: str) -> None:
-        """After the lock was lost: if Redis lost every key (a restart), say so plainly."""
+        """After the lock was lost: if Redis lost every key (a restart), or failed the scan's
+        writes until its heartbeat aged (a stall), say so plainly."""
         moment = self.clock()
         facts = RunFacts(
             scan_id=scan_id,
@@ -202,10 +208,39 @@ class ScanEngine:
         try:
             if self.store.report_data_lost(message, facts):
                 log.warning("scan %s: Redis lost its data mid-scan", scan_id)
+            elif self._blame_outage(scan_id):
+                log.warning("scan %s stopped: Redis failed its writes", scan_id)
             else:
                 log.warning("scan %s lost its lock and stopped publishing", scan_id)
         except CacheUnavailable:
             log.warning("scan %s lost its lock; Redis is unavailable", scan_id)
+
+    def _blame_outage(self, scan_id: str) -> bool:
+        """When Redis failed this process's writes lately, end ``scan_id`` as interrupted by
+        that outage: reword a reader's report of it as dead, or report it first once its
+        lock expired. False when there was no outage, or the scan was not left so."""
+        outage = self.store.outages.since(self.store.lock_ttl)
+        if outage is None:
+            return False
+        reason = _outage_reason(outage)
+        status = self.store.read_status()
+        facts = status.facts
+        if facts is not None and facts.scan_id == scan_id:
+            if facts.outcome != "interrupted" or facts.reason != DEAD_REASON:
+                return False
+            reworded = replace(facts, reason=reason)
+            when = _display_time(datetime.fromisoformat(facts.finished_at))
+            return self.store.reword_interruption(
+                reworded, DEAD_REASON, run_message(reworded, when)
+            )
+        progress = status.progress
+        if status.running_scan is not None or progress is None or progress.scan_id != scan_id:
+            return False
+        if progress.finished_at is not None:
+            return False
+        beat_at = status.heartbeat.at if status.heartbeat else None
+        ending = interruption(progress, self.clock(), reason)
+        return self.store.interrupt(None, beat_at, ending)
 
     def release(self, scan_id: str) -> None:
         """Free the lock if ``scan_id`` still holds it; it expires by itself otherwise."""
@@ -358,6 +393,10 @@ class _CurrentTicker:
 def _display_time(moment: datetime) -> str:
     """``moment`` as every page and message writes a time (``calendar.eastern_text``)."""
     return eastern_text(moment)
+
+
+def _outage_reason(outage: Outage) -> str:
+    return f"Redis failed the scan's writes for {outage.seconds:.0f} s ({outage.error})"
 
 
 def _missing_reason(missing: int, total: int) -> str:

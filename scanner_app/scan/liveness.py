@@ -16,13 +16,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from ..redis_door import CacheUnavailable
-from .engine import interruption
+from .engine import DEAD_REASON, interruption
 from .parts import ScanParts
 from .store import Heartbeat, Progress, Status
 
 log = logging.getLogger(__name__)
-
-DEAD_REASON = "the process running it stopped"
 
 
 @dataclass(frozen=True)

@@ -305,6 +305,27 @@ return 1
 """
 )
 
+# After a reader reported a scan dead (its heartbeat aged while Redis stalled), the scan's
+# own process, alive all along, says what really happened: the stored facts and message are
+# replaced only while they still name that scan with that reason. KEYS: last_run_facts,
+# last_run, version. ARGV: scan id, old reason, new facts JSON, new message (JSON).
+# Returns 1 when replaced.
+REWORD_INTERRUPTION = (
+    _MEMORY
+    + _REFUSE_WHEN_FULL
+    + """
+local ok, facts = pcall(cjson.decode, redis.call('GET', KEYS[1]) or '')
+if not ok or type(facts) ~= 'table' then return 0 end
+if facts.scan_id ~= ARGV[1] or facts.outcome ~= 'interrupted' or facts.reason ~= ARGV[2] then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[3], 'KEEPTTL')
+redis.call('SET', KEYS[2], ARGV[4], 'KEEPTTL')
+redis.call('INCR', KEYS[3])
+return 1
+"""
+)
+
 # One dashboard page in symbol or score order. KEYS: listed, the order's set (listed
 # itself for symbol order), summaries, errors, failed, changes, partial, no_puts. ARGV:
 # offset, count, '1' for descending, failed (and no-put) tickers to name. Tickers without

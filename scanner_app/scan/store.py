@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
 import redis
-from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_delay,
+    wait_exponential,
+)
 
 from ..redis_door import (
     LOCK,
@@ -304,6 +312,52 @@ def _credits(results: list[TickerResult]) -> str:
     return str(sum(billed)) if billed else ""
 
 
+@dataclass(frozen=True)
+class Outage:
+    """How long Redis failed this process's writes, and its last error in plain words."""
+
+    seconds: float
+    error: str
+    ended_at: float | None  # time.monotonic() when Redis answered again; None: not yet
+
+
+class OutageLog:
+    """The last stretch of time during which Redis failed the writes retried by the store."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._started: float | None = None
+        self._error = ""
+        self._last: Outage | None = None
+
+    def failed(self, attempt: RetryCallState) -> None:
+        """A write failed (tenacity's ``after``: it may be retried)."""
+        error = attempt.outcome.exception() if attempt.outcome else None
+        with self._lock:
+            if self._started is None:
+                self._started = attempt.start_time
+            self._error = redis_error_text(error) if error else self._error
+
+    def answered(self) -> None:
+        """Redis answered a write: an outage under way ends now."""
+        with self._lock:
+            if self._started is not None:
+                now = time.monotonic()
+                self._last = Outage(now - self._started, self._error, now)
+                self._started = None
+
+    def since(self, seconds: float) -> Outage | None:
+        """The outage under way, or the last one if it ended within ``seconds``."""
+        now = time.monotonic()
+        with self._lock:
+            if self._started is not None:
+                return Outage(now - self._started, self._error, None)
+            last = self._last
+        if last is None or last.ended_at is None or now - last.ended_at > seconds:
+            return None
+        return last
+
+
 class ScanStore:
     """Writes the scan's keys and reads its status, through the Redis door's clients."""
 
@@ -320,6 +374,8 @@ class ScanStore:
         self.ttl = ttl
         self.lock_ttl = lock_ttl
         self.clock = clock
+        #: When Redis last failed the writes of this process (a stall, a restart).
+        self.outages = OutageLog()
         self._scripts = {
             name: FlaggedScript(
                 self.write_client,
@@ -336,6 +392,7 @@ class ScanStore:
                 "INTERRUPT",
                 "SET_LAST_RUN",
                 "REPORT_DATA_LOST",
+                "REWORD_INTERRUPTION",
             )
         }
 
@@ -353,9 +410,12 @@ class ScanStore:
             stop=stop_after_delay(self.lock_ttl / 2),
             wait=wait_exponential(multiplier=0.1, max=2),
             retry=retry_if_exception_type(TRANSIENT_ERRORS),
+            after=self.outages.failed,
             reraise=True,
         )
-        return retrying(call, **kwargs)
+        result = retrying(call, **kwargs)
+        self.outages.answered()
+        return result
 
     def _run(self, script: str, keys: list[str], args: list[Any]) -> Any:
         """Run ``script``, riding out a Redis hiccup; CacheUnavailable when Redis stays away."""
@@ -592,3 +652,11 @@ class ScanStore:
             )
         except REDIS_ERRORS as error:
             raise self.refusal(error) from error
+
+    def reword_interruption(self, facts: RunFacts, old_reason: str, message: str) -> bool:
+        """Replace the stored facts and "Last scan" message of the interrupted scan
+        ``facts.scan_id`` with ``facts`` and ``message``, only if they still name that scan
+        with ``old_reason``; True when they did."""
+        names = ("last_run_facts", "last_run", "version")
+        args = [facts.scan_id, old_reason, _encode(facts.__dict__), _encode(message)]
+        return bool(self._run("REWORD_INTERRUPTION", [self.key(name) for name in names], args))
