@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	@PATH="$(CURDIR)/$(BIN):$$PATH" sh scripts/serve.sh
+	@PATH="$(CURDIR)/$(BIN):$$PATH" exec sh scripts/serve.sh
 
 test: $(STAMP)
 	$(BIN)/pytest

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Mapping
 from typing import Any
 
+import click
 from flask import Flask
 
 from .config import check_production, load_settings
@@ -14,6 +16,7 @@ from .extensions import cache
 from .jobs.extension import check_rq_settings, init_rq
 from .redis_door import CACHE_BACKENDS, cache_backend
 from .redis_door.exposure import warn_if_open
+from .run_redis import running_redis_url
 from .scan.parts import APP_EXTENSION
 from .services import Scanner
 
@@ -22,6 +25,11 @@ log = logging.getLogger(__name__)
 NO_REDIS_WARNING = (
     "REDIS_URL is not set: using an in-process cache (one process only). "
     "Install redis-server or set REDIS_URL=redis://host:6379/0 for the Redis backend."
+)
+#: The warning when redis-server is installed but not used (no ``make run`` serving).
+NO_REDIS_RUNNING_WARNING = (
+    "REDIS_URL is not set and no make run is serving: using an in-process cache (one "
+    "process only). make run starts redis-server; or set REDIS_URL=redis://host:6379/0."
 )
 
 
@@ -42,6 +50,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings.update(config or {})
     check_production(settings)
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
+    if settings["REDIS_URL"] is None and click.get_current_context(silent=True) is not None:
+        # a `flask` command: beside a running `make run`, use its Redis
+        settings["REDIS_URL"] = running_redis_url(app.instance_path)
     app.config.update(settings)
     app.config.from_prefixed_env()
     _configure_cache(app)
@@ -69,7 +80,8 @@ def _configure_cache(app: Flask) -> None:
     """Flask-Caching settings: JSON on Redis, or on an in-process Redis when there is none."""
     backend = cache_backend(app.config)
     if app.config["CACHE_BACKEND"] is None and backend == "memory":
-        log.warning(NO_REDIS_WARNING)
+        installed = shutil.which("redis-server") is not None
+        log.warning(NO_REDIS_RUNNING_WARNING if installed else NO_REDIS_WARNING)
     app.config.setdefault("CACHE_TYPE", CACHE_BACKENDS[backend])
     app.config.setdefault("CACHE_REDIS_URL", app.config["REDIS_URL"])
     app.config.setdefault("CACHE_DEFAULT_TIMEOUT", app.config["CACHE_TTL_OPTIONS"])

@@ -18,7 +18,7 @@ from .scan.launch import Outcome, launch_scan
 from .scan.stopping import ScanInterrupted, stopped_by_signals
 from .scan.store import LockLost, Progress, Status
 from .services import Scanner, current_scanner
-from .watchlist import Position, WatchlistError, load_watchlist
+from .watchlist import SHARES_PER_CONTRACT, Position, WatchlistError, load_watchlist
 
 EXIT_DONE, EXIT_ERROR, EXIT_MARKET_CLOSED, EXIT_BUSY, EXIT_NO_WORKER = 0, 1, 2, 3, 4
 #: How often ``flask scan`` reads the progress of a scan that runs on workers.
@@ -158,6 +158,14 @@ def watchlist_check(path: Path | None) -> None:
         own = "".join(f"  {name} {value}" for name, value in entry.assumptions.items())
         held = _position_text(entry.position)
         click.echo(f"{entry.symbol}{fair}{held}{own}")
+        position = entry.position
+        if position is not None and position.contracts == 0:
+            click.echo(
+                f"Warning: {entry.symbol}: {position.shares} shares, under "
+                f"{SHARES_PER_CONTRACT}: no covered calls (one contract covers "
+                f"{SHARES_PER_CONTRACT} shares).",
+                err=True,
+            )
     click.echo(f"{path}: {len(watchlist)} tickers, OK")
 
 

@@ -220,7 +220,7 @@ def test_options_report_a_bad_filter_and_ignore_it(scanned):
     body = scanned.get("/api/options?min_delta=lots").get_json()
 
     assert body["options"] == unfiltered
-    assert any("min_delta" in message for message in body["messages"])
+    assert any("Min delta must be" in message for message in body["messages"])
     assert body["filters"]["min_delta"] is None
 
 
@@ -351,9 +351,7 @@ def test_csv_download_has_its_type_name_and_every_field(scanned):
 
     assert response.status_code == 200 and response.is_streamed
     assert response.mimetype == "text/csv"
-    assert response.headers["Content-Disposition"] == (
-        "attachment; filename=put-scanner-options.csv"
-    )
+    assert response.headers["Content-Disposition"] == "attachment; filename=puts-2026-11-18.csv"
     header, *rows = csv_rows(response)
     assert header == CSV_HEADER
     expected = all_rows(scanned.get("/api/options").get_json()["options"])
@@ -362,9 +360,12 @@ def test_csv_download_has_its_type_name_and_every_field(scanned):
     for cells in rows:
         record = dict(zip(header, cells, strict=True))
         original = by_contract[record["contract_symbol"]]
-        assert float(record["strike"]) == original["strike"]
-        assert float(record["delta"]) == original["delta"]
+        # as the page shows them: prices to 2 decimals, greeks to 4, IV in percent
+        assert record["strike"] == f"{original['strike']:.2f}"
+        assert record["delta"] == f"{original['delta']:.4f}"
+        assert record["iv"] == f"{original['iv'] * 100:.2f}"
         assert int(record["dte"]) == original["dte"]
+        assert record["earnings_before_expiry"] in ("true", "false")
 
 
 def test_csv_honours_the_filters_like_the_api(scanned):
@@ -416,13 +417,13 @@ def test_csv_defuses_formulas_and_keeps_numbers(app, client):
 
     cells = [dict(zip(header, row, strict=True)) for row in rows]
     by_delta = {cell["delta"]: cell for cell in cells}
-    assert set(by_delta) == {"-0.25", "-0.1"}
-    attack = by_delta["-0.25"]
+    assert set(by_delta) == {"-0.2500", "-0.1000"}
+    attack = by_delta["-0.2500"]
     assert attack["contract_symbol"] == '\'=HYPERLINK("http://evil.example","x")'
     assert attack["expiration"] == "'@SUM(A1:A9)"
     assert attack["ticker"] == "'+cmd|' /C calc'!A0"
-    assert by_delta["-0.1"]["contract_symbol"] == "'-2+3"
-    assert attack["strike"] == "150.0"
+    assert by_delta["-0.1000"]["contract_symbol"] == "'-2+3"
+    assert attack["strike"] == "150.00"
 
 
 @pytest.mark.parametrize(
@@ -463,3 +464,19 @@ def test_the_api_still_answers_when_redis_is_down(down_client):
 
     download = down_client.get("/options.csv")
     assert csv_rows(download) == [CSV_HEADER]
+
+
+def test_a_drilldowns_csv_has_its_tickers_puts_and_its_name(scanned):
+    response = scanned.get("/options.csv?symbol=aapl&min_annualized=0")
+    assert response.headers["Content-Disposition"] == (
+        "attachment; filename=puts-AAPL-2026-11-18.csv"
+    )
+    header, *rows = csv_rows(response)
+    expected = scanned.get("/api/options/AAPL").get_json()["options"]
+    assert len(rows) == len(expected) > 0
+    assert {row[header.index("ticker")] for row in rows} == {"AAPL"}
+
+
+def test_a_csv_for_a_ticker_outside_the_watchlist_is_a_404(scanned):
+    response = scanned.get("/options.csv?symbol=ZZZZ")
+    assert response.status_code == 404 and "not in the watchlist" in response.text

@@ -61,7 +61,7 @@ def test_one_tickers_calls(scanned):
 
 def test_the_calls_csv_has_the_call_columns(scanned):
     response = scanned.get("/options.csv?side=call")
-    assert response.headers["Content-Disposition"] == "attachment; filename=put-scanner-calls.csv"
+    assert response.headers["Content-Disposition"] == "attachment; filename=calls-2026-11-18.csv"
     header, *rows = csv_rows(response)
     history = [column.name for column in VOLATILITY]
     assert header == [*(field.name for field in fields(ScreenedCall)), "stale", *history]

@@ -77,6 +77,17 @@ def test_watchlist_check_lists_the_shares_held(cli, tmp_path):
     assert "T  100 shares\n" in result.output
 
 
+def test_watchlist_check_warns_about_too_few_shares_for_a_call(cli, tmp_path):
+    path = tmp_path / "odd.toml"
+    path.write_text(
+        '[[tickers]]\nsymbol = "KO"\nshares = 50\n\n[[tickers]]\nsymbol = "T"\nshares = 100\n'
+    )
+    result = cli().invoke(args=["watchlist", "check", str(path)])
+    assert result.exit_code == 0  # a warning, not an error
+    assert "Warning: KO: 50 shares, under 100: no covered calls" in result.output
+    assert "Warning: T" not in result.output
+
+
 def test_watchlist_check_reports_a_bad_file(cli, tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('[[tickers]]\nsymbol = "AAPL"\n[[tickers]]\nsymbol = "aapl"\n')

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from scanner_app.scan.screen import Criteria
-from scanner_app.web.criteria_text import criteria_sentence
+from scanner_app.web.criteria_text import criteria_sentence, filters_phrase
 from scanner_app.web.query import ResultFilters
 
 DEFAULTS = Criteria(max_spread_pct=1000.0)
@@ -52,3 +54,37 @@ def test_a_filter_stricter_than_the_setting_is_the_one_said():
 def test_a_maximum_dte_alone_is_said_as_at_most():
     sentence = criteria_sentence(DEFAULTS, ResultFilters(max_dte=14, min_volume=5))
     assert "at most 14 days to expiration" in sentence and "volume >= 5" in sentence
+
+
+SATURDAY = datetime(2026, 12, 5, 17, 0, tzinfo=UTC)  # the next 4 weeklies reach Dec 31
+
+
+def test_every_filter_in_force_is_named_with_the_cash():
+    filters = ResultFilters(
+        at_or_below_fair_value=True, min_volume=10, max_spread=5.0, min_iv_rank=40.0
+    )
+    sentence = criteria_sentence(DEFAULTS, filters, cash=25_000)
+    assert "volume >= 10" in sentence and "spread <= 5 %" in sentence
+    assert "IV rank >= 40" in sentence
+    assert "strike at or below the fair value" in sentence
+    assert sentence.endswith("in the next 4 weekly expirations, sized with $25,000 of cash.")
+
+
+def test_a_dte_filter_past_the_window_says_what_weeks_to_set():
+    filters = ResultFilters(min_dte=30, max_dte=45)
+    sentence = criteria_sentence(DEFAULTS, filters, today=SATURDAY)
+    assert sentence.endswith(
+        "The scan fetches expirations up to 26 days out; set WEEKS=7 for a 30-45 DTE screen."
+    )
+    reachable = criteria_sentence(DEFAULTS, ResultFilters(max_dte=20), today=SATURDAY)
+    assert "WEEKS" not in reachable
+    too_far = criteria_sentence(DEFAULTS, ResultFilters(min_dte=120), today=SATURDAY)
+    assert too_far.endswith(
+        "The scan fetches expirations up to 26 days out; even WEEKS=12 reaches only 83."
+    )
+
+
+def test_the_calls_phrase_names_each_of_the_views_filters():
+    assert filters_phrase(ResultFilters()) is None
+    phrase = filters_phrase(ResultFilters(min_delta=-0.3, max_spread=8.0, min_iv_rank=55.5))
+    assert phrase == "|delta| <= 0.30, spread <= 8 % and IV rank >= 55.5"

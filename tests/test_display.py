@@ -19,20 +19,20 @@ def facts(**overrides) -> RunFacts:
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
-        ({}, "Scan completed successfully at Nov 18, 2026 11:02 AM EST — 25 tickers, 212 puts"),
+        ({}, "Scan completed successfully at Wed Nov 18, 2026 11:02 AM EST — 25 tickers, 212 puts"),
         (
             {"failed": 1, "credits": 4180},
-            "Scan completed successfully at Nov 18, 2026 11:02 AM EST — 25 tickers, 212 puts"
+            "Scan completed successfully at Wed Nov 18, 2026 11:02 AM EST — 25 tickers, 212 puts"
             " (1 failed ticker); 4,180 API credits used",
         ),
         (
             {"credits": 1},
-            "Scan completed successfully at Nov 18, 2026 11:02 AM EST — 25 tickers, 212 puts"
+            "Scan completed successfully at Wed Nov 18, 2026 11:02 AM EST — 25 tickers, 212 puts"
             "; 1 API credit used",
         ),
         (
             {"outcome": "failed", "reason": "2 of 25 tickers could not be scanned", "credits": 0},
-            "Scan failed at Nov 18, 2026 11:02 AM EST: 2 of 25 tickers could not be scanned"
+            "Scan failed at Wed Nov 18, 2026 11:02 AM EST: 2 of 25 tickers could not be scanned"
             "; 0 API credits used",
         ),
     ],
@@ -49,7 +49,7 @@ def test_without_facts_the_stored_message_is_shown():
 @pytest.mark.parametrize(
     ("value", "shown"),
     [
-        ("2026-11-18T16:00:00+00:00", "Nov 18, 2026 11:00 AM EST"),
+        ("2026-11-18T16:00:00+00:00", "Wed Nov 18, 2026 11:00 AM EST"),
         ("9999-12-31T23:59:59-23:59", MISSING),  # past year 9999 in New York
         ("0001-01-01T00:00:00+14:00", MISSING),  # before year 1 in New York
         ("2026-11-18T16:00:00", MISSING),  # no offset: no moment

@@ -57,7 +57,7 @@ def test_an_estimate_says_est_with_its_method_and_inputs_and_the_discount(client
     assert "discounted at 10 %" in row  # KO's own desired return
     discount = (KO_ESTIMATE.value - spot) / KO_ESTIMATE.value * 100
     side = "below" if discount >= 0 else "above"
-    assert f"{abs(discount):,.1f}% {side}</span>" in row and f"The price, ${spot:,.2f}" in row
+    assert f"spot {abs(discount):,.0f}% {side}</span>" in row and f"The spot, ${spot:,.2f}" in row
 
 
 def test_the_users_own_fair_value_is_not_an_estimate(client):

@@ -94,7 +94,9 @@ def test_without_maxmemory_the_percentage_is_null(app_config, start_redis):
 def test_ninety_percent_full_is_degraded_and_the_page_warns_before_a_scan(app_config, start_redis):
     url = start_redis()
     client = redis.Redis.from_url(url)
-    client.set("ballast", b"x" * 20_000_000)  # so that the app's own connections weigh little
+    # so that the app's own connections weigh little; made on the server, since a 20 MB SET
+    # swells used_memory with its query buffer until Redis frees it a moment later
+    client.setrange("ballast", 20_000_000 - 1, "x")
     used = client.info("memory")["used_memory"]
     client.config_set("maxmemory", int(used / 0.93))
     app = create_app({**app_config, "REDIS_URL": url})

@@ -55,7 +55,20 @@ def test_the_dashboard_sorts_and_filters_by_iv_rank(scanned):
 
 def test_a_bad_min_iv_rank_is_ignored_with_a_message(scanned):
     page = scanned().get("/?min_iv_rank=120").text
-    assert "min_iv_rank" in page and "from 0 to 100" in page
+    assert "Min IV rank must be a number from 0 to 100; ignored." in page
+
+
+def test_the_min_iv_rank_field_is_among_the_more_filters_of_the_puts_only(scanned):
+    client = scanned()
+    folded = re.search(
+        r'<details class="more-filters"[^>]*>.*?</details>', client.get("/").text, re.S
+    )
+    assert 'name="min_iv_rank"' in folded.group(0) and folded.group(0).startswith(
+        '<details class="more-filters">'
+    )
+    opened = client.get("/?min_iv_rank=30").text
+    assert '<details class="more-filters" open>' in opened
+    assert 'name="min_iv_rank"' not in client.get("/calls").text
 
 
 def test_the_drilldown_shows_the_figures_and_the_year_as_a_line_chart(scanned):

@@ -87,7 +87,7 @@ def test_production_refuses_to_scan_while_the_market_is_closed(scanner_with):
     assert launch.message.startswith(
         "Market is closed. Scans only run during market hours (9:30 AM - 4:00 PM ET)."
     )
-    assert "Mon Nov 23 09:30 AM ET" in launch.message
+    assert "Mon Nov 23, 2026 9:30 AM EST" in launch.message
     assert scanner.store.read_status().last_run == "Never"  # the refusal stored nothing
 
 

@@ -109,7 +109,8 @@ def test_a_silent_scan_is_reported_interrupted_and_keeps_what_it_published(
     # the time is its last sign of life, not the moment it was found
     assert facts.finished_at == FROZEN_NOW.isoformat(timespec="seconds")
     assert status.last_run == (
-        "Scan interrupted at 1 of 3 tickers on 2026-11-18 11:00 EST: the process running it stopped"
+        "Scan interrupted at 1 of 3 tickers on Wed Nov 18, 2026 11:00 AM EST: "
+        "the process running it stopped"
     )
     assert (status.progress.done, status.progress.total) == (1, 3)
     assert status.progress.finished_at == facts.finished_at and status.progress.current is None
@@ -238,7 +239,10 @@ def test_the_api_says_how_the_dead_scan_ended_and_how_far_it_got(make_app, clock
     assert (body["progress"]["done"], body["progress"]["total"]) == (1, 3)
     assert body["last_run"].startswith("Scan interrupted at 1 of 3 tickers on ")
     page = client.get("/")
-    assert "Last scan: Scan interrupted at 1 of 3 tickers on Nov 18, 2026 11:00 AM EST" in page.text
+    assert (
+        "Last scan: Scan interrupted at 1 of 3 tickers on Wed Nov 18, 2026 11:00 AM EST"
+        in page.text
+    )
 
 
 def test_tickers_an_interrupted_scan_never_reached_are_stale_with_their_fetch_time(

@@ -124,10 +124,10 @@ def test_a_ticker_whose_answer_goes_bad_keeps_its_earlier_rows_marked_stale(
     everything = client.get("/api/options").get_json()
     assert everything["options"] == {"AAPL": earlier["options"]}
     assert everything["stale"] == {"AAPL": FIRST_SCAN}
-    assert {record["stale"] for record in csv_records(client.get("/options.csv"))} == {"True"}
+    assert {record["stale"] for record in csv_records(client.get("/options.csv"))} == {"true"}
     assert 'class="badge badge-stale"' in client.get("/").get_data(as_text=True)
     page = client.get("/ticker/AAPL").get_data(as_text=True)
-    assert "The puts below are from the scan of Nov 18, 2026 11:00 AM EST." in page
+    assert "The puts below are from the scan of Wed Nov 18, 2026 11:00 AM EST." in page
 
 
 def test_a_ticker_fetched_again_is_no_longer_stale(make_scanning_app, clock):
@@ -250,7 +250,7 @@ def test_exclude_earnings_leaves_out_rows_across_earnings(earnings_app, path):
             row["expiration"] for row in safe
         ]
     elif path == "/":
-        assert f"Show {len(safe)} puts of AAPL" in text
+        assert f'{len(safe)}<span class="visually-hidden"> puts of AAPL</span>' in text
         assert 'name="exclude_earnings" type="checkbox" value="1" checked' in text
     else:
         assert "badge-earnings" not in text and "Fri Nov 27, 2026" not in text
@@ -262,7 +262,10 @@ def test_a_bad_exclude_earnings_is_ignored_never_a_500(earnings_app, path):
 
     assert response.status_code == 200
     if path != "/options.csv":
-        assert "exclude_earnings must be 1 or 0; ignored." in response.get_data(as_text=True)
+        assert (
+            "Exclude puts expiring on or after earnings must be 1 or 0; ignored."
+            in response.get_data(as_text=True)
+        )
 
 
 def test_earnings_off_asks_for_no_earnings_date(make_scanning_app):

@@ -6,6 +6,7 @@ import pytest
 
 from scanner_app.web.query import (
     DEFAULT_PER_PAGE,
+    LABELS,
     MAX_PAGE,
     MAX_PARAM_LENGTH,
     MAX_PER_PAGE,
@@ -80,15 +81,15 @@ def test_a_bad_number_is_ignored_with_a_message_naming_it(name, raw):
     filters, messages = parse_filters({name: raw})
     assert filters == ResultFilters()
     assert len(messages) == 1
-    assert messages[0].startswith(f"{name} must be ")
+    assert messages[0].startswith(f"{LABELS[name]} must be ")
     assert messages[0].endswith("; ignored.")
 
 
 def test_the_message_states_the_accepted_range():
     _, messages = parse_filters({"min_delta": "2"})
-    assert messages == ["min_delta must be a number from -1 to 0; ignored."]
+    assert messages == ["Min delta must be a number from -1 to 0; ignored."]
     _, messages = parse_filters({"max_dte": "x"})
-    assert messages == ["max_dte must be a whole number from 0 to 1000; ignored."]
+    assert messages == ["Max days to expiry must be a whole number from 0 to 1000; ignored."]
 
 
 @pytest.mark.parametrize(
@@ -97,7 +98,7 @@ def test_the_message_states_the_accepted_range():
 def test_an_unknown_sort_key_or_direction_falls_back_with_a_message(name, raw):
     filters, messages = parse_filters({name: raw})
     assert (filters.sort, filters.direction) == ("ticker", "asc")
-    assert len(messages) == 1 and messages[0].startswith(f"{name} must be one of ")
+    assert len(messages) == 1 and messages[0].startswith(f"{LABELS[name]} must be one of ")
 
 
 def test_good_values_survive_next_to_bad_ones():
@@ -126,7 +127,8 @@ def test_query_args_carry_only_non_default_values():
         ResultFilters(min_annualized=30.0, min_delta=-0.2),
         ResultFilters(min_annualized=0.1 + 0.2, max_dte=0, min_open_interest=10_000_000),
         ResultFilters(min_annualized=1e-05, sort="delta", direction="desc"),
-        ResultFilters(sort="scanned", direction="desc", page=7, per_page=500),
+        ResultFilters(sort="puts", direction="desc", page=7, per_page=500),
+        ResultFilters(layout="table", put_sort="expiration", put_direction="asc"),
         ResultFilters(exclude_earnings=True, max_dte=14),
     ],
 )
@@ -163,14 +165,14 @@ def test_at_or_below_fair_value_is_a_flag_and_a_filter():
     assert (filters.at_or_below_fair_value, messages) == (True, [])
     assert filters.active and filters.filter_args() == {"at_or_below_fair_value": "1"}
     _filters, messages = parse_filters({"at_or_below_fair_value": "yes"})
-    assert messages == ["at_or_below_fair_value must be 1 or 0; ignored."]
+    assert messages == ["Only strikes at or below fair value must be 1 or 0; ignored."]
 
 
 @pytest.mark.parametrize("raw", ["yes please", "2", "x" * (MAX_PARAM_LENGTH + 1)])
 def test_a_bad_exclude_earnings_is_ignored_with_a_message(raw):
     filters, messages = parse_filters({"exclude_earnings": raw})
     assert filters == ResultFilters()
-    assert messages == ["exclude_earnings must be 1 or 0; ignored."]
+    assert messages == ["Exclude puts expiring on or after earnings must be 1 or 0; ignored."]
 
 
 def test_sorting_by_a_new_column_starts_with_its_interesting_end():
@@ -216,13 +218,13 @@ def test_the_page_limits_themselves_are_accepted():
 @pytest.mark.parametrize(
     ("name", "raw", "message"),
     [
-        ("per_page", "501", "per_page must be a whole number from 1 to 500; ignored."),
-        ("per_page", "0", "per_page must be a whole number from 1 to 500; ignored."),
-        ("per_page", "ten", "per_page must be a whole number from 1 to 500; ignored."),
-        ("page", "0", "page must be a whole number from 1 to 100000; ignored."),
-        ("page", "-2", "page must be a whole number from 1 to 100000; ignored."),
-        ("page", "1.5", "page must be a whole number from 1 to 100000; ignored."),
-        ("page", str(MAX_PAGE + 1), "page must be a whole number from 1 to 100000; ignored."),
+        ("per_page", "501", "Tickers per page must be a whole number from 1 to 500; ignored."),
+        ("per_page", "0", "Tickers per page must be a whole number from 1 to 500; ignored."),
+        ("per_page", "ten", "Tickers per page must be a whole number from 1 to 500; ignored."),
+        ("page", "0", "Page must be a whole number from 1 to 100000; ignored."),
+        ("page", "-2", "Page must be a whole number from 1 to 100000; ignored."),
+        ("page", "1.5", "Page must be a whole number from 1 to 100000; ignored."),
+        ("page", str(MAX_PAGE + 1), "Page must be a whole number from 1 to 100000; ignored."),
     ],
 )
 def test_a_bad_page_falls_back_to_the_default_with_a_message(name, raw, message):
@@ -278,13 +280,21 @@ def test_the_screen_parameters_are_read_under_their_query_names():
 @pytest.mark.parametrize(
     ("name", "raw", "message"),
     [
-        ("min_dte", "30.5", "min_dte must be a whole number from 0 to 1000; ignored."),
-        ("min_volume", "-1", "min_volume must be a whole number from 0 to 10000000; ignored."),
-        ("min_vol_oi", "lots", "min_vol_oi must be a number from 0 to 1000; ignored."),
-        ("max_spread", "nan", "max_spread must be a number from 0 to 1000; ignored."),
-        ("cash", "$5000", "cash must be a number from 0 to 1000000000; ignored."),
-        ("put_sort", "bogus", "put_sort must be one of " + ", ".join(PUT_SORT_KEYS) + "; ignored."),
-        ("put_dir", "up", "put_dir must be one of asc, desc; ignored."),
+        ("min_dte", "30.5", "Min days to expiry must be a whole number from 0 to 1000; ignored."),
+        ("min_volume", "-1", "Min volume must be a whole number from 0 to 10000000; ignored."),
+        (
+            "min_vol_oi",
+            "lots",
+            "Min volume / open interest must be a number from 0 to 1000; ignored.",
+        ),
+        ("max_spread", "nan", "Max spread % must be a number from 0 to 1000; ignored."),
+        ("cash", "$5000", "Cash to size with, $ must be a number from 0 to 1000000000; ignored."),
+        (
+            "put_sort",
+            "bogus",
+            "Puts sort must be one of " + ", ".join(PUT_SORT_KEYS) + "; ignored.",
+        ),
+        ("put_dir", "up", "Puts sort direction must be one of asc, desc; ignored."),
     ],
 )
 def test_a_bad_screen_value_is_ignored_with_a_clear_message(name, raw, message):
@@ -316,3 +326,16 @@ def test_sorting_puts_by_a_new_column_starts_descending_then_flips():
     assert by_bid.puts_sorted_by("bid").put_direction == "asc"
     assert by_bid.puts_sorted_by("bid").puts_sorted_by("bid") == by_bid
     assert ResultFilters().puts_sorted_by("strike").put_direction == "asc"  # strike desc now
+
+
+def test_the_calls_view_round_trips_its_filters_and_order():
+    filters = ResultFilters(min_annualized=20.0, call_sort="annualized", call_direction="desc")
+    assert parse_filters(filters.calls_args()) == (filters, [])
+
+
+def test_a_first_click_sorts_dates_and_tickers_ascending_and_figures_descending():
+    filters = ResultFilters()
+    assert filters.puts_sorted_by("expiration").put_direction == "asc"
+    assert filters.puts_sorted_by("annualized").put_direction == "desc"
+    assert filters.calls_sorted_by("ticker").call_direction == "desc"  # already sorted: flips
+    assert filters.calls_sorted_by("iv").call_direction == "desc"

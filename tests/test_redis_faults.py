@@ -209,7 +209,7 @@ def test_a_scan_cut_short_by_redis_records_a_plain_reason(make_app, monkeypatch)
     for path in ("/", "/api/scan", "/ticker/AAPL"):
         text = client.get(path).get_data(as_text=True)
         _assert_plain(text)
-    assert f"Scan failed at Nov 18, 2026 11:00 AM EST: {UNREACHABLE}" in client.get("/").text
+    assert f"Scan failed at Wed Nov 18, 2026 11:00 AM EST: {UNREACHABLE}" in client.get("/").text
 
 
 def test_a_redis_error_that_reaches_the_engine_is_recorded_plainly(make_app, monkeypatch):
@@ -257,7 +257,8 @@ def test_expired_results_say_when_they_were_made_and_how_long_they_lived(
     assert client.post("/scan").status_code in (200, 303)
     known = client.get("/api/scan").get_json()["version"]
     expected = (
-        "Results from the scan at Nov 18, 2026 11:00 AM EST expired after 45 minutes; press Scan"
+        "Results from the scan at Wed Nov 18, 2026 11:00 AM EST expired after 45 minutes; "
+        "press Scan"
     )
     # the results expire: every key of the scan but the record of it
     scan_keys = [key for key in redis_client.keys(f"{key_prefix}*") if b"last_scan" not in key]

@@ -102,7 +102,7 @@ def test_the_drilldown_narrows_its_puts_by_the_new_filters(client, scanned):
 def test_a_bad_new_filter_is_a_message_not_an_error(client, scanned):
     response = client.get(f"/ticker/{SYMBOL}?min_vol_oi=lots")
     assert response.status_code == 200
-    assert "min_vol_oi must be a number from 0 to 1000; ignored." in response.text
+    assert "Min volume / open interest must be a number from 0 to 1000; ignored." in response.text
 
 
 # -- sorting the puts ------------------------------------------------------------------------
@@ -129,9 +129,9 @@ def test_the_sorted_column_has_aria_sort_and_its_link_flips_it(client, scanned):
     header = re.search(
         r'<th scope="col" class="num" aria-sort="descending">(.*?)</th>', table, re.S
     )
-    assert "Annualized" in header.group(1)
+    assert 'title="Annualized return on the collateral">Ann.</abbr>' in header.group(1)
     assert f"/ticker/{SYMBOL}?put_sort=annualized&amp;put_dir=asc" in header.group(1)
-    assert "sorted by annualized (descending)" in table
+    assert "sorted by annualized return on the collateral (descending)" in table
 
 
 def test_by_default_the_puts_are_by_strike_from_highest(client, scanned):
@@ -145,7 +145,9 @@ def test_by_default_the_puts_are_by_strike_from_highest(client, scanned):
 def test_a_bad_sort_column_is_a_clear_message_and_the_default_order(client, scanned, raw):
     response = client.get(f"/ticker/{SYMBOL}", query_string={"put_sort": raw})
     assert response.status_code == 200
-    assert "put_sort must be one of strike, bid, ask" in html.unescape(response.text)
+    assert "Puts sort must be one of strike, expiration, bid, spread_pct" in html.unescape(
+        response.text
+    )
     strikes = shown_strikes(tables(response.text)[0])
     assert strikes == sorted(strikes, reverse=True)
 
@@ -162,7 +164,8 @@ def test_in_the_dashboard_the_sort_links_swap_the_details_in_place(client, scann
 
 def test_the_dashboard_details_carry_the_cash_and_the_sort(client, scanned):
     page = client.get("/?cash=5000&put_sort=iv&min_volume=1").text
-    url = html.unescape(re.search(r'<details hx-get="([^"]+)"', page).group(1))
+    button = re.search(r'<button type="button" class="puts-toggle"[^>]*>', page, re.S).group(0)
+    url = html.unescape(re.search(r'hx-get="([^"]+)"', button).group(1))
     assert url.startswith("/ticker/") and {"cash=5000", "put_sort=iv", "min_volume=1"} <= set(
         url.split("?")[1].split("&")
     )
@@ -185,13 +188,13 @@ def test_cash_typed_in_sizes_each_put(client, scanned):
         for strike, contracts in zip(shown_strikes(table), contracts_shown(table), strict=True)
     }
     assert shown <= expected and len(contracts_shown(page)) == len(scanned)
-    assert "Total premium" in page and "$12,345.00" in page
+    assert ">Tot. prem.</abbr>" in page and "$12,345.00" in page
     first_table = tables(page)[0]
     expiration = min(row["expiration"] for row in scanned)
     top = shown_strikes(first_table)[0]
     row = next(r for r in scanned if (r["expiration"], r["strike"]) == (expiration, top))
     contracts = cash * 100 // round(row["strike"] * 10_000)
-    assert f"${contracts * row['bid'] * 100:,.2f}" in first_table
+    assert f"${contracts * row['bid'] * 100:,.0f}</td>" in first_table  # whole dollars
 
 
 def test_cash_available_setting_sizes_each_put_and_the_form_overrides_it(make_app):

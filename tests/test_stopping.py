@@ -100,7 +100,9 @@ def test_a_shutdown_stops_the_scan_at_once_and_reports_it(gated):
     assert status.state == "idle" and scanner.store.lock_owner() is None
     facts = status.facts
     assert (facts.outcome, facts.done, facts.tickers) == ("interrupted", 1, 3)
-    assert status.last_run.startswith("Scan interrupted at 1 of 3 tickers on 2026-11-18 11:00 EST")
+    assert status.last_run.startswith(
+        "Scan interrupted at 1 of 3 tickers on Wed Nov 18, 2026 11:00 AM EST"
+    )
     assert status.last_run.endswith(": the process running it shut down")
     assert set(read_results(scanner).scan_times) == {"AAPL"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scanner_app.scan.store import Progress, TickerResult
-from scanner_app.scan.summary import sort_scores, summarize_rows, time_score
+from scanner_app.scan.summary import sort_scores, summarize_rows
 from scanner_app.web.dashboard.listing import read_results_page
 from scanner_app.web.dashboard.ticker_summaries import TickerSummary, badge_scores, order_symbols
 from scanner_app.web.query import SORT_KEYS, ResultFilters
@@ -94,14 +94,6 @@ def test_order_by_badge_puts_good_before_high_before_none():
     assert order_symbols(scores, descending=False) == ["C", "B", "A"]
 
 
-def test_scan_times_sort_as_moments_not_as_text():
-    # the same moment in two offsets, and a later one whose text sorts first
-    early = time_score("2026-11-18T11:00:00-05:00")
-    assert early == time_score("2026-11-18T16:00:00+00:00")
-    assert time_score("2026-11-18T10:30:00-07:00") > early
-    assert time_score("2026-11-18T16:00:00") is None and time_score("yesterday") is None
-
-
 #: Six tickers with ties, missing values and one that failed, for the agreement test.
 TICKERS = {
     "AAA": [_row(strike=90.0, spot=50.0, annualized=61.0, delta=-0.1)],
@@ -158,7 +150,6 @@ def test_stored_and_computed_orders_agree(varied, sort, direction):
         ("annualized", "desc", ["DDD", "AAA", "EEE", "BBB", "CCC", "FFF"]),
         ("puts", "desc", ["EEE", "BBB", "DDD", "CCC", "AAA", "FFF"]),
         ("delta", "asc", ["EEE", "AAA", "BBB", "DDD", "CCC", "FFF"]),
-        ("scanned", "desc", ["EEE", "CCC", "AAA", "DDD", "BBB", "FFF"]),
         ("value", "asc", ["AAA", "DDD", "BBB", "CCC", "EEE", "FFF"]),
     ],
 )
@@ -174,3 +165,40 @@ def test_every_stored_sort_key_has_a_score_per_summary():
     scores = sort_scores(summarize_rows(rows, SCAN_TIMES["AAA"]))
     assert set(scores) == set(SORT_KEYS) - {"ticker", "value"} | {"strike"}
     assert all(isinstance(score, float | int) for score in scores.values())
+
+
+def test_tickers_without_a_qualifying_put_are_counted_and_named(app):
+    scanner = app.extensions["put_scanner"]
+    publish_scan(scanner.store, {"AAA": [_row()], "BBB": [], "CCC": []}, {"ZZZ": "timed out"})
+    for filters in (
+        ResultFilters(),
+        ResultFilters(min_annualized=1.0),
+        ResultFilters(sort="value"),
+    ):
+        page = read_results_page(scanner.reader, filters, [], lambda symbol: None)
+        assert (page.unlisted_count, page.unlisted) == (2, ["BBB", "CCC"])
+    # a ticker that finds puts again, or fails, leaves the list
+    publish_scan(scanner.store, {"BBB": [_row()]}, {"CCC": "timed out"}, scan_id="second")
+    page = read_results_page(scanner.reader, ResultFilters(), [], lambda symbol: None)
+    assert (page.unlisted_count, page.unlisted) == (0, [])
+
+
+def test_the_best_put_is_the_first_under_the_sort_computed_when_the_scan_publishes():
+    rows = [
+        _row(strike=90, annualized=35.0, delta=-0.05, expiration="2026-11-27", bid=0.4),
+        _row(strike=95, annualized=61.5, delta=-0.18, expiration="2026-11-20", bid=0.9),
+    ]
+    summary = TickerSummary.of("AAA", summarize_rows(rows, None), None, None)
+    assert summary.best_put("annualized")["strike"] == 95
+    assert summary.best_put("delta") == {
+        "strike": 90,
+        "expiration": "2026-11-27",
+        "dte": 9,
+        "bid": 0.4,
+        "delta": -0.05,
+        "annualized": 35.0,
+    }
+    for per_ticker in ("ticker", "spot", "puts", "value"):
+        assert summary.best_put(per_ticker) == summary.best_put("annualized")
+    malformed = TickerSummary.of("AAA", {"best": {"annualized": [1, 2]}}, None, None)
+    assert malformed.best_put("annualized") is None

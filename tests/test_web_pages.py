@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+from datetime import UTC, date, datetime
 from pathlib import Path
 from statistics import median
 
@@ -19,7 +20,7 @@ from .scan_results import read_results
 HX = {"HX-Request": "true"}
 STATIC = Path(__file__).resolve().parents[1] / "scanner_app" / "static"
 #: FROZEN_NOW (16:00 UTC, November) in New York, as the pages write it.
-SCAN_TIME_ET = "Nov 18, 2026 11:00 AM EST"
+SCAN_TIME_ET = "Wed Nov 18, 2026 11:00 AM EST"
 UNAVAILABLE = "Data temporarily unavailable. Please refresh the page."
 
 
@@ -70,7 +71,8 @@ def _row_symbols(page: str) -> list[str]:
         r'<tbody class="ticker-group" id="ticker-[A-Z0-9_\-]+">.*?</tbody>', page, re.S
     )
     return [
-        re.search(r'<th scope="row"><a href="/ticker/([^"]+)">', group).group(1) for group in groups
+        re.search(r'<th scope="row">(?:<input[^>]*>)?<a href="/ticker/([^"]+)">', group).group(1)
+        for group in groups
     ]
 
 
@@ -111,6 +113,27 @@ def test_a_scan_that_finds_nothing_invites_another(app_config, redis_client):
     assert "No qualifying puts yet — press Scan." in page
     assert "<table" not in page
     assert "of 0 tickers" not in page
+    # the tickers scanned without a qualifying put are named, each with its page
+    assert re.search(
+        r'3 tickers have no qualifying put:\s*<a href="/ticker/AAPL">AAPL</a>, '
+        r'<a href="/ticker/KO">KO</a>, <a href="/ticker/TSLA">TSLA</a>\.',
+        page,
+    )
+
+
+def test_while_the_market_is_closed_the_scan_button_says_when_it_opens(make_app):
+    from .production import PRODUCTION, log_in
+
+    saturday = datetime(2026, 11, 21, 17, 0, tzinfo=UTC)
+    client = make_app(**PRODUCTION, CLOCK=lambda: saturday).test_client()
+    log_in(client)
+    page = client.get("/").text
+    button = re.search(r'<button type="submit" class="button-primary"[^>]*>', page).group(0)
+    assert "disabled" in button and 'aria-describedby="scan-closed"' in button
+    opens = "Mon Nov 23, 2026 9:30 AM EST"
+    assert f"Market closed: Scan opens {opens}." in page
+    assert f"The market is closed: a scan can run when it opens, {opens}." in page
+    assert "press Scan" not in page
 
 
 def test_every_page_shows_the_local_mode_and_demo_data_banners(client):
@@ -127,13 +150,32 @@ def test_after_a_scan_each_ticker_has_one_summary_row(client, scanned):
     assert 'class="pager"' not in page  # one page only
     for symbol, rows in scanned.items():
         cells = _cells(_ticker_group(page, symbol))
-        assert cells[1] == symbol
-        assert cells[2] == f"${rows[0]['spot']:,.2f}"
-        assert cells[3] == f"{max(row['annualized'] for row in rows):,.1f}%"
-        assert cells[4] == str(len(rows))
-        assert cells[5] == f"{min(abs(row['delta']) for row in rows):.3f}"
-        assert cells[7] == SCAN_TIME_ET
+        best = max(rows, key=lambda row: row["annualized"])  # the line names the best put
+        assert cells[:4] == [
+            symbol,
+            f"{best['annualized']:,.1f}%",
+            f"${best['strike']:,.2f}",
+            f"{best['delta']:.2f}",
+        ]
+        day = date.fromisoformat(best["expiration"])
+        assert cells[4:8] == [
+            f"{day:%b} {day.day}",
+            str(best["dte"]),
+            f"${best['bid']:,.2f}",
+            f"${rows[0]['spot']:,.2f}",
+        ]
+        assert re.fullmatch(r"\d+ \(\d+ %ile\)", cells[9])  # the ticker's IV rank
+        assert cells[10].startswith(str(len(rows)))
+        assert SCAN_TIME_ET not in _ticker_group(page, symbol)  # said once, not per line
         assert f'href="/ticker/{symbol}"' in _ticker_group(page, symbol)
+
+
+def test_sorting_by_delta_names_the_put_of_the_lowest_delta(client, scanned):
+    page = client.get("/?sort=delta").text
+    for symbol, rows in scanned.items():
+        cells = _cells(_ticker_group(page, symbol))
+        safest = min(rows, key=lambda row: abs(row["delta"]))
+        assert cells[2:4] == [f"${safest['strike']:,.2f}", f"{safest['delta']:.2f}"]
 
 
 def test_the_summary_badge_compares_strikes_with_the_fair_value(client, scanned):
@@ -147,9 +189,11 @@ def test_puts_load_lazily_so_the_page_grows_with_tickers_not_puts(client, scanne
     page = client.get("/").text
     assert "puts-table" not in page
     symbol = next(iter(scanned))
-    details = re.search(r"<details[^>]*>", _ticker_group(page, symbol)).group(0)
-    assert f'hx-get="/ticker/{symbol}"' in details
-    assert 'hx-trigger="toggle once"' in details
+    group = _ticker_group(page, symbol)
+    button = re.search(r'<button type="button" class="puts-toggle"[^>]*>', group, re.S).group(0)
+    assert f'hx-get="/ticker/{symbol}"' in button
+    assert 'hx-trigger="click once"' in button and 'aria-expanded="false"' in button
+    assert f'<tr class="puts-row" id="puts-ticker-{symbol}" hidden>' in group
 
 
 def test_filters_from_htmx_return_the_results_and_the_canonical_url(client, scanned):
@@ -186,8 +230,8 @@ def test_the_dashboard_varies_on_the_htmx_header(client):
 def test_bad_filter_values_show_messages_and_drop_out_of_the_url(client, scanned):
     response = client.get("/?min_annualized=abc&max_dte=30&sort=nope", headers=HX)
     assert response.status_code == 200
-    assert "min_annualized must be a number from 0 to 10000; ignored." in response.text
-    assert "sort must be one of" in response.text
+    assert "Min annualized % must be a number from 0 to 10000; ignored." in response.text
+    assert "Sort must be one of" in response.text
     assert response.headers["HX-Push-Url"] == "/?max_dte=30"
 
 
@@ -223,7 +267,7 @@ def test_sorting_by_a_column_orders_the_rows(client, scanned):
     best = {symbol: max(row["annualized"] for row in rows) for symbol, rows in scanned.items()}
     assert _row_symbols(page) == sorted(best, key=best.get, reverse=True)
     header = re.search(r'<th scope="col" class="num" aria-sort="descending">.*?</th>', page, re.S)
-    assert header and "Best annualized" in header.group(0)
+    assert header and 'title="Annualized return of the best put">Ann.' in header.group(0)
     assert 'href="/?sort=annualized"' in header.group(0)  # clicking again sorts ascending
     ascending = client.get("/?sort=annualized").text
     assert _row_symbols(ascending) == list(reversed(_row_symbols(page)))
@@ -286,8 +330,8 @@ def test_the_badge_follows_the_fair_value_without_a_new_scan(app_config, client,
 # -- the drilldown -------------------------------------------------------------------------
 
 PUT_COLUMNS = (
-    "Strike", "Bid", "Ask", "Last", "Spread", "Annualized", "OTM", "Delta", "Prob. OTM",
-    "Breakeven", "Premium", "Collateral", "IV", "DTE", "Volume", "Open int.",
+    "Strike", "vs FV", "Bid × Ask", "Sprd", "Ann.", "OTM", "Exp. moves", "Delta", "P(OTM)",
+    "Prem.", "Coll.", "IV", "DTE", "Vol.", "OI", "Earn.",
 )  # fmt: skip
 
 

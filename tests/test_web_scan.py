@@ -235,7 +235,7 @@ def test_production_refuses_to_scan_while_the_market_is_closed(production_client
     response = production_client.post("/scan", headers=HX)
     assert response.status_code == 200
     assert "Market is closed" in response.text
-    assert "Next open: Mon Nov 23 09:30 AM ET" in response.text
+    assert "Next open: Mon Nov 23, 2026 9:30 AM EST" in response.text
     assert _attribute(response.text, "scan-status", "hx-trigger") is None
     assert demo_provider.request_count == 0
     assert _store(production_client.application).lock_owner() is None
@@ -245,7 +245,9 @@ def test_production_pages_say_the_market_is_closed_and_when_it_opens(production_
     page = production_client.get("/")
     assert page.status_code == 200
     assert 'class="banner banner-warning"' in page.text
-    assert "Market is closed" in page.text and "Next open: Mon Nov 23 09:30 AM ET" in page.text
+    assert (
+        "Market is closed" in page.text and "Next open: Mon Nov 23, 2026 9:30 AM EST" in page.text
+    )
     assert "Local mode" not in page.text
     assert '<form class="logout" method="post" action="/logout">' in page.text
 
@@ -265,7 +267,7 @@ def test_a_refused_scan_keeps_the_last_scans_record(production_client, redis_cli
     assert redis_client.mget(keys) == record
     assert fragment.status_code == 200
     assert "Market is closed" in fragment.text
-    assert "Next open: Mon Nov 23 09:30 AM ET" in fragment.text
+    assert "Next open: Mon Nov 23, 2026 9:30 AM EST" in fragment.text
     assert "Last scan: Scan completed successfully" in fragment.text
     assert plain.status_code == 303
     page = production_client.get("/").text
@@ -395,7 +397,7 @@ def test_an_old_fragment_renders_again_once_the_scan_is_gone(app, client, redis_
 
     assert response.status_code == 200
     assert "hx-trigger" not in _status_tag(response.text)
-    assert "Last scan: Scan interrupted at 1 of 3 tickers on Nov 18, 2026" in response.text
+    assert "Last scan: Scan interrupted at 1 of 3 tickers on Wed Nov 18, 2026" in response.text
     reported = _store(app).read_status().version
     assert reported > version
     recent = client.get(f"/scan/status?v={reported}&at={_now_seconds()}", headers=HX)
@@ -416,7 +418,7 @@ def test_an_old_fragment_of_a_silent_scan_reads_the_whole_status_and_reports_it(
     response = client.get(f"/scan/status?v={version}&at=0&s=AAPL&n=1", headers=HX)
 
     assert response.status_code == 200
-    assert "Last scan: Scan interrupted at 1 of 3 tickers on Nov 18, 2026" in response.text
+    assert "Last scan: Scan interrupted at 1 of 3 tickers on Wed Nov 18, 2026" in response.text
     assert log.commands[:2] == ["mget", "mget"]  # the pulse, then the whole status
     recent = client.get(f"/scan/status?v={version}&at={_now_seconds()}", headers=HX)
     assert recent.status_code == 200  # the report is a new version
@@ -466,7 +468,8 @@ def test_the_poll_applies_the_filters_it_carries(app, client):
     response = client.get("/scan/status?min_annualized=10000&max_dte=abc", headers=HX)
     assert response.status_code == 200
     assert "No puts match these filters." in response.text
-    assert "max_dte must be a whole number from 0 to 1000; ignored." in response.text
+    # a bad value's message stays beside the form; the poll leaves the form alone
+    assert 'id="filters"' not in response.text
 
 
 # -- Redis down ----------------------------------------------------------------------------

@@ -153,3 +153,11 @@ def warm_up(now: datetime) -> None:
     for weeks in range(1, 13):
         weekly_expirations(today, weeks)
     _calendar_for(today + timedelta(days=366))
+
+
+def eastern_text(moment: datetime) -> str:
+    """``moment`` (aware) as every page and message writes a time: New York time with the
+    zone named, ``Mon Dec 7, 2026 9:30 AM EST``."""
+    local = moment.astimezone(NY)
+    hour = local.hour % 12 or 12
+    return f"{local:%a %b} {local.day}, {local.year} {hour}:{local:%M %p %Z}"

@@ -110,11 +110,14 @@ class ScreenedCall(ScreenedPut):
     ``prob_otm`` are the call's, ``pct_otm`` is (strike - spot) / spot * 100, ``collateral``
     is the value of the 100 shares one contract covers, and ``breakeven`` is the cost basis
     (else the spot) less the premium. ``contracts`` is how many contracts the shares
-    cover (shares // 100).
+    cover (shares // 100). ``called_away_annualized`` is the return if the shares are
+    called away: premium plus strike minus the cost basis (else the spot), over that basis,
+    as a simple yearly return in percent.
     """
 
     contracts: int = 0
     cost_basis: float | None = None
+    called_away_annualized: float | None = None
 
 
 def finite(value: Any) -> float | None:

@@ -82,6 +82,15 @@ def annualized_return(bid: float, strike: float, dte: int) -> float:
     return bid / strike * 365.0 / dte * 100.0
 
 
+def called_away_return(bid: float, strike: float, basis: float, dte: int) -> float:
+    """A covered call's yearly return in percent if the shares are called away at
+    ``strike``: the premium plus the gain over ``basis``, over ``basis``."""
+    _require_positive("basis", basis)
+    if dte < 1:
+        raise ValueError(f"dte must be at least 1 day, got {dte!r}")
+    return (bid + strike - basis) / basis * 365.0 / dte * 100.0
+
+
 def pct_otm(spot: float, strike: float) -> float:
     """How far the spot is above the strike, in percent of the strike."""
     _require_positive("strike", strike)

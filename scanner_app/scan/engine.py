@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from ..market.calendar import NY, history_day, market_today
+from ..market.calendar import eastern_text, history_day, market_today
 from ..redis_door import CacheUnavailable, describe_error
 from .daemon_pool import DaemonPool
 from .heartbeat import Heartbeat
@@ -391,8 +391,8 @@ class _CurrentTicker:
 
 
 def _display_time(moment: datetime) -> str:
-    """``moment`` in New York time with the zone named."""
-    return moment.astimezone(NY).strftime("%Y-%m-%d %H:%M %Z")
+    """``moment`` as every page and message writes a time (``calendar.eastern_text``)."""
+    return eastern_text(moment)
 
 
 def _outage_reason(outage: Outage) -> str:

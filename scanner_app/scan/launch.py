@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..market.calendar import NY, is_market_open, next_open
+from ..market.calendar import eastern_text, is_market_open, next_open
 from ..redis_door import CacheUnavailable
 from .engine import ProgressListener, ScanSummary
 from .liveness import DeadScan, dead_scan, report_dead
@@ -45,9 +45,7 @@ class Launch:
 
 def market_closed_message(now: datetime) -> str:
     """Why a scan is refused while the market is closed, with the next open."""
-    return MARKET_CLOSED_MESSAGE.format(
-        next_open(now).astimezone(NY).strftime("%a %b %d %I:%M %p ET")
-    )
+    return MARKET_CLOSED_MESSAGE.format(eastern_text(next_open(now)))
 
 
 def launch_scan(

@@ -18,8 +18,15 @@ from .summary import SCORED_SORTS
 HASHES = ("puts", "summaries", "errors", "scan_times", "partial", "calls")
 #: Sorted sets: ``listed`` (every ticker the dashboard lists, score 0: symbol order),
 #: ``failed`` (tickers whose latest fetch failed, symbol order), ``changes`` (symbol ->
-#: version of its last change) and one ``idx:<sort>`` per scored sort key.
-SORTED_SETS = ("listed", "failed", "changes", *(f"idx:{sort}" for sort in SCORED_SORTS))
+#: version of its last change), ``no_puts`` (tickers whose latest fetch found no
+#: qualifying put, symbol order) and one ``idx:<sort>`` per scored sort key.
+SORTED_SETS = (
+    "listed",
+    "failed",
+    "changes",
+    "no_puts",
+    *(f"idx:{sort}" for sort in SCORED_SORTS),
+)
 #: What readers of the seed's layout use, kept complete whenever no scan runs.
 CONTRACT = ("ticker_options", "ticker_calls", "ticker_scan_times", "last_run")
 #: When the scan holding the lock last proved it was alive: ``{"scan_id", "at"}``.

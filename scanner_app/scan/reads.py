@@ -18,9 +18,10 @@ import redis
 from ..redis_door import REDIS_ERRORS, CacheUnavailable, RedisDoor
 from ..stored_json import load_json
 from .scripts import PAGE
-from .store import MAX_COUNT
+from .store import MAX_COUNT, RunFacts
 
-#: How many failed tickers a page names in its banner (the banner says how many more).
+#: How many failed tickers a page names in its banner, and how many tickers without a
+#: qualifying put it names (each line says how many more).
 FAILED_SHOWN = 10
 #: Tickers per round trip when streaming every row.
 STREAM_BATCH = 200
@@ -38,6 +39,9 @@ class Listing:
     listed: int = 0
     failed: int = 0
     failed_sample: dict[str, str] = field(default_factory=dict)
+    #: How many tickers' latest fetch found no qualifying put, and the first of them.
+    no_puts: int = 0
+    no_puts_sample: list[str] = field(default_factory=list)
     available: bool = False
 
 
@@ -50,6 +54,7 @@ class TickerView:
     scanned_at: str | None = None
     error: str | None = None
     last_run: str | None = None
+    last_run_facts: RunFacts | None = None
     partial_expirations: list[str] = field(default_factory=list)
     available: bool = False
 
@@ -132,7 +137,7 @@ class ResultReader:
         keys = self.keys
         index = keys("listed") if order is None else keys.index(order)
         try:
-            names = ("summaries", "errors", "failed", "changes", "partial")
+            names = ("summaries", "errors", "failed", "changes", "partial", "no_puts")
             answer = self._page(
                 keys=[keys("listed"), index, *map(keys, names)],
                 args=[offset, count, "1" if descending else "0", FAILED_SHOWN],
@@ -154,15 +159,27 @@ class ResultReader:
                 pipe.zcard(keys("listed"))
                 pipe.zcard(keys("failed"))
                 pipe.zrange(keys("failed"), 0, FAILED_SHOWN - 1)
+                pipe.zcard(keys("no_puts"))
+                pipe.zrange(keys("no_puts"), 0, FAILED_SHOWN - 1)
                 answers = pipe.execute()
             summaries, errors, changed, partial = answers[:4] if symbols else ([], [], [], [])
-            listed, failed, sample = answers[-3:]
+            listed, failed, sample, no_puts, no_puts_sample = answers[-5:]
             sample_errors = self.client.hmget(keys("errors"), sample) if sample else []
         except REDIS_ERRORS:
             return Listing()
         encoded = [symbol.encode() for symbol in symbols]
         return self._listing(
-            listed, encoded, summaries, errors, changed, failed, sample, sample_errors, partial
+            listed,
+            encoded,
+            summaries,
+            errors,
+            changed,
+            failed,
+            sample,
+            sample_errors,
+            partial,
+            no_puts,
+            no_puts_sample,
         )
 
     def change_versions(self, symbols: list[str]) -> dict[str, int]:
@@ -181,7 +198,17 @@ class ResultReader:
 
     @staticmethod
     def _listing(
-        listed, symbols, summaries, errors, changed, failed, sample, sample_errors, partial
+        listed,
+        symbols,
+        summaries,
+        errors,
+        changed,
+        failed,
+        sample,
+        sample_errors,
+        partial,
+        no_puts,
+        no_puts_sample,
     ):
         """A Listing from the PAGE script's answer (or the same values read otherwise)."""
         names = [_decode(symbol) for symbol in symbols]
@@ -198,8 +225,22 @@ class ResultReader:
             listed=int(listed),
             failed=int(failed),
             failed_sample=_pairs(sample, sample_errors),
+            no_puts=int(no_puts),
+            no_puts_sample=[_decode(symbol) for symbol in no_puts_sample],
             available=True,
         )
+
+    def no_put_tickers(self) -> tuple[int, list[str]]:
+        """How many tickers' latest fetch found no qualifying put, and the first
+        ``FAILED_SHOWN`` of them ((0, []) when Redis fails)."""
+        try:
+            with self.client.pipeline(transaction=False) as pipe:
+                pipe.zcard(self.keys("no_puts"))
+                pipe.zrange(self.keys("no_puts"), 0, FAILED_SHOWN - 1)
+                count, sample = pipe.execute()
+        except REDIS_ERRORS:
+            return 0, []
+        return int(count), [_decode(symbol) for symbol in sample]
 
     def lowest_strikes(self) -> tuple[list[str], dict[str, float]] | None:
         """Every listed ticker and its lowest strike (for the fair-value order); None if down."""
@@ -233,8 +274,8 @@ class ResultReader:
         )
 
     def read_ticker(self, symbol: str) -> TickerView:
-        """One ticker's puts, calls, scan time, error and the last-run message: one round
-        trip."""
+        """One ticker's puts, calls, scan time, error and the last run (message and facts):
+        one round trip."""
         keys = self.keys
         try:
             with self.client.pipeline(transaction=False) as pipe:
@@ -244,7 +285,8 @@ class ResultReader:
                 pipe.get(keys("last_run"))
                 pipe.hget(keys("partial"), symbol)
                 pipe.hget(keys("calls"), symbol)
-                rows, scanned_at, error, last_run, partial, calls = pipe.execute()
+                pipe.get(keys("last_run_facts"))
+                rows, scanned_at, error, last_run, partial, calls, facts = pipe.execute()
         except REDIS_ERRORS:
             return TickerView()
         message = load_json(last_run)
@@ -254,6 +296,7 @@ class ResultReader:
             scanned_at=_text(scanned_at),
             error=_text(error),
             last_run=message if isinstance(message, str) else None,
+            last_run_facts=RunFacts.from_dict(load_json(facts)),
             partial_expirations=_dates(partial),
             available=True,
         )

@@ -150,15 +150,22 @@ def evaluate_call(
     """The covered call with every computed field, or None when its quote can't be priced.
 
     Its ``collateral`` is the 100 shares at the spot, its ``breakeven`` the cost basis
-    (else the spot) less the bid.
+    (else the spot) less the bid, and ``called_away_annualized`` its return if called away.
     """
     row = _evaluate(_CALL, ticker, quote, spot, today, rate, spot_source)
     if row is None:
         return None
     basis = position.cost_basis
+    owned_at = spot if basis is None else basis
     shared = {**row.to_dict(), "collateral": spot * 100.0}
-    shared["breakeven"] = (spot if basis is None else basis) - quote.bid
-    return ScreenedCall(**shared, contracts=position.contracts, cost_basis=basis)
+    shared["breakeven"] = owned_at - quote.bid
+    called_away = pricing.called_away_return(quote.bid, quote.strike, owned_at, row.dte)
+    return ScreenedCall(
+        **shared,
+        contracts=position.contracts,
+        cost_basis=basis,
+        called_away_annualized=called_away,
+    )
 
 
 def call_delta_target(dte: int) -> float:

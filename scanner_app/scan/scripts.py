@@ -55,7 +55,8 @@ TICKER_ARGS = 7 + len(SCORED_SORTS)
 # credits + ('' when the provider bills none), then TICKER_ARGS per ticker. Progress counts
 # the distinct tickers done and failed in this scan (the sets scan_done and scan_failed), so
 # a batch published twice (a retried job) counts once. outcome is one of
-#   ok      payload = rows JSON ('' when nothing qualifies), summary JSON, scanned_at,
+#   ok      payload = rows JSON ('' when nothing qualifies: the ticker goes in no_puts),
+#           summary JSON, scanned_at,
 #           partial = failed expirations JSON ('' for none), calls = call rows JSON
 #           ('' for none), scores
 #   failed  payload = error text; the ticker's earlier rows, calls, summary and partial
@@ -81,6 +82,7 @@ for a = 6, #ARGV, TICKER_ARGS do
   if a > 6 and over_memory(0) then full = true break end
   local symbol, outcome, payload = ARGV[a], ARGV[a + 1], ARGV[a + 2]
   if outcome ~= 'forget' then redis.call('SADD', K.scan_done, symbol) end
+  if outcome ~= 'ok' or payload ~= '' then redis.call('ZREM', K.no_puts, symbol) end
   if outcome == 'failed' then
     redis.call('SADD', K.scan_failed, symbol)
     redis.call('HSET', K.errors, symbol, payload)
@@ -101,6 +103,7 @@ for a = 6, #ARGV, TICKER_ARGS do
       else redis.call('HSET', K.calls, symbol, ARGV[a + 6]) end
       if payload == '' then
         unlist(symbol)
+        redis.call('ZADD', K.no_puts, 0, symbol)
       else
         redis.call('HSET', K.puts, symbol, payload)
         redis.call('HSET', K.summaries, symbol, ARGV[a + 3])
@@ -324,10 +327,11 @@ return 1
 )
 
 # One dashboard page in symbol or score order. KEYS: listed, the order's set (listed
-# itself for symbol order), summaries, errors, failed, changes, partial. ARGV: offset,
-# count, '1' for descending, banner errors to return. Tickers without a score come last,
-# by symbol. Returns {listed, symbols, summaries, errors, change versions, failed count,
-# failed symbols, their errors, partial expirations}.
+# itself for symbol order), summaries, errors, failed, changes, partial, no_puts. ARGV:
+# offset, count, '1' for descending, failed (and no-put) tickers to name. Tickers without
+# a score come last, by symbol. Returns {listed, symbols, summaries, errors, change
+# versions, failed count, failed symbols, their errors, partial expirations, no-put count,
+# no-put symbols}.
 PAGE = """
 local listed = redis.call('ZCARD', KEYS[1])
 local scored = redis.call('ZCARD', KEYS[2])
@@ -356,5 +360,6 @@ local failed = redis.call('ZRANGE', KEYS[5], 0, tonumber(ARGV[4]) - 1)
 local failed_errors = {}
 if #failed > 0 then failed_errors = redis.call('HMGET', KEYS[4], unpack(failed)) end
 return {listed, symbols, summaries, errors, changed, redis.call('ZCARD', KEYS[5]), failed,
-  failed_errors, partial}
+  failed_errors, partial, redis.call('ZCARD', KEYS[8]),
+  redis.call('ZRANGE', KEYS[8], 0, tonumber(ARGV[4]) - 1)}
 """

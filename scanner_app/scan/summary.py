@@ -7,7 +7,6 @@ never parse a put; a filtered view builds the same summary from the rows that pa
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
 from typing import Any
 
 from ..numbers import finite_number
@@ -19,7 +18,6 @@ SCORED_SORTS = {
     "annualized": "best_annualized",
     "puts": "puts",
     "delta": "lowest_abs_delta",
-    "scanned": "scanned_at",
     "strike": "lowest_strike",
     "iv_rank": "iv_rank",
 }
@@ -32,9 +30,40 @@ def _values(rows: Iterable[Mapping[str, Any]], key: str) -> list[float]:
     return [value for value in found if value is not None]
 
 
+#: The fields of a put that a dashboard line names for its best put, in the order the
+#: summary stores them (a list, to keep summaries small).
+BEST_PUT_FIELDS = ("strike", "expiration", "dte", "bid", "delta", "annualized")
+#: Dashboard sorts by a contract figure -> the put that ranks first under it: the highest
+#: annualized, or the lowest |delta|. Any other sort names the best annualized put.
+BEST_PUT_RANKS = {
+    "annualized": lambda row: finite_number(row.get("annualized")),
+    "delta": lambda row: _negated(_absolute(row.get("delta"))),
+}
+
+
+def _absolute(value: Any) -> float | None:
+    number = finite_number(value)
+    return None if number is None else abs(number)
+
+
+def _negated(value: float | None) -> float | None:
+    return None if value is None else -value
+
+
+def _best_put(rows: list[Mapping[str, Any]], rank) -> list[Any] | None:
+    """The ``BEST_PUT_FIELDS`` of the first row that ranks highest under ``rank`` (None
+    when no row has a rank)."""
+    ranked = [(score, index) for index, row in enumerate(rows) if (score := rank(row)) is not None]
+    if not ranked:
+        return None
+    _score, index = max(ranked, key=lambda pair: (pair[0], -pair[1]))
+    return [rows[index].get(name) for name in BEST_PUT_FIELDS]
+
+
 def summarize_rows(rows: list[Mapping[str, Any]], scanned_at: str | None) -> dict[str, Any]:
     """The summary of one ticker's (qualifying or filtered) put rows, with the ticker's own
-    figures when its rows carry them."""
+    figures when its rows carry them, and the put each contract-figure sort ranks first
+    (``best``: sort -> the put's ``BEST_PUT_FIELDS``)."""
     first = rows[0] if rows else {}
     return {
         **{name: first[name] for name in TICKER_FIGURES if name in first},
@@ -44,24 +73,10 @@ def summarize_rows(rows: list[Mapping[str, Any]], scanned_at: str | None) -> dic
         "lowest_abs_delta": min(map(abs, _values(rows, "delta")), default=None),
         "lowest_strike": min(_values(rows, "strike"), default=None),
         "scanned_at": scanned_at,
+        "best": {sort: _best_put(rows, rank) for sort, rank in BEST_PUT_RANKS.items()},
     }
-
-
-def time_score(value: Any) -> float | None:
-    """An ISO-8601 time with an offset as epoch seconds, for sorting; None when unreadable."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment.timestamp() if moment.utcoffset() is not None else None
 
 
 def sort_scores(summary: Mapping[str, Any]) -> dict[str, float | None]:
     """The score of ``summary`` under each scored sort key (None: no value, sorts last)."""
-    scores = {}
-    for sort, fact in SCORED_SORTS.items():
-        value = summary.get(fact)
-        scores[sort] = time_score(value) if fact == "scanned_at" else finite_number(value)
-    return scores
+    return {sort: finite_number(summary.get(fact)) for sort, fact in SCORED_SORTS.items()}

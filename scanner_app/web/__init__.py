@@ -17,6 +17,7 @@ from .dashboard.routes import bp as dashboard_bp
 from .display import app_banners, register_template_filters
 from .error_pages import register_error_pages
 from .host_check import init_host_check
+from .query import LABELS, PER_PAGE_CHOICES
 from .ticker.routes import bp as ticker_bp
 
 
@@ -30,7 +31,11 @@ def register_web(app: Flask) -> None:
     register_template_filters(app)
     tables = shown_tables(bool(app.config["HISTORY"]))
     app.jinja_env.globals.update(
-        summary_table=tables["summary"], put_table=tables["put"], call_table=tables["call"]
+        summary_table=tables["summary"],
+        put_table=tables["put"],
+        call_table=tables["call"],
+        field_labels=LABELS,
+        per_page_choices=PER_PAGE_CHOICES,
     )
     app.context_processor(
         lambda: {

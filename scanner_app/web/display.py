@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
-from ..market.calendar import NY, is_market_open
+from ..market.calendar import eastern_text, is_market_open
 from ..numbers import finite_number
 from ..scan.launch import market_closed_message
 from ..scan.messages import run_message
@@ -38,6 +38,11 @@ def money(value: Any) -> str:
     return f"${value:,.2f}" if _finite(value) else MISSING
 
 
+def whole_money(value: Any) -> str:
+    """``$1,235``: dollars without cents; a dash for a missing value."""
+    return f"${value:,.0f}" if _finite(value) else MISSING
+
+
 def number(value: Any, digits: int = 2) -> str:
     """``value`` with ``digits`` decimals and thousands separators; a dash when missing."""
     return f"{value:,.{digits}f}" if _finite(value) else MISSING
@@ -56,8 +61,8 @@ def fraction_percent(value: Any, digits: int = 1) -> str:
 def eastern_time(value: Any) -> str:
     """An ISO-8601 time with an offset as New York time with the zone named.
 
-    ``2026-11-18T16:00:00+00:00`` -> ``Nov 18, 2026 11:00 AM EST``; a dash when missing
-    or unreadable.
+    ``2026-11-18T16:00:00+00:00`` -> ``Wed Nov 18, 2026 11:00 AM EST``; a dash when
+    missing or unreadable.
     """
     if not isinstance(value, str):
         return MISSING
@@ -65,7 +70,7 @@ def eastern_time(value: Any) -> str:
         moment = datetime.fromisoformat(value)
         if moment.utcoffset() is None:
             return MISSING
-        return moment.astimezone(NY).strftime("%b %d, %Y %I:%M %p %Z")
+        return eastern_text(moment)
     except (ValueError, OverflowError):  # not a time, or beyond year 9999 in New York
         return MISSING
 
@@ -76,6 +81,16 @@ def expiration_label(value: Any) -> str:
         return date.fromisoformat(value).strftime("%a %b %d, %Y")
     except (TypeError, ValueError):
         return str(value)
+
+
+def short_date(value: Any) -> str:
+    """An ISO date as ``Dec 11``: an expiration in a scan's window of at most 12 weeks
+    needs no year. The value itself when it is not a date; a dash when missing."""
+    try:
+        day = date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return str(value) if value is not None else MISSING
+    return f"{day:%b} {day.day}"
 
 
 def ticker_error(error: str, symbol: str) -> str:
@@ -97,7 +112,8 @@ def delta_target(dte: Any) -> float | None:
 
 def register_template_filters(app: Flask) -> None:
     """Make the formatting helpers available to templates under their own names."""
-    helpers = (money, number, percent, fraction_percent, eastern_time, expiration_label)
+    helpers = (money, whole_money, number, percent, fraction_percent, eastern_time)
+    helpers += (expiration_label, short_date)
     for helper in (*helpers, ticker_error, row_id, delta_target):
         app.add_template_filter(helper)
 

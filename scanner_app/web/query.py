@@ -14,7 +14,7 @@ from typing import Any
 
 from werkzeug.exceptions import BadRequest
 
-from .columns import PUTS, SUMMARY
+from .columns import CALLS, PUTS, SUMMARY
 
 MAX_PARAM_LENGTH = 100
 #: side (the ``side`` query value) -> the working-set hash that holds its rows
@@ -24,13 +24,21 @@ MAX_SHOWN_SIDE = 20
 #: Summary columns the dashboard can sort by (the ``sort`` query value).
 SORT_KEYS = SUMMARY.sort_keys
 DEFAULT_PER_PAGE = 50
+#: The page sizes the form offers (any from 1 to ``MAX_PER_PAGE`` works in the URL).
+PER_PAGE_CHOICES = (10, 25, 50, 100)
 MAX_PER_PAGE = 500
 MAX_PAGE = 100_000
 DIRECTIONS = ("asc", "desc")
 #: Columns of a ticker's puts table it can sort by (the ``put_sort`` query value).
 PUT_SORT_KEYS = PUTS.sort_keys
+#: Columns of the Calls tab it can sort by (the ``call_sort`` query value).
+CALL_SORT_KEYS = CALLS.sort_keys
+#: How the drilldown lays its puts out (``layout``): a table per expiration, or one table.
+LAYOUTS = ("grouped", "table")
 #: The direction a column sorts in when first chosen: the interesting end first.
-FIRST_DIRECTION = {"annualized": "desc", "puts": "desc", "scanned": "desc", "iv_rank": "desc"}
+FIRST_DIRECTION = {"annualized": "desc", "puts": "desc", "iv_rank": "desc"}
+#: Columns of the contract tables whose first click sorts ascending (the rest: descending).
+ASCENDING_FIRST = ("ticker", "expiration", "dte")
 
 _DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
 _WHOLE = re.compile(r"\+?\d+", re.ASCII)
@@ -45,6 +53,7 @@ class _NumberParam:
     low: float
     high: float
     whole: bool
+    label: str
 
     @property
     def expected(self) -> str:
@@ -63,35 +72,45 @@ class _NumberParam:
 
 
 _NUMBER_PARAMS = (
-    _NumberParam("min_annualized", "min_annualized", 0, 10_000, whole=False),
-    _NumberParam("min_delta", "min_delta", -1, 0, whole=False),
-    _NumberParam("min_dte", "min_dte", 0, 1_000, whole=True),
-    _NumberParam("max_dte", "max_dte", 0, 1_000, whole=True),
-    _NumberParam("min_oi", "min_open_interest", 0, 10_000_000, whole=True),
-    _NumberParam("min_volume", "min_volume", 0, 10_000_000, whole=True),
-    _NumberParam("min_vol_oi", "min_vol_oi", 0, 1_000, whole=False),
-    _NumberParam("max_spread", "max_spread", 0, 1_000, whole=False),
-    _NumberParam("min_iv_rank", "min_iv_rank", 0, 100, whole=False),
+    _NumberParam("min_annualized", "min_annualized", 0, 10_000, False, "Min annualized %"),
+    _NumberParam("min_delta", "min_delta", -1, 0, False, "Min delta"),
+    _NumberParam("min_dte", "min_dte", 0, 1_000, True, "Min days to expiry"),
+    _NumberParam("max_dte", "max_dte", 0, 1_000, True, "Max days to expiry"),
+    _NumberParam("min_oi", "min_open_interest", 0, 10_000_000, True, "Min open interest"),
+    _NumberParam("min_volume", "min_volume", 0, 10_000_000, True, "Min volume"),
+    _NumberParam("min_vol_oi", "min_vol_oi", 0, 1_000, False, "Min volume / open interest"),
+    _NumberParam("max_spread", "max_spread", 0, 1_000, False, "Max spread %"),
+    _NumberParam("min_iv_rank", "min_iv_rank", 0, 100, False, "Min IV rank"),
 )
 #: Which page of tickers: not filters, but part of the view's URL all the same.
 _PAGE_PARAMS = (
-    _NumberParam("page", "page", 1, MAX_PAGE, whole=True),
-    _NumberParam("per_page", "per_page", 1, MAX_PER_PAGE, whole=True),
+    _NumberParam("page", "page", 1, MAX_PAGE, True, "Page"),
+    _NumberParam("per_page", "per_page", 1, MAX_PER_PAGE, True, "Tickers per page"),
 )
 #: How a ticker's puts are shown, not which: the cash to size positions with.
-_VIEW_PARAMS = (_NumberParam("cash", "cash", 0, 1_000_000_000, whole=False),)
+_VIEW_PARAMS = (_NumberParam("cash", "cash", 0, 1_000_000_000, False, "Cash to size with, $"),)
 
-#: (query name, filter field, allowed values) of the parameters that pick from a list
+#: (query name, filter field, allowed values, label) of the parameters that pick from a list
 _CHOICE_PARAMS = (
-    ("sort", "sort", SORT_KEYS),
-    ("dir", "direction", DIRECTIONS),
-    ("put_sort", "put_sort", PUT_SORT_KEYS),
-    ("put_dir", "put_direction", DIRECTIONS),
+    ("sort", "sort", SORT_KEYS, "Sort"),
+    ("dir", "direction", DIRECTIONS, "Sort direction"),
+    ("put_sort", "put_sort", PUT_SORT_KEYS, "Puts sort"),
+    ("put_dir", "put_direction", DIRECTIONS, "Puts sort direction"),
+    ("call_sort", "call_sort", CALL_SORT_KEYS, "Calls sort"),
+    ("call_dir", "call_direction", DIRECTIONS, "Calls sort direction"),
+    ("layout", "layout", LAYOUTS, "Layout"),
 )
 #: Filters that are on or off: query name -> filter field (on: ``1``, off: ``0``).
 _FLAG_PARAMS = {
     "exclude_earnings": "exclude_earnings",
     "at_or_below_fair_value": "at_or_below_fair_value",
+}
+#: Every parameter's label, as the filter form shows it (messages name fields by it).
+LABELS = {
+    **{param.name: param.label for param in (*_NUMBER_PARAMS, *_PAGE_PARAMS, *_VIEW_PARAMS)},
+    **{name: label for name, _field, _allowed, label in _CHOICE_PARAMS},
+    "exclude_earnings": "Exclude puts expiring on or after earnings",
+    "at_or_below_fair_value": "Only strikes at or below fair value",
 }
 _FLAG_VALUES = {"1": True, "true": True, "on": True, "0": False, "false": False, "off": False}
 
@@ -125,6 +144,9 @@ class ResultFilters:
     cash: float | None = None
     put_sort: str = "strike"
     put_direction: str = "desc"
+    layout: str = "grouped"
+    call_sort: str = "ticker"
+    call_direction: str = "asc"
 
     @property
     def active(self) -> bool:
@@ -145,13 +167,24 @@ class ResultFilters:
         return args | self.puts_args()
 
     def puts_args(self) -> dict[str, str]:
-        """The filters and how a ticker's puts are shown (cash, sort), for its puts' URLs."""
+        """The filters and how a ticker's puts are shown (cash, sort, layout), for its
+        puts' URLs."""
         args = self.filter_args()
         if self.cash is not None:
             args["cash"] = _format_number(self.cash)
         defaults = ResultFilters()
         if (self.put_sort, self.put_direction) != (defaults.put_sort, defaults.put_direction):
             args |= {"put_sort": self.put_sort, "put_dir": self.put_direction}
+        if self.layout != defaults.layout:
+            args["layout"] = self.layout
+        return args
+
+    def calls_args(self) -> dict[str, str]:
+        """The filters and the calls' order, for the Calls tab's URLs."""
+        args = self.filter_args()
+        defaults = ResultFilters()
+        if (self.call_sort, self.call_direction) != (defaults.call_sort, defaults.call_direction):
+            args |= {"call_sort": self.call_sort, "call_dir": self.call_direction}
         return args
 
     def filter_args(self) -> dict[str, str]:
@@ -184,10 +217,25 @@ class ResultFilters:
 
     def puts_sorted_by(self, column: str) -> ResultFilters:
         """This view with a ticker's puts sorted by ``column`` (the other way if they are)."""
-        if column == self.put_sort:
-            direction = "asc" if self.put_direction == "desc" else "desc"
-            return replace(self, put_direction=direction)
-        return replace(self, put_sort=column, put_direction="desc")
+        direction = _next_direction(column, self.put_sort, self.put_direction)
+        return replace(self, put_sort=column, put_direction=direction)
+
+    def calls_sorted_by(self, column: str) -> ResultFilters:
+        """This view with the calls sorted by ``column`` (the other way if they are)."""
+        direction = _next_direction(column, self.call_sort, self.call_direction)
+        return replace(self, call_sort=column, call_direction=direction)
+
+    def laid_out(self, layout: str) -> ResultFilters:
+        """This view with a ticker's puts laid out as ``layout``."""
+        return replace(self, layout=layout)
+
+
+def _next_direction(column: str, current: str, direction: str) -> str:
+    """The direction a click on ``column`` sorts a contract table in: the other way when
+    it is the ``current`` column, else its interesting end first."""
+    if column == current:
+        return "asc" if direction == "desc" else "desc"
+    return "asc" if column in ASCENDING_FIRST else "desc"
 
 
 def _choice(raw: str, allowed: tuple[str, ...]) -> str | None:
@@ -211,16 +259,16 @@ def parse_filters(args: Mapping[str, str]) -> tuple[ResultFilters, list[str]]:
             continue
         value = param.parse(raw)
         if value is None:
-            messages.append(f"{param.name} must be {param.expected}; ignored.")
+            messages.append(f"{param.label} must be {param.expected}; ignored.")
         else:
             values[param.field] = value
-    for name, field_name, allowed in _CHOICE_PARAMS:
+    for name, field_name, allowed, label in _CHOICE_PARAMS:
         raw = args.get(name)
         if raw is None or not raw.strip():
             continue
         choice = _choice(raw, allowed)
         if choice is None:
-            messages.append(f"{name} must be one of {', '.join(allowed)}; ignored.")
+            messages.append(f"{label} must be one of {', '.join(allowed)}; ignored.")
         else:
             values[field_name] = choice
     for name, field_name in _FLAG_PARAMS.items():
@@ -229,7 +277,7 @@ def parse_filters(args: Mapping[str, str]) -> tuple[ResultFilters, list[str]]:
             continue
         flag = _FLAG_VALUES.get(raw.strip().lower())
         if flag is None:
-            messages.append(f"{name} must be 1 or 0; ignored.")
+            messages.append(f"{LABELS[name]} must be 1 or 0; ignored.")
         else:
             values[field_name] = flag
     return ResultFilters(**values), messages

@@ -32,9 +32,8 @@ def test_dashboard_with_a_row_expanded_has_no_violations(
 ) -> None:
     symbol = sorted(scanned_options)[0]
     page.goto(live_server.url + "/")
-    details = page.locator(f"#ticker-{symbol} details")
-    details.locator("summary").click()
-    expect(details.locator(".puts-table").first).to_be_visible()
+    page.locator(f"#ticker-{symbol} .puts-toggle").click()
+    expect(page.locator(f"#puts-ticker-{symbol} .puts-table").first).to_be_visible()
     assert_no_violations(page)
 
 
@@ -43,7 +42,38 @@ def test_the_calls_tab_has_no_violations(
 ) -> None:
     page.goto(live_server.url + "/")
     page.get_by_role("tab", name="Calls").click()
-    expect(page.locator("#panel-calls tr.call-row").first).to_be_visible()
+    expect(page).to_have_url(f"{live_server.url}/calls")
+    expect(page.locator("#calls tr.call-row").first).to_be_visible()
+    assert_no_violations(page)
+
+
+def test_the_folded_filters_opened_with_an_ignored_value_have_no_violations(
+    live_server: LiveServer, scanned_options: dict, page: Page
+) -> None:
+    page.goto(live_server.url + "/?min_dte=soon&cash=25000")
+    expect(page.locator(".form-errors")).to_contain_text("Min days to expiry must be")
+    expect(page.get_by_label("Cash to size with, $")).to_be_visible()
+    assert_no_violations(page)
+    page.goto(live_server.url + "/calls?min_annualized=0&call_sort=iv&call_dir=desc")
+    expect(page.locator("#calls tr.call-row").first).to_be_visible()
+    assert_no_violations(page)
+
+
+def test_the_drilldowns_one_table_has_no_violations(
+    live_server: LiveServer, scanned_options: dict, page: Page
+) -> None:
+    symbol = max(scanned_options, key=lambda s: len(scanned_options[s]))
+    page.goto(f"{live_server.url}/ticker/{symbol}?layout=table&cash=50000&put_sort=expiration")
+    expect(page.locator("table.puts-table")).to_have_count(1)
+    assert_no_violations(page)
+
+
+def test_the_dashboard_at_phone_width_has_no_violations(
+    live_server: LiveServer, scanned_options: dict, page: Page
+) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.url + "/")
+    expect(page.locator("#results tbody.ticker-group").first).to_be_visible()
     assert_no_violations(page)
 
 

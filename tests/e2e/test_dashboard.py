@@ -14,6 +14,9 @@ from .conftest import ROOT, WATCHLIST, LiveServer, api_json
 pytestmark = pytest.mark.e2e
 
 SCREENSHOT = ROOT / "docs" / "dashboard-mid-scan.png"
+DRILLDOWN_SCREENSHOT = ROOT / "docs" / "drilldown.png"
+#: The README's screenshots are taken at this size (E2E_SCREENSHOT=1).
+SCREENSHOT_VIEWPORT = {"width": 1440, "height": 900}
 POLL_SECONDS = 1  # POLL_INTERVAL_SECONDS of the live server
 SCAN_TIMEOUT_MS = 30_000
 
@@ -93,6 +96,8 @@ def test_scan_streams_progress_and_rows_then_stops_polling(
     fresh_server: LiveServer, page: Page
 ) -> None:
     status_requests = requests_to(page, r"/scan/status")
+    if os.environ.get("E2E_SCREENSHOT") == "1":
+        page.set_viewport_size(SCREENSHOT_VIEWPORT)
     page.goto(fresh_server.url + "/")
     expect(page.locator("#results")).to_contain_text("No qualifying puts yet")
     page.evaluate(RECORD_PROGRESS)
@@ -102,6 +107,8 @@ def test_scan_streams_progress_and_rows_then_stops_polling(
     expect(page.locator("#scan-progress")).to_be_visible()
     mid_scan = page.wait_for_function(ROWS_BEFORE_END, arg=1, timeout=SCAN_TIMEOUT_MS)
     assert mid_scan.json_value()["max"] == len(WATCHLIST)
+    # while the rows stream in, the progress stays in view
+    assert page.locator(".scan-panel").evaluate("el => getComputedStyle(el).position") == "sticky"
     if os.environ.get("E2E_SCREENSHOT") == "1":
         page.wait_for_function(ROWS_BEFORE_END, arg=3, timeout=SCAN_TIMEOUT_MS)
         SCREENSHOT.parent.mkdir(exist_ok=True)
@@ -134,16 +141,21 @@ def test_expanding_a_row_loads_its_puts_lazily(
     symbol = sorted(scanned_options)[0]
     detail_requests = requests_to(page, r"/ticker/.+")
     page.goto(live_server.url + "/")
-    details = page.locator(f"#ticker-{symbol} details")
-    expect(details).to_be_visible()
-    expect(details.locator(".puts-table")).to_have_count(0)
+    button = page.locator(f"#ticker-{symbol} .puts-toggle")
+    puts_row = page.locator(f"#puts-ticker-{symbol}")
+    expect(button).to_have_attribute("aria-expanded", "false")
+    expect(puts_row).to_be_hidden()  # one line per ticker until its puts are asked for
+    expect(puts_row.locator(".puts-table")).to_have_count(0)
     assert detail_requests == []
 
     with page.expect_request(re.compile(rf"/ticker/{symbol}(\?|$)")):
-        details.locator("summary").click()
+        button.click()
 
-    puts = details.locator(".puts-table tbody tr")
+    expect(button).to_have_attribute("aria-expanded", "true")
+    puts = puts_row.locator(".puts-table tbody tr")
     expect(puts).to_have_count(len(scanned_options[symbol]))
+    button.click()  # hides them again, without another request
+    expect(puts_row).to_be_hidden()
     assert [urlsplit(url).path for url in detail_requests] == [f"/ticker/{symbol}"]
 
 
@@ -165,6 +177,11 @@ def test_drilldown_page_shows_grouped_tables_chart_and_badges(
     expect(tables.first.locator("caption")).to_contain_text(f"{symbol} ·")
     expect(page.locator("table.puts-table tbody tr")).to_have_count(len(rows))
     expect(page.locator("table.puts-table tbody .badge")).to_have_count(len(rows))
+    if os.environ.get("E2E_SCREENSHOT") == "1":
+        page.set_viewport_size(SCREENSHOT_VIEWPORT)
+        page.goto(f"{live_server.url}/ticker/{symbol}?cash=50000")
+        page.locator("table.puts-table").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(DRILLDOWN_SCREENSHOT), full_page=False)
 
 
 def test_filter_pushes_url_survives_reload_and_back_restores(

@@ -23,15 +23,17 @@ def test_cash_typed_into_the_form_sizes_each_put(
 ) -> None:
     symbol = sorted(scanned_options)[0]
     page.goto(live_server.url + "/")
+    page.get_by_text("More filters").click()  # the cash is among the filters folded away
     page.get_by_label("Cash to size with, $").fill("50000")
     page.get_by_role("button", name="Apply").click()
     expect(page).to_have_url(re.compile(r"\?cash=50000$"))
+    expect(page.locator("details.more-filters")).to_have_attribute("open", "")
 
-    details = page.locator(f"#ticker-{symbol} details")
-    details.locator("summary").click()
+    page.locator(f"#ticker-{symbol} .puts-toggle").click()
+    details = page.locator(f"#puts-ticker-{symbol}")
     table = details.locator(".puts-table").first
-    expect(table.get_by_role("columnheader", name="Contracts")).to_be_visible()
-    strikes = money_cells(page, f"#ticker-{symbol} .puts-table tbody th")
+    expect(table.get_by_role("columnheader", name="Ctr.")).to_be_visible()
+    strikes = money_cells(page, f"#puts-ticker-{symbol} .puts-table tbody th")
     contracts = [int(text) for text in details.locator("td.contracts").all_inner_texts()]
     assert contracts == [50000 * 100 // round(strike * 10_000) for strike in strikes]
 
@@ -41,20 +43,22 @@ def test_an_expanded_row_re_sorts_in_place_and_keeps_focus(
 ) -> None:
     symbol = max(scanned_options, key=lambda s: len(scanned_options[s]))
     page.goto(live_server.url + "/")
-    details = page.locator(f"#ticker-{symbol} details")
-    details.locator("summary").click()
-    table = details.locator(".puts-table").first
+    page.locator(f"#ticker-{symbol} .puts-toggle").click()
+    table = page.locator(f"#puts-ticker-{symbol} .puts-table").first
     expect(table).to_be_visible()
 
-    bid_link = table.get_by_role("link", name="Bid")
+    bid_link = table.get_by_role("link", name="Bid × Ask")
     bid_link.focus()
     with page.expect_response(re.compile(r"put_sort=bid")):
         page.keyboard.press("Enter")
 
-    bid_header = table.get_by_role("columnheader", name="Bid")
+    bid_header = table.get_by_role("columnheader", name="Bid × Ask")
     expect(bid_header).to_have_attribute("aria-sort", "descending")
-    expect(table.get_by_role("link", name="Bid")).to_be_focused()
-    bids = money_cells(page, f"#ticker-{symbol} .puts-table >> nth=0 >> tbody td:nth-child(3)")
+    expect(table.get_by_role("link", name="Bid × Ask")).to_be_focused()
+    cells = page.locator(f"#puts-ticker-{symbol} .puts-table >> nth=0 >> tbody td:nth-child(3)")
+    bids = [
+        float(text.split("×")[0].strip(" $").replace(",", "")) for text in cells.all_inner_texts()
+    ]
     assert bids == sorted(bids, reverse=True)
     assert page.url == live_server.url + "/"  # the dashboard's URL is left alone
 

@@ -1,4 +1,5 @@
-"""Rows as CSV text: the table's declared columns, each cell safe to open in a spreadsheet."""
+"""Rows as CSV text: the table's declared columns, each cell as the page shows it and safe
+to open in a spreadsheet."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ...numbers import finite_number
+from ..columns import Table
 
 #: A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -31,12 +33,11 @@ def csv_safe(value: Any) -> Any:
     return value
 
 
-def csv_lines(
-    tickers: Iterator[tuple[str, list[dict[str, Any]]]], columns: tuple[str, ...]
-) -> Iterator[str]:
-    """A header of ``columns`` (a table's ``csv_header``), then a row per contract, a
-    ticker at a time."""
+def csv_lines(tickers: Iterator[tuple[str, list[dict[str, Any]]]], table: Table) -> Iterator[str]:
+    """A header of ``table``'s CSV columns, then a row per contract, a ticker at a time,
+    each cell written by its column (prices to 2 decimals, greeks to 4, ...)."""
     buffer = io.StringIO()
+    columns = table.csv_header
     writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
 
     def flush() -> str:
@@ -49,5 +50,5 @@ def csv_lines(
     yield flush()
     for _symbol, rows in tickers:
         for row in rows:
-            writer.writerow({column: csv_safe(row.get(column)) for column in columns})
+            writer.writerow({name: csv_safe(cell) for name, cell in table.csv_row(row).items()})
         yield flush()

@@ -20,12 +20,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from ...db import describe_database_error
+from ...market.calendar import market_today
 from ...redis_door import CacheUnavailable
 from ...scan.store import Progress, Status
 from ...services import current_scanner
 from ...watchlist import normalize_symbol
 from ..columns import Table, shown_tables
 from ..display import expired_text
+from ..error_pages import error_response
 from ..fair_value_book import FairValueBook
 from ..history_body import history_body
 from ..json_errors import json_error, json_http_error
@@ -38,8 +40,8 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("api", __name__)
 
-CSV_FILENAME = "put-scanner-options.csv"
-CALLS_CSV_FILENAME = "put-scanner-calls.csv"
+#: The longest unknown symbol an error message repeats.
+MAX_SHOWN_SYMBOL = 100
 
 
 def _table(side: str) -> Table:
@@ -95,16 +97,18 @@ def scan_status() -> Response:
 
 
 def _filtered(
-    tickers: Iterator[tuple[str, list[dict[str, Any]]]], filters: ResultFilters
+    tickers: Iterator[tuple[str, list[dict[str, Any]]]], filters: ResultFilters, side: str
 ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """The rows of ``tickers`` that pass ``filters``; tickers left without rows drop out."""
+    """The rows of ``tickers`` (of ``side``) that pass ``filters``; tickers left without
+    rows drop out."""
     scanner = current_scanner()
     fair_values = FairValueBook(scanner.watchlist, scanner.reader)
-    if filters.at_or_below_fair_value:  # every scanned ticker's, in one round trip
+    by_value = filters.at_or_below_fair_value and side == "put"
+    if by_value:  # every scanned ticker's, in one round trip
         fair_values.prime(scanner.reader.read_hash("scan_times"))
     for symbol, rows in tickers:
-        fair_value = fair_values(symbol) if filters.at_or_below_fair_value else None
-        kept = filter_rows(rows, filters, fair_value)
+        fair_value = fair_values(symbol) if by_value else None
+        kept = filter_rows(rows, filters, fair_value, side)
         if kept:
             yield symbol, kept
 
@@ -137,7 +141,7 @@ def _json_chunks(filters: ResultFilters, messages: list[str], side: str) -> Iter
     yield '{"options":{'
     stale = []
     try:
-        for index, (symbol, rows) in enumerate(_filtered(tickers, filters)):
+        for index, (symbol, rows) in enumerate(_filtered(tickers, filters, side)):
             yield (
                 ("," if index else "")
                 + json.dumps(symbol)
@@ -217,30 +221,57 @@ def _stale_marked(
         yield symbol, [{**row, "stale": symbol in errors} for row in rows]
 
 
-def _csv_stream(filters: ResultFilters, side: str) -> Iterator[str]:
+def _one_ticker(symbol: str, side: str) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """The rows of ``side`` of one ticker, as ``stream_rows`` gives them; raises
+    CacheUnavailable when Redis fails."""
+    view = current_scanner().reader.read_ticker(symbol)
+    if not view.available:
+        raise CacheUnavailable("Redis did not answer")
+    rows = view.calls if side == "call" else view.options
+    return iter([(symbol, rows)] if rows else [])
+
+
+def _csv_stream(filters: ResultFilters, side: str, symbol: str | None) -> Iterator[str]:
     """The CSV's lines: the header even when Redis fails, before the rows or among them."""
 
     def tickers() -> Iterator[tuple[str, list[dict[str, Any]]]]:
         reader = current_scanner().reader  # read only once the header is out
         errors = reader.read_hash("errors")
-        rows = reader.stream_rows(ROW_HASHES[side])
-        yield from _stale_marked(_filtered(rows, filters), errors)
+        if symbol is None:
+            rows = reader.stream_rows(ROW_HASHES[side])
+        else:
+            rows = _one_ticker(symbol, side)
+        yield from _stale_marked(_filtered(rows, filters, side), errors)
 
     try:
-        yield from csv_lines(tickers(), _table(side).csv_header)
+        yield from csv_lines(tickers(), _table(side))
     except CacheUnavailable as error:
         log.warning("CSV stream cut short: %s", error)
+
+
+def csv_filename(side: str, symbol: str | None) -> str:
+    """``puts-2026-12-05.csv``: the side, the ticker when there is one, and today (New
+    York)."""
+    day = market_today(current_scanner().clock()).isoformat()
+    return "-".join([f"{side}s", *([symbol] if symbol else []), day]) + ".csv"
 
 
 @bp.get("/options.csv")
 def options_csv() -> Response:
     """The current, filtered puts (``side=call``: covered calls) as a CSV download,
-    streamed."""
+    streamed; ``symbol`` limits it to one watched ticker."""
     side = parse_side(request.args)
     filters, _messages = parse_filters(request.args)
-    filename = CALLS_CSV_FILENAME if side == "call" else CSV_FILENAME
+    symbol = None
+    raw = request.args.get("symbol")
+    if raw is not None:
+        symbol = normalize_symbol(raw)
+        if symbol is None or symbol not in current_scanner().watchlist:
+            shown = raw if len(raw) <= MAX_SHOWN_SYMBOL else raw[:MAX_SHOWN_SYMBOL] + "…"
+            return error_response(404, "Ticker not found", f"“{shown}” is not in the watchlist.")
+    filename = csv_filename(side, symbol)
     return Response(
-        stream_with_context(_csv_stream(filters, side)),
+        stream_with_context(_csv_stream(filters, side, symbol)),
         mimetype="text/csv",
         headers={"Content-Disposition": f"attachment; filename={filename}"},
     )

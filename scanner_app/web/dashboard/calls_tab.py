@@ -1,5 +1,6 @@
-"""The dashboard's Calls tab: the covered calls of every ticker with shares, read from the
-``calls`` hash (bounded by the positions in the watchlist, not by the whole market)."""
+"""The Calls tab: the covered calls of every ticker with shares, read from the ``calls``
+hash (bounded by the positions in the watchlist, not by the whole market), filtered and
+sorted like the puts, and re-read while a scan runs."""
 
 from __future__ import annotations
 
@@ -8,6 +9,11 @@ from typing import Any
 from ...redis_door import CacheUnavailable
 from ...scan.screen import CALL_DELTA_TARGETS, LATE_CALL_DELTA
 from ...services import current_scanner
+from ..columns import CALLS
+from ..criteria_text import filters_phrase
+from ..query import ResultFilters
+from ..row_filters import filter_rows
+from .scan_status import scan_status
 
 
 def delta_targets() -> list[tuple[str, float]]:
@@ -19,19 +25,30 @@ def delta_targets() -> list[tuple[str, float]]:
     return [*steps, (f"≥ {low}", LATE_CALL_DELTA)]
 
 
-def calls_context() -> dict[str, Any]:
-    """Every held ticker's calls (``call_rows``, by ticker, each naming its ticker), the
-    criteria, and whether Redis could be read."""
+def calls_context(filters: ResultFilters, messages: list[str]) -> dict[str, Any]:
+    """Every held ticker's calls that pass ``filters`` (``call_rows``, each naming its
+    ticker, in the view's order), the criteria, the scan's status (the tab re-reads itself
+    while a scan runs), and whether Redis could be read."""
     scanner = current_scanner()
+    status = scanner.status()
     try:
         by_ticker = list(scanner.reader.stream_rows("calls"))
-        available = True
+        available = status.available
     except CacheUnavailable:
         by_ticker, available = [], False
-    rows = [{**row, "ticker": symbol} for symbol, calls in by_ticker for row in calls]
+    rows = [
+        {**row, "ticker": symbol}
+        for symbol, calls in by_ticker
+        for row in filter_rows(calls, filters, side="call")
+    ]
     return {
-        "call_rows": rows,
+        "call_rows": CALLS.sort_rows(rows, filters.call_sort, filters.call_direction),
+        "held_calls": sum(len(calls) for _symbol, calls in by_ticker),
         "calls_available": available,
+        "status": scan_status(status),
+        "filters": filters,
+        "form_messages": messages,
+        "filters_text": filters_phrase(filters),
         "positions": scanner.watchlist.positions(),
         "min_call_annualized": scanner.settings["MIN_CALL_ANNUALIZED"],
         "delta_targets": delta_targets(),

@@ -1,7 +1,7 @@
 """One page of the dashboard's tickers, read at the cost of what it shows.
 
 Three ways to the same page, all ordered as ``ticker_summaries.order_symbols`` orders:
-- unfiltered, by a stored order (symbol, spot, annualized, puts, delta, scanned): Redis
+- unfiltered, by a stored order (symbol, spot, annualized, puts, delta, IV rank): Redis
   keeps a sorted set per order, so the page reads only its own tickers: O(page);
 - unfiltered, by fair value: the badge is judged now, from every ticker's lowest strike
   and today's fair values: O(tickers), a number per ticker;
@@ -43,6 +43,9 @@ class ResultsPage:
     changed_at: dict[str, int] = field(default_factory=dict)
     failed: int = 0
     failed_sample: dict[str, str] = field(default_factory=dict)
+    #: How many tickers have no qualifying put, and the first of them (to link to).
+    unlisted_count: int = 0
+    unlisted: list[str] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
     has_results: bool = False
     available: bool = False
@@ -89,6 +92,8 @@ def _from_listing(listing: Listing, filters: ResultFilters, fair_value: FairValu
         changed_at=listing.changed_at,
         failed=listing.failed,
         failed_sample=listing.failed_sample,
+        unlisted_count=listing.no_puts,
+        unlisted=listing.no_puts_sample,
         has_results=listing.listed > 0,
         available=listing.available,
     )
@@ -133,6 +138,7 @@ def _filtered(reader: ResultReader, filters: ResultFilters, fair_value: FairValu
     ordered = order_symbols(_scores(facts, filters, fair_value), filters.direction == "desc")
     page = ordered[filters.offset : filters.offset + filters.per_page]
     failed = sorted(errors)
+    no_puts, no_puts_sample = reader.no_put_tickers()
     return ResultsPage(
         filters=filters,
         summaries=[
@@ -149,6 +155,8 @@ def _filtered(reader: ResultReader, filters: ResultFilters, fair_value: FairValu
         changed_at=reader.change_versions(page),
         failed=len(failed),
         failed_sample={symbol: errors[symbol] for symbol in failed[:FAILED_SHOWN]},
+        unlisted_count=no_puts,
+        unlisted=no_puts_sample,
         has_results=bool(puts) or bool(errors),
         available=True,
     )

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from ...market.calendar import eastern_text, is_market_open, next_open
 from ...services import current_scanner
 from ..criteria_text import criteria_sentence
 from ..display import data_banners
@@ -23,13 +24,30 @@ def results_page(args: Mapping[str, str]) -> ResultsPage:
     return replace(page, fair_values={symbol: book.describe(symbol) for symbol in page.symbols})
 
 
-def results_context(page: ResultsPage) -> dict[str, Any]:
-    """What ``partials/results.html`` and the banners show for ``page``."""
+def market_opens() -> str | None:
+    """When the market next opens, while it is closed and scans wait for it (production);
+    None when a scan can start now."""
     scanner = current_scanner()
+    now = scanner.clock()
+    if not scanner.enforces_market_hours or is_market_open(now):
+        return None
+    return eastern_text(next_open(now))
+
+
+def results_context(page: ResultsPage) -> dict[str, Any]:
+    """What ``partials/results.html``, the filter form and the banners show for ``page``."""
+    scanner = current_scanner()
+    cash = page.filters.cash
     return {
         "results": page,
         "filters": page.filters,
-        "criteria_text": criteria_sentence(scanner.criteria, page.filters),
+        "criteria_text": criteria_sentence(
+            scanner.criteria,
+            page.filters,
+            today=scanner.clock(),
+            cash=cash if cash is not None else scanner.settings["CASH_AVAILABLE"],
+        ),
         "settings_cash": scanner.settings["CASH_AVAILABLE"],
+        "market_opens": market_opens(),
         "cache_banners": data_banners(page.available, page.failed, page.failed_sample),
     }

@@ -36,7 +36,7 @@ from ..auth.sessions import check_session, session_keys, verify_session
 from ..display import data_banners
 from ..error_pages import error_response
 from ..fragments import html_response, wants_fragment
-from ..query import MAX_PER_PAGE
+from ..query import MAX_PER_PAGE, parse_filters
 from .calls_tab import calls_context
 from .listing import ResultsPage
 from .results import results_context, results_page
@@ -106,10 +106,23 @@ def index() -> Response:
 
 @bp.get("/calls")
 def calls() -> Response:
-    """The Calls tab: for htmx only its panel, else the whole page with the tab selected."""
-    context = calls_context()
+    """The Calls tab, a view of its own: the filtered, sorted calls, re-read while a scan
+    runs. For htmx: the calls and the form out of band (a filter or sort); with ``v``, a
+    poll: 204 while the running scan's version is still ``v``, else the calls alone."""
+    filters, messages = parse_filters(request.args)
+    known = _whole_arg("v")
+    if wants_fragment() and known is not None:
+        status = current_scanner().status()
+        if status.available and status.state == "running" and status.version == known:
+            return Response(status=204)
+    context = calls_context(filters, messages)
     if wants_fragment():
-        return html_response("partials/calls.html", **context)
+        template = "partials/calls.html" if known is not None else "partials/calls_filtered.html"
+        response = html_response(template, **context)
+        if known is None:
+            query = urlencode(filters.calls_args())
+            response.headers["HX-Push-Url"] = f"{request.path}?{query}" if query else request.path
+        return response
     return html_response(
         "calls.html", cache_banners=data_banners(context["calls_available"]), **context
     )

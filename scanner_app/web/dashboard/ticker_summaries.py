@@ -8,10 +8,11 @@ tickers without a value last, by symbol.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ...numbers import finite_number
+from ...scan.summary import BEST_PUT_FIELDS, BEST_PUT_RANKS
 from ..badges import BADGE_RANK, strike_badge
 
 #: The numeric volatility figures of a summary.
@@ -40,11 +41,18 @@ class TickerSummary:
     iv_percentile: float | None = None
     iv_history_days: int | None = None
     iv_as_of: str | None = None
+    #: The put each contract-figure sort ranks first (sort -> its named fields).
+    best: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)
 
     @property
     def stale(self) -> bool:
         """Whether its puts are an earlier scan's (of ``scanned_at``): the latest fetch failed."""
         return bool(self.puts) and self.error is not None
+
+    def best_put(self, sort: str) -> dict[str, Any] | None:
+        """The put the line names under ``sort``: the first under a contract-figure sort,
+        else the best annualized (None when the ticker has no put)."""
+        return self.best.get(sort if sort in BEST_PUT_RANKS else "annualized")
 
     @classmethod
     def of(
@@ -71,6 +79,7 @@ class TickerSummary:
             fair_value=fair_value,
             error=error if isinstance(error, str) else None,
             partial_expirations=tuple(partial_expirations),
+            best=_best_puts(facts.get("best")),
             **_figures(facts),
         )
 
@@ -82,6 +91,18 @@ def _figures(facts: Mapping[str, Any]) -> dict[str, Any]:
         **{name: finite_number(facts.get(name)) for name in FIGURE_NUMBERS},
         "iv_history_days": days if type(days) is int and days >= 0 else None,
         "iv_as_of": as_of if isinstance(as_of, str) else None,
+    }
+
+
+def _best_puts(stored: Any) -> dict[str, dict[str, Any]]:
+    """The stored best puts (sort -> the put's ``BEST_PUT_FIELDS``, a list) by field name,
+    without any that is malformed."""
+    if not isinstance(stored, Mapping):
+        return {}
+    return {
+        sort: dict(zip(BEST_PUT_FIELDS, put, strict=True))
+        for sort, put in stored.items()
+        if sort in BEST_PUT_RANKS and isinstance(put, list) and len(put) == len(BEST_PUT_FIELDS)
     }
 
 

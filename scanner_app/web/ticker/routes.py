@@ -1,6 +1,6 @@
-"""A ticker's drilldown: its puts grouped by expiration, a chart, and its covered calls.
+"""A ticker's drilldown: its puts by expiration or in one table, a chart, and its covered calls.
 
-Asked for by htmx (``HX-Request``, not a history restore: the dashboard's "Show puts"), the
+Asked for by htmx (``HX-Request``, not a history restore: a dashboard line's Puts button), the
 page is only its fragment.
 """
 
@@ -16,12 +16,13 @@ from flask import Blueprint, Response, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from ...db import describe_database_error
+from ...scan.store import NEVER_RUN_MESSAGE
 from ...services import current_scanner
 from ...watchlist import normalize_symbol
 from ..badges import strike_badge
-from ..columns import sort_rows_by
+from ..columns import PUTS
 from ..criteria_text import criteria_sentence
-from ..display import data_banners
+from ..display import data_banners, last_run_text
 from ..error_pages import error_response
 from ..fair_value_book import FairValueBook
 from ..fragments import html_response, wants_fragment
@@ -48,6 +49,13 @@ class ExpirationGroup:
     earnings_date: str | None = None
 
 
+def _badged(
+    rows: list[Mapping[str, Any]], fair_value: float | None
+) -> list[tuple[Mapping[str, Any], str]]:
+    """Each row with its strike's fair-value badge."""
+    return [(row, strike_badge(row.get("strike"), fair_value)) for row in rows]
+
+
 def _groups(
     rows: list[Mapping[str, Any]], fair_value: float | None, filters: ResultFilters
 ) -> list[ExpirationGroup]:
@@ -59,8 +67,8 @@ def _groups(
 
     groups = []
     for _day, members in groupby(sorted(rows, key=expiration), key=expiration):
-        members = sort_rows_by(members, filters.put_sort, filters.put_direction)
-        badged = [(row, strike_badge(row.get("strike"), fair_value)) for row in members]
+        members = PUTS.sort_rows(members, filters.put_sort, filters.put_direction)
+        badged = _badged(members, fair_value)
         first = members[0]
         earnings = (
             first.get("earnings_date") if first.get("earnings_before_expiry") is True else None
@@ -97,16 +105,25 @@ def ticker(symbol: str) -> Response:
     fair_value = fair.value
     rows = filter_rows(view.options, filters, fair_value)
     cash = sizing_cash(filters.cash, scanner.settings)
+    flat = filters.layout == "table"
     context = {
         "symbol": normalized,
         "view": view,
+        "last_run": last_run_text(view.last_run_facts, view.last_run or NEVER_RUN_MESSAGE),
         "spot": next((row.get("spot") for row in view.options), None),
         "fair_value": fair_value,
         "fair": fair,
-        "groups": _groups(rows, fair_value, filters),
+        "groups": [] if flat else _groups(rows, fair_value, filters),
+        "flat_rows": _badged(
+            PUTS.sort_rows(rows, filters.put_sort, filters.put_direction), fair_value
+        )
+        if flat
+        else [],
         "cash": cash,
         "position": partial(position, cash=cash),
-        "criteria_text": criteria_sentence(scanner.criteria, filters),
+        "criteria_text": criteria_sentence(
+            scanner.criteria, filters, today=scanner.clock(), cash=cash
+        ),
         "standalone": not wants_fragment(),
         "shown": len(rows),
         "total": len(view.options),
