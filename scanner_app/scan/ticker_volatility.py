@@ -19,7 +19,7 @@ import redis
 from ..market.errors import MarketDataError
 from ..market.models import DailyBar, PutChain
 from ..market.pricing import days_to_expiry
-from ..market.provider import MarketProvider, TickerFeed
+from ..market.provider import TickerFeed
 from ..redis_door import Keys
 from ..valuation.volatility import IV30_DAYS, atm_iv, hv20, iv30
 from .json_cache import KEEP_SECONDS, MISSING, RETRY_SECONDS, JsonCache
@@ -61,9 +61,8 @@ class VolatilityGauge:
     """Measures IV30 and HV20 per ticker, asking the market at most once a day for what the
     scan's own chains do not bring."""
 
-    def __init__(self, client: redis.Redis, keys: Keys, provider: MarketProvider) -> None:
+    def __init__(self, client: redis.Redis, keys: Keys) -> None:
         self.keys = keys
-        self.provider = provider
         self.cache = JsonCache(client, "daily volatility answers")
 
     def measure(
@@ -81,7 +80,7 @@ class VolatilityGauge:
             anchor = self._anchor(anchor_key, stored_anchor, symbol, feed, today)
             if anchor is not None:
                 points.append(anchor)
-        closes, backfill = self._closes(closes_key, stored_closes, symbol, today)
+        closes, backfill = self._closes(closes_key, stored_closes, symbol, feed, today)
         return TickerVolatility(
             spot=spot,
             iv30=iv30(points),
@@ -113,17 +112,17 @@ class VolatilityGauge:
         return point[0] if point else None
 
     def _closes(
-        self, key: str, stored: Any, symbol: str, today: date
+        self, key: str, stored: Any, symbol: str, feed: TickerFeed, today: date
     ) -> tuple[list[tuple[date, float]], list[DailyBar]]:
         """The closes before ``today`` (oldest first) and, when asked of the market now, the
         bars it sent (for the backfill); ``stored``: what ``key`` holds."""
         if stored is not MISSING and stored.get("day") == today.isoformat():
             return _stored_closes(stored), []
-        fetch = getattr(self.provider, "daily_closes", None)
+        fetch = getattr(feed, "daily_closes", None)
         if fetch is None:
             return [], []
         try:
-            bars = fetch(symbol, today - timedelta(days=CLOSES_DAYS), today - timedelta(days=1))
+            bars = fetch(today - timedelta(days=CLOSES_DAYS), today - timedelta(days=1))
         except MarketDataError as error:
             log.info("%s: no daily closes: %s", symbol, error)
             self.cache.write(key, {"day": today.isoformat(), "closes": []}, RETRY_SECONDS)
