@@ -17,9 +17,13 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Date,
     Engine,
+    String,
     and_,
+    bindparam,
     case,
+    cast,
     delete,
     func,
     or_,
@@ -27,11 +31,14 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from .tables import QUALIFIED_CONTRACTS, TICKER_DAYS
 
 #: Figures of a stored day, in the order of the table's columns.
 FIGURES = ("close", "iv30", "hv20")
+#: The columns a qualifying contract brings: (contract symbol, ticker, side).
+CONTRACT_COLUMNS = ("contract_symbol", "symbol", "side")
 #: Rows per statement: SQLite allows 32766 bound parameters in one.
 CHUNK = 1000
 
@@ -124,6 +131,10 @@ class HistoryStore:
         qualified on its day, and the standings."""
         symbols = {day.symbol for day in batch.days}
         with self.engine.begin() as connection:
+            if self._dialect is postgresql:
+                # the scan does not wait for the disk: a crash may lose the last moments'
+                # batches (the next scan writes them again), never leave one half-written
+                connection.execute(text("SET LOCAL synchronous_commit = off"))
             self._upsert_days(connection, batch.backfill, keep_stored=True)
             self._upsert_days(connection, batch.days)
             news = self._upsert_contracts(connection, batch.contracts, batch.day)
@@ -158,23 +169,37 @@ class HistoryStore:
         if not contracts:
             return set()
         table = QUALIFIED_CONTRACTS
-        insert = self._dialect.insert(table)
+        rows = sorted(set(contracts))
+        if self._dialect is postgresql:  # the rows as three arrays: one row of parameters
+            source = (
+                func.unnest(*(cast(bindparam(name), ARRAY(String)) for name in CONTRACT_COLUMNS))
+                .table_valued(*CONTRACT_COLUMNS)
+                .render_derived()
+            )
+            first = bindparam("day", type_=Date)
+            insert = postgresql.insert(table).from_select(
+                [*CONTRACT_COLUMNS, "first_date", "last_date"], select(*source.c, first, first)
+            )
+            columns = [list(values) for values in zip(*rows, strict=True)]
+            parameters: list[dict[str, Any]] = [
+                {**dict(zip(CONTRACT_COLUMNS, columns, strict=True)), "day": day}
+            ]
+        else:
+            insert = sqlite.insert(table)
+            parameters = [
+                {
+                    **dict(zip(CONTRACT_COLUMNS, row, strict=True)),
+                    "first_date": day,
+                    "last_date": day,
+                }
+                for row in rows
+            ]
         statement = insert.on_conflict_do_update(
             index_elements=[table.c.contract_symbol],
             set_={"last_date": insert.excluded.last_date},
             where=table.c.last_date < insert.excluded.last_date,
         )
-        rows = [
-            {
-                "contract_symbol": contract,
-                "symbol": symbol,
-                "side": side,
-                "first_date": day,
-                "last_date": day,
-            }
-            for contract, symbol, side in sorted(set(contracts))
-        ]
-        for chunk in _chunks(rows):
+        for chunk in _chunks(parameters):
             connection.execute(statement, list(chunk))
         symbols = sorted({symbol for _contract, symbol, _side in contracts})
         news = select(table.c.contract_symbol).where(
