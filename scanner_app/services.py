@@ -128,9 +128,7 @@ class Scanner:
             positions=self.watchlist.positions(),
             fair_values=self._fair_values(),
             volatility=(
-                VolatilityGauge(store.write_client, store.keys, self.provider)
-                if self.history_on
-                else None
+                VolatilityGauge(store.write_client, store.keys) if self.history_on else None
             ),
         )
         return ScanEngine(

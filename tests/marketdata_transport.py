@@ -3,7 +3,10 @@
 Chain requests (``/v1/options/chain/<SYMBOL>/``) get the queued ``answers``, then
 ``lasting`` if set, else the AAPL chain of ``fixtures/marketdata/AAPL.json``; earnings
 requests (``/v1/stocks/earnings/<SYMBOL>/``) get the queued ``earnings``, else
-``AAPL_earnings.json``. Both are in the API's documented columnar shape.
+``AAPL_earnings.json``; daily candles (``/v1/stocks/candles/D/<SYMBOL>/``) the queued
+``candles``, else ``AAPL_candles.json``; expirations (``/v1/options/expirations/<SYMBOL>/``)
+the queued ``expirations``, else ``AAPL_expirations.json``. All are in the API's documented
+columnar shapes.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import httpx
 
 FIXTURES = Path(__file__).parent / "fixtures" / "marketdata"
 EARNINGS_PATH = "/v1/stocks/earnings/"
+CANDLES_PATH = "/v1/stocks/candles/D/"
+EXPIRATIONS_PATH = "/v1/options/expirations/"
 
 #: An answer the fake gives: (status, JSON body, headers), or an exception to raise.
 Answer = tuple[int, Any, dict[str, str]] | Exception
@@ -39,19 +44,28 @@ def ok(body: dict[str, Any] | None = None, credits: int = 5) -> Answer:
 
 
 class FakeMarketData:
-    """Answers chain and earnings requests from queues and fixtures; records requests."""
+    """Answers chain, earnings, candles and expirations requests from queues and fixtures;
+    records requests."""
 
     def __init__(self) -> None:
         self.answers: deque[Answer] = deque()
         self.earnings: deque[Answer] = deque()
+        self.candles: deque[Answer] = deque()
+        self.expirations: deque[Answer] = deque()
         self.requests: list[httpx.Request] = []
         self.lasting: Answer | None = None
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         """The mock transport's handler."""
         self.requests.append(request)
-        if request.url.path.startswith(EARNINGS_PATH):
+        path = request.url.path
+        if path.startswith(EARNINGS_PATH):
             answer = self.earnings.popleft() if self.earnings else ok(fixture("AAPL_earnings"), 1)
+        elif path.startswith(CANDLES_PATH):
+            answer = self.candles.popleft() if self.candles else ok(fixture("AAPL_candles"), 1)
+        elif path.startswith(EXPIRATIONS_PATH):
+            queued = self.expirations
+            answer = queued.popleft() if queued else ok(fixture("AAPL_expirations"), 1)
         else:
             answer = self.answers.popleft() if self.answers else self.lasting or ok()
         if isinstance(answer, Exception):

@@ -34,13 +34,14 @@ def process_env(**settings: str) -> dict[str, str]:
 
 
 class WorkerProcess:
-    """One ``flask --app wsgi rq worker`` in a process group of its own, logging to a file."""
+    """One ``flask --app wsgi rq worker`` (or of another ``app``) in a process group of its
+    own, logging to a file."""
 
-    def __init__(self, env: dict[str, str], log: Path, *flags: str) -> None:
+    def __init__(self, env: dict[str, str], log: Path, *flags: str, app: str = "wsgi") -> None:
         self.log = log
         with log.open("ab") as out:
             self.process = subprocess.Popen(
-                [str(FLASK), "--app", "wsgi", "rq", "worker", *flags],
+                [str(FLASK), "--app", app, "rq", "worker", *flags],
                 cwd=ROOT,
                 env=env,
                 stdout=out,

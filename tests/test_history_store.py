@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from scanner_app import create_app
-from scanner_app.db import TICKER_DAYS, HistoryStore, StoredDay
+from scanner_app.db import QUALIFIED_CONTRACTS, TICKER_DAYS, DayBatch, HistoryStore, StoredDay
 from scanner_app.db import database_url as open_url
+from scanner_app.valuation.volatility import iv_percentile, iv_rank, percentile_in, rank_in
 
 DAY = date(2026, 11, 18)
 
@@ -53,11 +54,61 @@ def test_the_iv_window_is_the_last_days_with_an_iv30_up_to_a_day(history):
     days.append(StoredDay("MSFT", DAY, 400.0, 0.25))
     history.save_days(days)
 
-    windows = history.iv_windows(["AAPL", "MSFT", "NONE"], DAY - timedelta(days=2), 5)
+    standings = history.iv_standings(["AAPL", "MSFT", "NONE"], DAY - timedelta(days=2), 5)
 
-    assert [day.day for day in windows["AAPL"]] == [DAY - timedelta(days=n) for n in range(2, 7)]
-    assert windows["MSFT"] == [] and windows["NONE"] == []
-    assert len(history.iv_windows(["MSFT"], None, 252)["MSFT"]) == 1
+    assert set(standings) == {"AAPL"}  # MSFT's one day is after the window's end
+    aapl = standings["AAPL"]
+    assert aapl.latest == StoredDay("AAPL", DAY - timedelta(days=2), 200.0, 0.2 + 2 / 1000)
+    assert (aapl.days, aapl.lowest, aapl.highest, aapl.below) == (
+        5,
+        0.2 + 2 / 1000,
+        0.2 + 6 / 1000,
+        0,
+    )
+    assert history.iv_standings(["MSFT"], None, 252)["MSFT"].days == 1
+
+
+def test_the_databases_sums_give_the_rank_and_percentile_of_the_window(history):
+    """The window summed up by the database ranks exactly as the window's values do, ties
+    and older days past the window included."""
+    values = [0.31, 0.25, 0.22, 0.40, 0.18, 0.25, 0.33, 0.29, 0.22, 0.25] * 3 + [0.9, 0.01]
+    stored = [
+        StoredDay("KO", DAY - timedelta(days=len(values) - 1 - n), 60.0, value, 0.2)
+        for n, value in enumerate(values)
+    ]
+    history.save_days(stored)
+    window = values[-25 - 2 : -2]  # up to two days ago: the 0.9 and 0.01 are after it
+
+    standing = history.iv_standings(["KO"], DAY - timedelta(days=2), 25)["KO"]
+
+    assert standing.days == 25 and standing.latest.day == DAY - timedelta(days=2)
+    assert rank_in(standing.latest_iv30, standing.lowest, standing.highest, 25) == iv_rank(window)
+    assert percentile_in(standing.below, 25) == iv_percentile(window)
+    assert standing.below == sum(1 for value in window[:-1] if value < window[-1]) == 7
+
+
+def test_a_batch_is_written_and_ranked_in_one_transaction(history):
+    history.save_days([StoredDay("AAPL", DAY - timedelta(days=n), 200.0, 0.3) for n in (1, 2)])
+    batch = DayBatch(
+        DAY,
+        days=[StoredDay("AAPL", DAY, 231.0, 0.4, 0.2)],
+        backfill=[StoredDay("AAPL", DAY - timedelta(days=1), 199.0, 0.1)],
+        contracts=[("AAPL261120P00205000", "AAPL", "put")],
+    )
+
+    firsts, standings = history.save_batch(batch, 252)
+
+    assert firsts == {"AAPL261120P00205000"}
+    assert standings["AAPL"].latest == StoredDay("AAPL", DAY, 231.0, 0.4, 0.2)
+    assert (standings["AAPL"].days, standings["AAPL"].below) == (3, 2)
+    assert history.days("AAPL")[1] == StoredDay("AAPL", DAY - timedelta(days=1), 200.0, 0.3)
+
+
+def _contracts(history) -> dict[str, tuple[date, date]]:
+    table = QUALIFIED_CONTRACTS
+    query = select(table.c.contract_symbol, table.c.first_date, table.c.last_date)
+    with history.engine.connect() as connection:
+        return {contract: (first, last) for contract, first, last in connection.execute(query)}
 
 
 def test_a_contract_keeps_its_first_day_and_moves_its_last(history):
@@ -66,10 +117,13 @@ def test_a_contract_keeps_its_first_day_and_moves_its_last(history):
         [("AAPL261120P00205000", "AAPL", "put"), ("AAPL261120P00200000", "AAPL", "put")],
         DAY + timedelta(days=1),
     )
-    assert first == {"AAPL261120P00205000": DAY}
-    assert later == {
-        "AAPL261120P00205000": DAY,
-        "AAPL261120P00200000": DAY + timedelta(days=1),
+    history.save_contracts([("AAPL261120P00205000", "AAPL", "put")], DAY - timedelta(days=3))
+
+    assert first == {"AAPL261120P00205000"}
+    assert later == {"AAPL261120P00200000"}  # the other one first qualified the day before
+    assert _contracts(history) == {
+        "AAPL261120P00205000": (DAY, DAY + timedelta(days=1)),  # the last day never goes back
+        "AAPL261120P00200000": (DAY + timedelta(days=1), DAY + timedelta(days=1)),
     }
 
 
@@ -81,7 +135,7 @@ def test_pruning_drops_what_is_older_than_the_retention(history):
     assert history.prune(DAY - timedelta(days=2)) == 2
 
     assert [day.day for day in history.days("AAPL")] == [DAY - timedelta(days=n) for n in (2, 1, 0)]
-    assert history.save_contracts([("OLD", "AAPL", "put")], DAY) == {"OLD": DAY}  # was gone
+    assert set(_contracts(history)) == {"NEW"}
 
 
 def test_writers_at_once_neither_lose_nor_duplicate_a_day(history, database_url):

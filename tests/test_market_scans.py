@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -16,9 +16,12 @@ import pytest
 from tenacity import wait_none
 
 from scanner_app import create_app
+from scanner_app.market.calendar import NY
 from scanner_app.market.marketdata import MarketDataProvider
 from scanner_app.market.yahoo import YahooProvider
+from scanner_app.valuation.volatility import hv20
 from tests.marketdata_transport import FakeMarketData, ok
+from tests.marketdata_transport import fixture as marketdata_fixture
 from tests.yahoo_transport import (  # noqa: F401 - isolated_yfinance is autouse
     FakeYahoo,
     fixture_payload,
@@ -276,3 +279,41 @@ def test_earnings_off_asks_for_no_earnings_date(make_scanning_app):
     rows = app.test_client().get("/api/options/AAPL").get_json()["options"]
     assert rows and all(row["earnings_date"] is None for row in rows)
     assert fake.calendar_requests == []
+
+
+# -- history -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("market", ["yahoo", "marketdata"])
+def test_the_first_scan_backfills_a_year_of_closes_so_hv20_works_at_once(
+    make_scanning_app, tmp_path, market
+):
+    """The provider's daily closes (Yahoo's chart, Market Data's daily candles), asked once,
+    fill in the year before today, and HV20 is measured from them and today's spot."""
+    if market == "yahoo":
+        provider = yahoo(FakeYahoo())
+        chart = fixture_payload("AAPL_chart")["chart"]["result"][0]
+        stamps, closes = chart["timestamp"], chart["indicators"]["quote"][0]["close"]
+    else:
+        provider = marketdata(FakeMarketData())
+        provider.fundamentals_from = None  # no Yahoo behind it for the fair value here
+        candles = marketdata_fixture("AAPL_candles")
+        stamps, closes = candles["t"], candles["c"]
+    sent = {
+        datetime.fromtimestamp(stamp, NY).date().isoformat(): close
+        for stamp, close in zip(stamps, closes, strict=True)
+        if close is not None
+    }
+    app = make_scanning_app(provider, DATABASE_URL=f"sqlite:///{tmp_path / 'history.db'}")
+
+    scan(app, "first")
+
+    client = app.test_client()
+    days = {day["date"]: day for day in client.get("/api/history/AAPL").get_json()["days"]}
+    today = FROZEN_NOW.date().isoformat()
+    earlier = sorted(day for day in sent if "2025-11-18" <= day < today)
+    assert {day: days[day]["close"] for day in earlier} == {day: sent[day] for day in earlier}
+    row = client.get("/api/options/AAPL").get_json()["options"][0]
+    assert days[today]["close"] == row["spot"]
+    expected = hv20([sent[day] for day in earlier[-20:]] + [row["spot"]])
+    assert row["hv20"] == pytest.approx(expected) and days[today]["hv20"] == row["hv20"]

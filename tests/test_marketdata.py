@@ -440,3 +440,74 @@ def test_no_calls_in_the_window_leave_the_puts_standing(fake: FakeMarketData) ->
 def test_a_feed_without_shares_asks_for_puts_only(fake: FakeMarketData) -> None:
     make_provider(fake).open("AAPL").put_chain(NOV_20)
     assert [request.url.params["side"] for request in fake.requests] == ["put"]
+
+
+def test_a_year_of_daily_closes_comes_from_one_candles_request(fake: FakeMarketData) -> None:
+    """The daily candles' closes, each dated by its session (the candle's time is midnight in
+    New York), from the first day asked for to the last."""
+    provider = make_provider(fake)
+    feed = provider.open("AAPL")
+    sent = fixture("AAPL_candles")
+
+    bars = feed.daily_closes(date(2025, 11, 18), date(2026, 11, 17))
+
+    assert [request.url.path for request in fake.requests] == ["/v1/stocks/candles/D/AAPL/"]
+    assert dict(fake.requests[0].url.params) == {"from": "2025-11-18", "to": "2026-11-17"}
+    assert feed.credits == 1
+    assert bars[0].day == date(2025, 11, 18) and bars[-1].day == date(2026, 11, 17)
+    assert date(2025, 11, 27) not in {bar.day for bar in bars}  # Thanksgiving
+    assert [bar.close for bar in bars] == sent["c"][1:]  # the candle of 2025-11-17 left out
+    assert all(bar.iv30 is None for bar in bars)
+
+
+def test_no_candles_are_no_closes_and_uneven_columns_an_error(fake: FakeMarketData) -> None:
+    provider = make_provider(fake)
+    fake.candles.append(ok({"s": "no_data"}, 1))
+    assert provider.open("AAPL").daily_closes(date(2026, 1, 1), date(2026, 11, 17)) == []
+
+    fake.candles.append(ok({"s": "ok", "t": [1795208400], "c": []}, 1))
+    with pytest.raises(MarketDataError, match="candles of AAPL could not be read"):
+        provider.open("AAPL").daily_closes(date(2026, 1, 1), date(2026, 11, 17))
+
+
+def test_the_30_day_expiration_costs_two_requests_and_three_credits(fake: FakeMarketData) -> None:
+    """The expirations' list, then the two put strikes nearest the money of the first
+    expiration at or past the day: what the ATM IV needs, and nothing more."""
+    provider = make_provider(fake)
+    feed = provider.open("AAPL")
+    fake.answers.append(ok(fixture("AAPL_atm"), 2))
+
+    chain = feed.chain_from(date(2026, 12, 18))
+
+    paths = [request.url.path for request in fake.requests]
+    assert paths == ["/v1/options/expirations/AAPL/", "/v1/options/chain/AAPL/"]
+    assert dict(fake.requests[1].url.params) == {
+        "expiration": "2026-12-18",
+        "side": "put",
+        "strikeLimit": "2",
+    }
+    assert feed.credits == 3
+    assert chain.expiration == date(2026, 12, 18) and chain.spot == 230.5
+    assert [(put.strike, put.implied_volatility) for put in chain.puts] == [
+        (230.0, 0.2741),
+        (235.0, 0.2688),
+    ]
+
+
+def test_the_first_expiration_on_or_after_the_day_is_the_one_asked_for(
+    fake: FakeMarketData,
+) -> None:
+    provider = make_provider(fake, mode="cached")
+    fake.answers.append(ok(fixture("AAPL_atm"), 1))
+
+    provider.open("AAPL").chain_from(date(2026, 12, 12))
+
+    assert dict(fake.requests[1].url.params)["expiration"] == "2026-12-18"
+    assert dict(fake.requests[1].url.params)["mode"] == "cached"
+
+
+def test_no_expiration_that_far_out_asks_for_no_chain(fake: FakeMarketData) -> None:
+    provider = make_provider(fake)
+
+    assert provider.open("AAPL").chain_from(date(2028, 6, 1)) is None
+    assert [request.url.path for request in fake.requests] == ["/v1/options/expirations/AAPL/"]

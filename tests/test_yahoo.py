@@ -22,6 +22,7 @@ from pytest_socket import SocketConnectBlockedError
 from tenacity import RetryCallState, wait_none
 
 from scanner_app.config import load_settings
+from scanner_app.market.calendar import NY
 from scanner_app.market.errors import (
     InvalidCrumb,
     MarketDataError,
@@ -733,3 +734,50 @@ def test_fundamentals_of_a_malformed_symbol_are_refused_without_a_request(fake: 
     with pytest.raises(UnknownTicker):
         make_provider(fake).fundamentals("<script>")
     assert fake.requests == []
+
+
+def test_a_year_of_daily_closes_comes_from_one_chart_request(fake: FakeYahoo) -> None:
+    """yfinance's price history parses Yahoo's chart answer: one request for a year, the
+    dates in New York, Yahoo's closes (not the dividend-adjusted ones), days without a close
+    left out, and only the days asked for."""
+    provider = make_provider(fake)
+    payload = fixture_payload("AAPL_chart")["chart"]["result"][0]
+    sent = dict(zip(payload["timestamp"], payload["indicators"]["quote"][0]["close"], strict=True))
+
+    bars = provider.open("AAPL").daily_closes(date(2025, 11, 18), date(2026, 11, 17))
+
+    assert provider.request_count == 1
+    assert [params["range"] for params in fake.chart_requests] == ["1y"]
+    assert fake.chart_requests[0]["interval"] == "1d"
+    assert bars[0].day == date(2025, 11, 18) and bars[-1].day == date(2026, 11, 17)
+    assert date(2025, 11, 27) not in {bar.day for bar in bars}  # Thanksgiving: no session
+    assert date(2026, 3, 12) not in {bar.day for bar in bars}  # Yahoo sent no close that day
+    expected = {
+        datetime.fromtimestamp(stamp, NY).date(): close
+        for stamp, close in sent.items()
+        if close is not None
+    }
+    del expected[date(2026, 11, 18)]  # today: after the last day asked for
+    assert {bar.day: bar.close for bar in bars} == expected
+    assert all(bar.iv30 is None for bar in bars)
+
+
+def test_daily_closes_are_retried_and_a_lasting_failure_is_an_error(fake: FakeYahoo) -> None:
+    """yfinance's history swallows refusals and timeouts (an empty frame); the provider
+    retries them as it does the chains, and says so when they last."""
+    provider = make_provider(fake)
+    fake.fail_next(CurlTimeout("Operation timed out after 7500 milliseconds"), times=1)
+    assert len(provider.open("AAPL").daily_closes(date(2026, 11, 1), date(2026, 11, 17))) == 12
+    assert provider.request_count == 2
+
+    fake.fail_next(401, times=None)
+    with pytest.raises(InvalidCrumb):
+        provider.open("AAPL").daily_closes(date(2026, 11, 1), date(2026, 11, 17))
+
+
+def test_a_chart_without_closes_is_an_error_not_an_empty_year(fake: FakeYahoo) -> None:
+    fake.payloads["AAPL_chart"] = {
+        "chart": {"result": None, "error": {"code": "Not Found", "description": "No data found"}}
+    }
+    with pytest.raises(MarketDataError, match="Yahoo sent no daily closes for AAPL"):
+        make_provider(fake).open("AAPL").daily_closes(date(2026, 11, 1), date(2026, 11, 17))

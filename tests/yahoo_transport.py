@@ -6,7 +6,8 @@ Options answers come from ``fixtures/yahoo/<SYMBOL>.json`` (no date) and
 ``<SYMBOL>_<YYYY-MM-DD>.json`` (``?date=<epoch>``), calendar answers (quoteSummary's
 ``calendarEvents``, the shape yfinance's calendar parser reads) from
 ``<SYMBOL>_calendar.json``, fundamentals (quoteSummary's ``financialData`` and
-``defaultKeyStatistics``) from ``<SYMBOL>_fundamentals.json``, or any of them from
+``defaultKeyStatistics``) from ``<SYMBOL>_fundamentals.json``, price history (the chart
+endpoint, ``/v8/finance/chart/<SYMBOL>``) from ``<SYMBOL>_chart.json``, or any of them from
 ``payloads`` set by a test. Like Yahoo, a
 data request without the crumb the fake last handed out gets HTTP 401 with Yahoo's
 "Invalid Crumb" JSON. Any other URL raises ``UnexpectedRequest``.
@@ -40,6 +41,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "yahoo"
 CRUMB = "kX7r.Qf2mZb"
 OPTIONS_PATH = "/v7/finance/options/"
 CALENDAR_PATH = "/v10/finance/quoteSummary/"
+CHART_PATH = "/v8/finance/chart/"
 #: quoteSummary ``modules`` served -> the suffix of their fixture key.
 SUMMARY_MODULES = {
     "calendarEvents": "_calendar",
@@ -112,8 +114,9 @@ def _response(url: str, status: int, body: bytes, content_type: str) -> curl_req
 
 class FakeYahoo(YahooSession):
     """Serves Yahoo's cookie, crumb, options and quoteSummary (calendar, fundamentals)
-    endpoints from fixtures, counting requests (``options_requests``, ``calendar_requests``,
-    ``summary_requests``: both kinds of quoteSummary).
+    and chart endpoints from fixtures, counting requests (``options_requests``,
+    ``calendar_requests``, ``summary_requests``: both kinds of quoteSummary,
+    ``chart_requests``: their query parameters).
 
     ``fail_next(fault, times)`` makes the next ``times`` data requests (options and
     calendar; every one when ``times`` is None) answer with an HTTP status (401: Yahoo's
@@ -132,6 +135,7 @@ class FakeYahoo(YahooSession):
         self.options_requests: list[str] = []
         self.calendar_requests: list[str] = []
         self.summary_requests: list[str] = []
+        self.chart_requests: list[dict[str, Any]] = []
         self.crumb = CRUMB
         self.crumb_requests = 0
         self._crumb_faults: deque[int] = deque()
@@ -199,6 +203,15 @@ class FakeYahoo(YahooSession):
                 self.summary_requests.append(key)
                 if key.endswith("_calendar"):
                     self.calendar_requests.append(key)
+            return self._answer(url, key, params.get("crumb"))
+        if (
+            method == "GET"
+            and parts.hostname == "query2.finance.yahoo.com"
+            and parts.path.startswith(CHART_PATH)
+        ):
+            with self._lock:
+                self.chart_requests.append(params)
+            key = parts.path.removeprefix(CHART_PATH) + "_chart"
             return self._answer(url, key, params.get("crumb"))
         raise UnexpectedRequest(f"the fake Yahoo does not serve {method} {url}")
 

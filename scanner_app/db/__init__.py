@@ -11,14 +11,16 @@ from .door import (
     init_db,
     is_sqlite_app,
 )
-from .history_store import HistoryStore, StoredDay
+from .history_store import DayBatch, HistoryStore, IvStanding, StoredDay
 from .tables import QUALIFIED_CONTRACTS, TICKER_DAYS, db
 from .urls import check_url, database_url
 
 __all__ = [
     "QUALIFIED_CONTRACTS",
     "TICKER_DAYS",
+    "DayBatch",
     "HistoryStore",
+    "IvStanding",
     "StoredDay",
     "check_url",
     "close_all",

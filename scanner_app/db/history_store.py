@@ -1,9 +1,11 @@
 """The history's queries: days and contracts written in batches (upserts, never
-read-then-write), the IV30 windows a scan ranks against, a ticker's stored days, pruning.
+read-then-write), the IV30 windows a scan ranks against (summed up by the database), a
+ticker's stored days, pruning.
 
-Every write is one statement per batch in one transaction, on SQLite and PostgreSQL alike
-(``INSERT ... ON CONFLICT``), so several workers writing at once neither lose nor duplicate
-a day.
+Every write is a multi-row ``INSERT ... ON CONFLICT`` on SQLite and PostgreSQL alike, so
+several workers writing at once neither lose nor duplicate a day; a scan's batch (its days,
+the bars it backfills, its contracts and the windows it ranks against) is one transaction
+on one connection.
 """
 
 from __future__ import annotations
@@ -13,13 +15,30 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import (
+    Connection,
+    Date,
+    Engine,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from .tables import QUALIFIED_CONTRACTS, TICKER_DAYS
 
 #: Figures of a stored day, in the order of the table's columns.
 FIGURES = ("close", "iv30", "hv20")
+#: The columns a qualifying contract brings: (contract symbol, ticker, side).
+CONTRACT_COLUMNS = ("contract_symbol", "symbol", "side")
 #: Rows per statement: SQLite allows 32766 bound parameters in one.
 CHUNK = 1000
 
@@ -45,6 +64,37 @@ class StoredDay:
         }
 
 
+@dataclass(frozen=True)
+class IvStanding:
+    """A ticker's IV30 window summed up: its latest stored day with an IV30, how many days
+    the window holds, its lowest and highest IV30, and how many of its days have an IV30
+    below the latest's."""
+
+    latest: StoredDay
+    days: int
+    lowest: float
+    highest: float
+    below: int
+
+    @property
+    def latest_iv30(self) -> float:
+        """The latest day's IV30 (the window holds days with one only)."""
+        assert self.latest.iv30 is not None
+        return self.latest.iv30
+
+
+@dataclass(frozen=True)
+class DayBatch:
+    """What one batch of a scan writes under ``day``: the tickers' ``days``, the provider's
+    bars that ``backfill`` what is missing, and the (contract, ticker, side) that
+    qualified."""
+
+    day: date
+    days: Sequence[StoredDay]
+    backfill: Sequence[StoredDay] = ()
+    contracts: Sequence[tuple[str, str, str]] = ()
+
+
 def _chunks(rows: Sequence[Any]) -> Iterable[Sequence[Any]]:
     for start in range(0, len(rows), CHUNK):
         yield rows[start : start + CHUNK]
@@ -66,49 +116,96 @@ class HistoryStore:
         """Upsert ``days`` in one transaction. A figure given replaces the stored one (the
         day's last scan wins, an import sets what it brings); a None never erases one. With
         ``keep_stored`` only the figures a day lacks are filled in (backfills)."""
-        if not days:
-            return
-        rows = [day.values() for day in days]
         with self.engine.begin() as connection:
-            for chunk in _chunks(rows):
-                insert = self._dialect.insert(TICKER_DAYS)
-                new, old = insert.excluded, TICKER_DAYS.c
-                first, second = (old, new) if keep_stored else (new, old)
-                statement = insert.on_conflict_do_update(
-                    index_elements=[old.symbol, old.date],
-                    set_={name: func.coalesce(first[name], second[name]) for name in FIGURES},
-                )
-                connection.execute(statement, list(chunk))
+            self._upsert_days(connection, days, keep_stored=keep_stored)
 
-    def save_contracts(
-        self, contracts: Sequence[tuple[str, str, str]], day: date
-    ) -> dict[str, date]:
-        """Record that each (contract symbol, ticker, side) qualified on ``day``; returns
-        each contract's first qualifying day, in one transaction."""
-        if not contracts:
-            return {}
-        firsts: dict[str, date] = {}
-        table = QUALIFIED_CONTRACTS
+    def save_contracts(self, contracts: Sequence[tuple[str, str, str]], day: date) -> set[str]:
+        """Record that each (contract symbol, ticker, side) qualified on ``day``, in one
+        transaction; returns the contracts of those tickers that first qualified on ``day``."""
         with self.engine.begin() as connection:
-            for chunk in _chunks(sorted(set(contracts))):
-                insert = self._dialect.insert(table)
-                statement = insert.on_conflict_do_update(
-                    index_elements=[table.c.contract_symbol],
-                    set_={"last_date": insert.excluded.last_date, "symbol": table.c.symbol},
-                ).returning(table.c.contract_symbol, table.c.first_date)
-                rows = [
-                    {
-                        "contract_symbol": contract,
-                        "symbol": symbol,
-                        "side": side,
-                        "first_date": day,
-                        "last_date": day,
-                    }
-                    for contract, symbol, side in chunk
-                ]
-                for contract, first in connection.execute(statement, rows):
-                    firsts[contract] = first
-        return firsts
+            return self._upsert_contracts(connection, contracts, day)
+
+    def save_batch(self, batch: DayBatch, size: int) -> tuple[set[str], dict[str, IvStanding]]:
+        """Write ``batch`` and read its tickers' IV30 windows of ``size`` days up to its day,
+        in one transaction on one connection: the contracts of its tickers that first
+        qualified on its day, and the standings."""
+        symbols = {day.symbol for day in batch.days}
+        with self.engine.begin() as connection:
+            if self._dialect is postgresql:
+                # the scan does not wait for the disk: a crash may lose the last moments'
+                # batches (the next scan writes them again), never leave one half-written
+                connection.execute(text("SET LOCAL synchronous_commit = off"))
+            self._upsert_days(connection, batch.backfill, keep_stored=True)
+            self._upsert_days(connection, batch.days)
+            news = self._upsert_contracts(connection, batch.contracts, batch.day)
+            return news, self._standings(connection, symbols, batch.day, size)
+
+    def _upsert_days(
+        self, connection: Connection, days: Sequence[StoredDay], *, keep_stored: bool = False
+    ) -> None:
+        rows = [day.values() for day in sorted(days, key=lambda day: (day.symbol, day.day))]
+        insert = self._dialect.insert(TICKER_DAYS)
+        new, old = insert.excluded, TICKER_DAYS.c
+        if keep_stored:  # fill in what is missing; a complete day is not written again
+            figures = {name: func.coalesce(old[name], new[name]) for name in FIGURES}
+            lacking = [old[name].is_(None) & new[name].is_not(None) for name in FIGURES]
+            statement = insert.on_conflict_do_update(
+                index_elements=[old.symbol, old.date], set_=figures, where=or_(*lacking)
+            )
+        else:
+            figures = {name: func.coalesce(new[name], old[name]) for name in FIGURES}
+            statement = insert.on_conflict_do_update(
+                index_elements=[old.symbol, old.date], set_=figures
+            )
+        for chunk in _chunks(rows):
+            connection.execute(statement, list(chunk))
+
+    def _upsert_contracts(
+        self, connection: Connection, contracts: Sequence[tuple[str, str, str]], day: date
+    ) -> set[str]:
+        """Upsert ``contracts`` (a contract's last day only ever moves on; a day already
+        recorded is not written again), then read which of their tickers' contracts first
+        qualified on ``day``."""
+        if not contracts:
+            return set()
+        table = QUALIFIED_CONTRACTS
+        rows = sorted(set(contracts))
+        if self._dialect is postgresql:  # the rows as three arrays: one row of parameters
+            source = (
+                func.unnest(*(cast(bindparam(name), ARRAY(String)) for name in CONTRACT_COLUMNS))
+                .table_valued(*CONTRACT_COLUMNS)
+                .render_derived()
+            )
+            first = bindparam("day", type_=Date)
+            insert = postgresql.insert(table).from_select(
+                [*CONTRACT_COLUMNS, "first_date", "last_date"], select(*source.c, first, first)
+            )
+            columns = [list(values) for values in zip(*rows, strict=True)]
+            parameters: list[dict[str, Any]] = [
+                {**dict(zip(CONTRACT_COLUMNS, columns, strict=True)), "day": day}
+            ]
+        else:
+            insert = sqlite.insert(table)
+            parameters = [
+                {
+                    **dict(zip(CONTRACT_COLUMNS, row, strict=True)),
+                    "first_date": day,
+                    "last_date": day,
+                }
+                for row in rows
+            ]
+        statement = insert.on_conflict_do_update(
+            index_elements=[table.c.contract_symbol],
+            set_={"last_date": insert.excluded.last_date},
+            where=table.c.last_date < insert.excluded.last_date,
+        )
+        for chunk in _chunks(parameters):
+            connection.execute(statement, list(chunk))
+        symbols = sorted({symbol for _contract, symbol, _side in contracts})
+        news = select(table.c.contract_symbol).where(
+            table.c.symbol.in_(symbols), table.c.first_date == day
+        )
+        return set(connection.scalars(news))
 
     def prune(self, before: date) -> int:
         """Delete the days before ``before`` and the contracts last seen before it; how many
@@ -122,30 +219,79 @@ class HistoryStore:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def iv_windows(
+    def iv_standings(
         self, symbols: Iterable[str], up_to: date | None, size: int
-    ) -> dict[str, list[StoredDay]]:
-        """Each symbol's last ``size`` days with an IV30, up to and including ``up_to``
-        (None: every day), newest first, in one query."""
-        symbols = sorted(set(symbols))
+    ) -> dict[str, IvStanding]:
+        """Each symbol's window (its last ``size`` days with an IV30, up to and including
+        ``up_to``; None: every day) summed up by the database, in one query; a symbol
+        without a stored IV30 is left out."""
+        with self.engine.connect() as connection:
+            return self._standings(connection, set(symbols), up_to, size)
+
+    def _standings(
+        self, connection: Connection, symbols: set[str], up_to: date | None, size: int
+    ) -> dict[str, IvStanding]:
+        """One query: per symbol, the window's first and last day (the primary key's index
+        walked from the newest day), then the window's days summed up."""
         if not symbols:
             return {}
+        if self._dialect is postgresql:
+            # compiling this short query costs PostgreSQL's JIT more than it ever saves
+            connection.execute(text("SET LOCAL jit = off"))
         table = TICKER_DAYS
-        conditions = [table.c.symbol.in_(symbols), table.c.iv30.is_not(None)]
-        if up_to is not None:
-            conditions.append(table.c.date <= up_to)
-        rank = func.row_number().over(partition_by=table.c.symbol, order_by=table.c.date.desc())
-        ranked = select(*table.c, rank.label("rank")).where(*conditions).subquery()
-        query = (
-            select(*(ranked.c[name] for name in ("symbol", "date", *FIGURES)))
-            .where(ranked.c.rank <= size)
-            .order_by(ranked.c.symbol, ranked.c.date.desc())
+        listed = (
+            select(table.c.symbol)
+            .where(table.c.symbol.in_(sorted(symbols)))
+            .group_by(table.c.symbol)
+            .cte("listed")
         )
-        windows: dict[str, list[StoredDay]] = {symbol: [] for symbol in symbols}
-        with self.engine.connect() as connection:
-            for row in connection.execute(query):
-                windows[row.symbol].append(StoredDay(row.symbol, row.date, *row[2:]))
-        return windows
+
+        def newest(offset: int) -> Any:
+            """The date of the ``offset``-th newest day with an IV30 of ``listed``'s symbol."""
+            inner = table.alias()
+            conditions = [inner.c.symbol == listed.c.symbol, inner.c.iv30.is_not(None)]
+            if up_to is not None:
+                conditions.append(inner.c.date <= up_to)
+            query = select(inner.c.date).where(*conditions).order_by(inner.c.date.desc())
+            return query.limit(1).offset(offset).scalar_subquery()
+
+        # materialized: each symbol's bounds are found once, not once per row joined
+        bounds = (
+            select(listed.c.symbol, newest(0).label("last"), newest(size - 1).label("first"))
+            .cte("bounds")
+            .prefix_with("MATERIALIZED")
+        )
+        latest, day = table.alias("latest"), table.alias("day")
+        in_window = and_(
+            day.c.symbol == bounds.c.symbol,
+            day.c.iv30.is_not(None),
+            day.c.date <= bounds.c.last,
+            day.c.date >= func.coalesce(bounds.c.first, date.min),
+        )
+        figures = [latest.c.symbol, latest.c.date, *(latest.c[name] for name in FIGURES)]
+        query = (
+            select(
+                *figures,
+                func.count(),
+                func.min(day.c.iv30),
+                func.max(day.c.iv30),
+                func.sum(case((day.c.iv30 < latest.c.iv30, 1), else_=0)),
+            )
+            .select_from(
+                bounds.join(
+                    latest,
+                    and_(latest.c.symbol == bounds.c.symbol, latest.c.date == bounds.c.last),
+                ).join(day, in_window)
+            )
+            .group_by(*figures)
+        )
+        standings = {}
+        for symbol, day_, close, iv30, hv20, days, lowest, highest, below in connection.execute(
+            query
+        ):
+            latest_day = StoredDay(symbol, day_, close, iv30, hv20)
+            standings[symbol] = IvStanding(latest_day, days, lowest, highest, int(below))
+        return standings
 
     def days(self, symbol: str) -> list[StoredDay]:
         """Every stored day of ``symbol``, oldest first."""

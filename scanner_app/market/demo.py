@@ -378,6 +378,11 @@ class DemoFeed:
         expiration = next((listed for listed in self._listed if listed >= day), None)
         return None if expiration is None else self.put_chain(expiration)
 
+    def daily_closes(self, first: date, last: date) -> list[DailyBar]:
+        """The synthetic year: closes and IV30 from ``first`` to ``last``; one request."""
+        self._request()
+        return demo_daily_bars(self._symbol, first, last)
+
     def _chain(self, expiration: date) -> PutChain:
         return demo_chain(self._symbol, self._today, expiration, self._provider.rate, self._calls)
 
@@ -448,15 +453,6 @@ class DemoProvider(BaseProvider):
             kind = self.failures[symbol]
             raise FAILURE_KINDS[kind](f"{symbol}: demo failure injected ({kind})")
         return demo_fundamentals(symbol)
-
-    def daily_closes(self, ticker: str, first: date, last: date) -> list[DailyBar]:
-        """The synthetic year: closes and IV30 of ``ticker`` from ``first`` to ``last``;
-        one request."""
-        symbol = normalize_symbol(ticker)
-        if symbol is None:
-            raise UnknownTicker(f"{ticker!r} is not a valid ticker symbol")
-        self.spend_request()
-        return demo_daily_bars(symbol, first, last)
 
     def spend_request(self) -> None:
         """Wait for the rate limit, count one request and wait the configured latency."""

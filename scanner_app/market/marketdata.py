@@ -20,6 +20,15 @@ The next earnings date comes from ``GET /v1/stocks/earnings/{symbol}/`` with ``f
 (today) and ``to`` (``EARNINGS_HORIZON`` ahead): one more request, through the same
 throttle; ``no_data`` means no report ahead.
 
+For the history (asked once a day per ticker, through the same throttle): a year of daily
+closes from the daily candles, ``GET /v1/stocks/candles/D/{symbol}/`` with ``from`` and
+``to`` (one request; each candle's time is midnight in New York on its session's date);
+and, when the scan's window stops short of 30 days, the first expiration at or past 30
+days for IV30 at the least credit cost the API allows: the list of expirations
+(``GET /v1/options/expirations/{symbol}/``, one request, one credit), then that
+expiration's two put strikes nearest the money (``expiration``, ``side=put``,
+``strikeLimit=2``: two contracts, two credits), which bracket the spot for the ATM IV.
+
 What a feed raises (all ``MarketDataError``, see ``errors``):
 
 - ``ProviderRefused``: HTTP 401 (token refused), 402 (not in the plan), or 429 with no
@@ -56,6 +65,7 @@ from .errors import (
     UnusableAnswer,
 )
 from .models import (
+    DailyBar,
     OptionQuote,
     PutChain,
     count,
@@ -74,6 +84,8 @@ DEFAULT_BASE_URL = "https://api.marketdata.app"
 MAX_CONCURRENT_REQUESTS = 50
 #: How far ahead the earnings request looks: past the longest expiration window (12 weeks).
 EARNINGS_HORIZON = timedelta(days=100)
+#: The strikes asked for the ATM IV of an expiration: the two nearest the money.
+ATM_STRIKES = 2
 
 _SYMBOL = re.compile(r"[A-Z0-9][A-Z0-9.:-]{0,19}")
 
@@ -196,6 +208,41 @@ class MarketDataProvider(BaseProvider):
         params = {"from": first.isoformat(), "to": last.isoformat()}
         return self._get(f"v1/stocks/earnings/{symbol}/", symbol, params, spend)
 
+    def fetch_nearest_strikes(
+        self, symbol: str, expiration: date, spend: Callable[[int], None]
+    ) -> Mapping[str, Any] | None:
+        """The ``ok`` answer with the puts of ``symbol`` expiring on ``expiration`` at the
+        ``ATM_STRIKES`` strikes nearest the money; None for ``no_data``."""
+        params = {
+            "expiration": expiration.isoformat(),
+            "side": "put",
+            "strikeLimit": str(ATM_STRIKES),
+        }
+        if self.mode is not None:
+            params["mode"] = self.mode
+        return self._get(f"v1/options/chain/{symbol}/", symbol, params, spend)
+
+    def fetch_expirations(self, symbol: str, spend: Callable[[int], None]) -> list[date]:
+        """Every listed expiration of ``symbol``, ascending (none for ``no_data``)."""
+        answer = self._get(f"v1/options/expirations/{symbol}/", symbol, {}, spend)
+        if answer is None:
+            return []
+        try:
+            listed = [date.fromisoformat(day) for day in _column(symbol, answer, "expirations")]
+        except (TypeError, ValueError) as error:
+            raise MarketDataError(
+                f"Market Data's expirations of {symbol} could not be read"
+            ) from error
+        return sorted(listed)
+
+    def fetch_candles(
+        self, symbol: str, first: date, last: date, spend: Callable[[int], None]
+    ) -> Mapping[str, Any] | None:
+        """The ``ok`` answer with the daily candles of ``symbol`` from ``first`` to ``last``
+        (both inclusive); None for ``no_data``."""
+        params = {"from": first.isoformat(), "to": last.isoformat()}
+        return self._get(f"v1/stocks/candles/D/{symbol}/", symbol, params, spend)
+
     def _get(
         self, path: str, symbol: str, params: Mapping[str, str], spend: Callable[[int], None]
     ) -> Mapping[str, Any] | None:
@@ -279,6 +326,39 @@ class MarketDataFeed:
             return None
         days = (_new_york_date(value) for value in _column(self._symbol, answer, "reportDate"))
         return min((day for day in days if day is not None and day >= today), default=None)
+
+    def daily_closes(self, first: date, last: date) -> list[DailyBar]:
+        """The daily closes from ``first`` to ``last``: one candles request."""
+        self._check_symbol()
+        answer = self._provider.fetch_candles(self._symbol, first, last, self._spend)
+        if answer is None:
+            return []
+        times = _column(self._symbol, answer, "t")
+        closes = _column(self._symbol, answer, "c")
+        if len(times) != len(closes):
+            raise MarketDataError(f"Market Data's candles of {self._symbol} could not be read")
+        bars = (
+            (_new_york_date(time), positive(close))
+            for time, close in zip(times, closes, strict=True)
+        )
+        return [
+            DailyBar(day, close)
+            for day, close in bars
+            if day is not None and close is not None and first <= day <= last
+        ]
+
+    def chain_from(self, day: date) -> PutChain | None:
+        """The puts of the first expiration on or after ``day`` at the strikes nearest the
+        money (two requests, three credits); None when none is listed that far."""
+        self._check_symbol()
+        listed = self._provider.fetch_expirations(self._symbol, self._spend)
+        expiration = next((listed_day for listed_day in listed if listed_day >= day), None)
+        if expiration is None:
+            return None
+        answer = self._provider.fetch_nearest_strikes(self._symbol, expiration, self._spend)
+        if answer is None:
+            return None
+        return _chains(self._symbol, _rows(self._symbol, answer)).get(expiration)
 
     def _load(self) -> dict[date, PutChain]:
         """The chains by expiration, fetched on first use."""

@@ -22,6 +22,12 @@ class TickerFeed(Protocol):
 
     ``credits`` is what the feed's requests cost so far, for a provider that bills per
     request (Market Data), else None.
+
+    For the history, a feed may also have ``daily_closes(first, last)`` (the ticker's
+    ``DailyBar`` list from ``first`` to ``last``, one request) and ``chain_from(day)`` (the
+    chain of the first listed expiration on or after ``day``, enough of it for the ATM IV;
+    None when none is listed that far): the scan measures HV20 and IV30 with whichever the
+    feed has.
     """
 
     credits: int | None

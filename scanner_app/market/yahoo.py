@@ -9,8 +9,9 @@ and HTTP 401 (``{"finance": {"error": {"code": "Unauthorized", "description": "I
 Crumb"}}}``, also what Yahoo answers when a 429 on the crumb request left yfinance without
 a crumb) becomes ``YahooUnauthorized``. On that, the provider drops yfinance's cached
 cookie and crumb, so the next attempt fetches fresh ones. yfinance's calendar swallows even
-these (it answers ``{}``), so the session also notes the last refusal of each thread, and
-the provider raises it after the call.
+these (it answers ``{}``), and its price history swallows timeouts and connection errors
+too (it answers an empty frame), so the session also notes the last refusal or failure of
+each thread, and the provider raises it after the call.
 
 What a feed raises (all ``MarketDataError``, see ``errors``):
 
@@ -23,8 +24,10 @@ What a feed raises (all ``MarketDataError``, see ``errors``):
 
 The next earnings date comes from yfinance's calendar (Yahoo's ``calendarEvents``), one
 request, throttled and retried like the chains; so do the fundamentals (see
-``yahoo_fundamentals``). yfinance turns its timestamps into dates
-in the server's local time zone.
+``yahoo_fundamentals``) and a year of daily closes (yfinance's price history,
+``Ticker.history(period="1y")``: one request to Yahoo's chart endpoint; the time zone it
+would first look up with a request of its own is New York's for every US listing).
+yfinance turns its timestamps into dates in the server's local time zone.
 
 yfinance keeps one HTTP session per process (its ``YfData`` singleton): every
 ``yf.Ticker(session=...)`` makes that session the process-wide one, so run one
@@ -64,6 +67,7 @@ from .errors import (
     UnusableAnswer,
 )
 from .models import (
+    DailyBar,
     OptionQuote,
     PutChain,
     SpotSource,
@@ -108,7 +112,8 @@ _TRANSIENT = (YFRateLimitError, YahooUnauthorized, *_TIMEOUTS, *_UNREACHABLE)
 _UNREADABLE = (RequestException, YFDataException, ValueError, KeyError, TypeError, IndexError)
 
 #: The refusal (``YahooUnauthorized``, ``YahooServerError``) of the last answer this thread
-#: received, or None: what yfinance's calendar hides.
+#: received, or the timeout or connection failure of its last request, or None: what
+#: yfinance's calendar and price history hide.
 _last_answer = threading.local()
 
 
@@ -120,7 +125,11 @@ class YahooSession(curl_requests.Session):
         """Send with the session's timeout; raise ``YahooServerError`` on an HTTP 5xx answer
         and ``YahooUnauthorized`` on a 401."""
         kwargs["timeout"] = self.timeout
-        response = self.transmit(method, url, **kwargs)
+        try:
+            response = self.transmit(method, url, **kwargs)
+        except (*_TIMEOUTS, CurlConnectionError, ConnectionError) as error:
+            _last_answer.refusal = error
+            raise
         refusal: HTTPError | None = None
         if response.status_code >= 500:
             refusal = YahooServerError(
@@ -230,8 +239,13 @@ class YahooProvider(BaseProvider):
         """The trailing EPS, free cash flow and shares outstanding of ``symbol``: one
         quoteSummary request through yfinance, throttled and retried like the chains."""
         symbol = _checked_symbol(symbol)
-        answer = self._fetch(symbol, self._summary_once, symbol, _fundamentals_answer)
+        answer = self._fetch(symbol, self._fresh_ticker_once, symbol, _fundamentals_answer)
         return fundamentals_from_summary(symbol, answer)
+
+    def price_history(self, symbol: str) -> pd.DataFrame:
+        """yfinance's daily price history of ``symbol`` for the last year (one chart request),
+        throttled and retried like the chains."""
+        return self._fetch(symbol, self._fresh_ticker_once, symbol, _year_of_prices)
 
     def _fetch(self, symbol: str, attempt: Callable[..., Any], *args: Any) -> Any:
         """``attempt(*args)``, retried on what is transient; failures as ``MarketDataError``."""
@@ -268,12 +282,12 @@ class YahooProvider(BaseProvider):
 
     def _calendar_once(self, symbol: str) -> Mapping[str, Any]:
         """One calendar request."""
-        return self._summary_once(symbol, lambda ticker: ticker.calendar)
+        return self._fresh_ticker_once(symbol, lambda ticker: ticker.calendar)
 
-    def _summary_once(self, symbol: str, read: Callable[[yf.Ticker], Any]) -> Any:
-        """One quoteSummary request, ``read(ticker)``, on a ``yf.Ticker`` of its own:
-        yfinance keeps a ticker's first answer, even the ``{}`` of a refused request. A
-        refusal that yfinance swallowed is raised."""
+    def _fresh_ticker_once(self, symbol: str, read: Callable[[yf.Ticker], Any]) -> Any:
+        """One request, ``read(ticker)``, on a ``yf.Ticker`` of its own: yfinance keeps a
+        ticker's first answer, even the ``{}`` of a refused request. A refusal that yfinance
+        swallowed is raised."""
         ticker = yf.Ticker(symbol, session=self.session)
 
         def summary() -> Any:
@@ -358,6 +372,14 @@ class YahooFeed:
         expiration = next((listed for listed in self.expirations() if listed >= day), None)
         return None if expiration is None else self.put_chain(expiration)
 
+    def daily_closes(self, first: date, last: date) -> list[DailyBar]:
+        """The daily closes from ``first`` to ``last`` (within the last year): one request."""
+        self._ticker()  # refuses a malformed symbol without a request
+        bars = _daily_bars(self._provider.price_history(self._symbol))
+        if not bars:
+            raise MarketDataError(f"Yahoo sent no daily closes for {self._symbol}")
+        return [bar for bar in bars if first <= bar.day <= last]
+
     def _call_quotes(self, answer: Any, expiration: date) -> tuple[OptionQuote, ...]:
         """The answer's calls when the feed wants them, else none."""
         if not self._calls or answer.calls is None:
@@ -405,6 +427,21 @@ def _checked_symbol(symbol: str) -> str:
 def _fundamentals_answer(ticker: yf.Ticker) -> Any:
     """yfinance's raw quoteSummary answer with the fundamentals' modules (None on a 404)."""
     return ticker._quote._fetch(modules=MODULES)
+
+
+def _year_of_prices(ticker: yf.Ticker) -> pd.DataFrame:
+    """yfinance's daily history of the last year, closes as Yahoo quotes them (adjusted for
+    splits, not for dividends)."""
+    ticker._tz = str(NY)  # spares yfinance a request of its own for the listing's time zone
+    return ticker.history(period="1y", interval="1d", auto_adjust=False, actions=False)
+
+
+def _daily_bars(frame: pd.DataFrame) -> list[DailyBar]:
+    """The dated closes of yfinance's history, oldest first; days without one left out."""
+    if frame.empty or "Close" not in frame:
+        return []
+    closes = ((stamp.date(), positive(close)) for stamp, close in frame["Close"].items())
+    return [DailyBar(day, close) for day, close in closes if close is not None]
 
 
 def _listed_expirations(ticker: yf.Ticker) -> list[date]:

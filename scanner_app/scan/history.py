@@ -1,6 +1,7 @@
 """The scan's memory: each batch of finished tickers written to the database in one
 transaction (their day, the bars fetched for the backfill, the contracts that qualified),
-then each ticker's IV rank and percentile read from its stored window and put on its rows,
+which also reads each ticker's stored IV30 window summed up (its extremes and the latest
+day's place in it, never the window's rows), so IV rank and percentile go on the rows
 before the batch is published to Redis.
 
 A scan writes under the New York date of the session it observed (during or after it);
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Set
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -22,15 +23,15 @@ from typing import Any
 import redis
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..db import HistoryStore, StoredDay, describe_database_error
+from ..db import DayBatch, HistoryStore, IvStanding, StoredDay, describe_database_error
 from ..market.calendar import history_day
 from ..redis_door import REDIS_ERRORS, Keys
 from ..stored_json import load_json
 from ..valuation.volatility import (
     TRADING_DAYS,
     expected_move,
-    iv_percentile,
-    iv_rank,
+    percentile_in,
+    rank_in,
     strike_in_expected_moves,
 )
 from .store import TickerResult
@@ -74,20 +75,20 @@ class HistoryRecorder:
             return results
         now = self.clock()
         day = history_day(now)
-        windows: dict[str, list[StoredDay]] = {}
-        firsts: dict[str, date] | None = None
+        standings: dict[str, IvStanding] = {}
+        news: set[str] | None = None
         if not self._resting(now):
             try:
-                if day is not None:
-                    firsts = self._write(measured, day)
+                if day is None:
+                    symbols = (result.symbol for result in measured)
+                    standings = self.history.iv_standings(symbols, None, TRADING_DAYS)
+                else:
+                    news, standings = self.history.save_batch(_batch(measured, day), TRADING_DAYS)
                     self._prune_once(day)
-                windows = self.history.iv_windows(
-                    (result.symbol for result in measured), day, TRADING_DAYS
-                )
             except SQLAlchemyError as error:
                 self._failed(scan_id, now, describe_database_error(error))
         return [
-            _with_figures(result, windows.get(result.symbol, []), day, firsts)
+            _with_figures(result, standings.get(result.symbol), day, news)
             if result.volatility is not None
             else result
             for result in results
@@ -102,24 +103,6 @@ class HistoryRecorder:
         if isinstance(note, Mapping) and note.get("scan_id") == scan_id:
             return str(note.get("reason") or "the database failed")
         return None
-
-    def _write(self, results: list[TickerResult], day: date) -> dict[str, date]:
-        """The day of each ticker, the bars fetched for the backfill, and the contracts that
-        qualified; returns each contract's first qualifying day."""
-        days, backfill, contracts = [], [], []
-        for result in results:
-            figures: TickerVolatility = result.volatility  # type: ignore[assignment]
-            days.append(StoredDay(result.symbol, day, figures.spot, figures.iv30, figures.hv20))
-            backfill += [
-                StoredDay(result.symbol, bar.day, bar.close, bar.iv30)
-                for bar in figures.backfill
-                if bar.day < day
-            ]
-            contracts += [(row["contract_symbol"], result.symbol, "put") for row in result.rows]
-            contracts += [(row["contract_symbol"], result.symbol, "call") for row in result.calls]
-        self.history.save_days(backfill, keep_stored=True)
-        self.history.save_days(days)
-        return self.history.save_contracts(contracts, day)
 
     def _prune_once(self, day: date) -> None:
         """Drop what is older than ``days_kept``, once a day across every process."""
@@ -147,23 +130,46 @@ class HistoryRecorder:
             log.warning("the history's failure could not be noted in Redis: %s", error)
 
 
+def _batch(results: list[TickerResult], day: date) -> DayBatch:
+    """The day of each ticker, the bars fetched for the backfill, and the contracts that
+    qualified."""
+    days, backfill, contracts = [], [], []
+    for result in results:
+        figures: TickerVolatility = result.volatility  # type: ignore[assignment]
+        days.append(StoredDay(result.symbol, day, figures.spot, figures.iv30, figures.hv20))
+        backfill += [
+            StoredDay(result.symbol, bar.day, bar.close, bar.iv30)
+            for bar in figures.backfill
+            if bar.day < day
+        ]
+        contracts += [(row["contract_symbol"], result.symbol, "put") for row in result.rows]
+        contracts += [(row["contract_symbol"], result.symbol, "call") for row in result.calls]
+    return DayBatch(day, days, backfill, contracts)
+
+
 def ticker_figures(
-    window: list[StoredDay], day: date | None, measured: TickerVolatility
+    standing: IvStanding | None, day: date | None, measured: TickerVolatility
 ) -> dict[str, Any]:
     """The ticker's IV30, HV20, IV rank and percentile, the days behind them and their
     date: today's measure on a session day, else the latest stored day's."""
-    values = [stored.iv30 for stored in reversed(window) if stored.iv30 is not None]
-    latest = window[0] if window else None
+    latest = None if standing is None else standing.latest
     if day is None and latest is not None:
         iv30, hv20, as_of = latest.iv30, latest.hv20, latest.day
     else:
         iv30, hv20, as_of = measured.iv30, measured.hv20, day
+    if standing is None:
+        rank = percentile = None
+        days = 0
+    else:
+        days = standing.days
+        rank = rank_in(standing.latest_iv30, standing.lowest, standing.highest, days)
+        percentile = percentile_in(standing.below, days)
     return {
         "iv30": iv30,
         "hv20": hv20,
-        "iv_rank": iv_rank(values),
-        "iv_percentile": iv_percentile(values),
-        "iv_history_days": len(values),
+        "iv_rank": rank,
+        "iv_percentile": percentile,
+        "iv_history_days": days,
         "iv_as_of": None if as_of is None else as_of.isoformat(),
     }
 
@@ -172,11 +178,9 @@ def _row_figures(
     row: dict[str, Any],
     figures: Mapping[str, Any],
     side: str,
-    day: date | None,
-    firsts: Mapping[str, date] | None,
+    news: Set[str] | None,
 ) -> dict[str, Any]:
     move = expected_move(row["spot"], figures["iv30"], row["dte"])
-    first = None if firsts is None else firsts.get(row["contract_symbol"])
     return {
         **row,
         **figures,
@@ -184,21 +188,21 @@ def _row_figures(
         "strike_in_expected_moves": strike_in_expected_moves(
             row["spot"], row["strike"], move, side
         ),
-        "new": None if firsts is None else day is not None and first == day,
+        "new": None if news is None else row["contract_symbol"] in news,
     }
 
 
 def _with_figures(
     result: TickerResult,
-    window: list[StoredDay],
+    standing: IvStanding | None,
     day: date | None,
-    firsts: Mapping[str, date] | None,
+    news: Set[str] | None,
 ) -> TickerResult:
-    figures = ticker_figures(window, day, result.volatility)  # type: ignore[arg-type]
+    figures = ticker_figures(standing, day, result.volatility)  # type: ignore[arg-type]
     if day is None:
-        firsts = {}  # no session today: nothing first qualified today
+        news = set()  # no session today: nothing first qualified today
     return replace(
         result,
-        rows=[_row_figures(row, figures, "put", day, firsts) for row in result.rows],
-        calls=[_row_figures(row, figures, "call", day, firsts) for row in result.calls],
+        rows=[_row_figures(row, figures, "put", news) for row in result.rows],
+        calls=[_row_figures(row, figures, "call", news) for row in result.calls],
     )

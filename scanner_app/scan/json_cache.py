@@ -44,6 +44,17 @@ class JsonCache:
             return MISSING
         return stored if isinstance(stored, dict) else MISSING
 
+    def read_many(self, keys: list[str]) -> list[Any]:
+        """The cached JSON object under each of ``keys`` (``MISSING`` where none), in one
+        round trip."""
+        try:
+            stored = self.client.mget(keys)
+        except REDIS_ERRORS as error:
+            log.warning("%s cache unreadable, asking the market: %s", self.what, error)
+            return [MISSING] * len(keys)
+        values = [load_json(raw) for raw in stored]
+        return [value if isinstance(value, dict) else MISSING for value in values]
+
     def write(self, key: str, value: dict[str, Any], seconds: int) -> None:
         """Keep ``value`` under ``key`` for ``seconds``; raises RedisFull when Redis is full."""
         try:

@@ -19,7 +19,7 @@ import redis
 from ..market.errors import MarketDataError
 from ..market.models import DailyBar, PutChain
 from ..market.pricing import days_to_expiry
-from ..market.provider import MarketProvider, TickerFeed
+from ..market.provider import TickerFeed
 from ..redis_door import Keys
 from ..valuation.volatility import IV30_DAYS, atm_iv, hv20, iv30
 from .json_cache import KEEP_SECONDS, MISSING, RETRY_SECONDS, JsonCache
@@ -61,11 +61,9 @@ class VolatilityGauge:
     """Measures IV30 and HV20 per ticker, asking the market at most once a day for what the
     scan's own chains do not bring."""
 
-    def __init__(self, client: redis.Redis, keys: Keys, provider: MarketProvider) -> None:
+    def __init__(self, client: redis.Redis, keys: Keys) -> None:
         self.keys = keys
-        self.provider = provider
-        self.anchors = JsonCache(client, "30-day expiration")
-        self.closes = JsonCache(client, "daily closes")
+        self.cache = JsonCache(client, "daily volatility answers")
 
     def measure(
         self, symbol: str, feed: TickerFeed, today: date, chains: list[PutChain]
@@ -74,12 +72,15 @@ class VolatilityGauge:
         if not chains:
             return None
         spot = chains[0].spot
+        anchor_key = self.keys(f"iv30_anchor:{symbol}")
+        closes_key = self.keys(f"daily_closes:{symbol}")
+        stored_anchor, stored_closes = self.cache.read_many([anchor_key, closes_key])
         points = atm_points(chains, today)
         if not any(days >= IV30_DAYS for days, _iv in points):
-            anchor = self._anchor(symbol, feed, today)
+            anchor = self._anchor(anchor_key, stored_anchor, symbol, feed, today)
             if anchor is not None:
                 points.append(anchor)
-        closes, backfill = self._closes(symbol, today)
+        closes, backfill = self._closes(closes_key, stored_closes, symbol, feed, today)
         return TickerVolatility(
             spot=spot,
             iv30=iv30(points),
@@ -87,10 +88,11 @@ class VolatilityGauge:
             backfill=tuple(backfill),
         )
 
-    def _anchor(self, symbol: str, feed: TickerFeed, today: date) -> tuple[int, float] | None:
-        """(days, ATM IV) of the first expiration at or past 30 days, once a day."""
-        key = self.keys(f"iv30_anchor:{symbol}")
-        stored = self.anchors.read(key)
+    def _anchor(
+        self, key: str, stored: Any, symbol: str, feed: TickerFeed, today: date
+    ) -> tuple[int, float] | None:
+        """(days, ATM IV) of the first expiration at or past 30 days, once a day (``stored``:
+        what ``key`` holds)."""
         if stored is not MISSING and stored.get("day") == today.isoformat():
             return _anchor_point(stored, today)
         chain_from = getattr(feed, "chain_from", None)
@@ -100,30 +102,30 @@ class VolatilityGauge:
             chain = chain_from(today + timedelta(days=IV30_DAYS))
         except MarketDataError as error:
             log.info("%s: no 30-day expiration: %s", symbol, error)
-            self.anchors.write(key, {"day": today.isoformat()}, RETRY_SECONDS)
+            self.cache.write(key, {"day": today.isoformat()}, RETRY_SECONDS)
             return None
         point = atm_points([chain], today) if chain is not None else []
         entry: dict[str, Any] = {"day": today.isoformat()}
         if point:
             entry.update(days=point[0][0], atm_iv=point[0][1])
-        self.anchors.write(key, entry, KEEP_SECONDS)
+        self.cache.write(key, entry, KEEP_SECONDS)
         return point[0] if point else None
 
-    def _closes(self, symbol: str, today: date) -> tuple[list[tuple[date, float]], list[DailyBar]]:
+    def _closes(
+        self, key: str, stored: Any, symbol: str, feed: TickerFeed, today: date
+    ) -> tuple[list[tuple[date, float]], list[DailyBar]]:
         """The closes before ``today`` (oldest first) and, when asked of the market now, the
-        bars it sent (for the backfill)."""
-        key = self.keys(f"daily_closes:{symbol}")
-        stored = self.closes.read(key)
+        bars it sent (for the backfill); ``stored``: what ``key`` holds."""
         if stored is not MISSING and stored.get("day") == today.isoformat():
             return _stored_closes(stored), []
-        fetch = getattr(self.provider, "daily_closes", None)
+        fetch = getattr(feed, "daily_closes", None)
         if fetch is None:
             return [], []
         try:
-            bars = fetch(symbol, today - timedelta(days=CLOSES_DAYS), today - timedelta(days=1))
+            bars = fetch(today - timedelta(days=CLOSES_DAYS), today - timedelta(days=1))
         except MarketDataError as error:
             log.info("%s: no daily closes: %s", symbol, error)
-            self.closes.write(key, {"day": today.isoformat(), "closes": []}, RETRY_SECONDS)
+            self.cache.write(key, {"day": today.isoformat(), "closes": []}, RETRY_SECONDS)
             return [], []
         bars = sorted((bar for bar in bars if bar.day < today), key=lambda bar: bar.day)
         closes = [(bar.day, bar.close) for bar in bars][-CLOSES_KEPT:]
@@ -131,7 +133,7 @@ class VolatilityGauge:
             "day": today.isoformat(),
             "closes": [[day.isoformat(), close] for day, close in closes],
         }
-        self.closes.write(key, entry, KEEP_SECONDS)
+        self.cache.write(key, entry, KEEP_SECONDS)
         return closes, bars
 
 

@@ -31,22 +31,24 @@ def atm_iv(spot: float, points: Iterable[tuple[float, float]]) -> float | None:
     together (two IVs at one strike are averaged): interpolated linearly between the nearest
     strikes on either side of the spot; with strikes on one side only, the nearest one's IV
     if it lies within ``ONE_SIDED_REACH`` of the spot, else None."""
-    by_strike: dict[float, list[float]] = {}
-    for strike, iv in points:
-        by_strike.setdefault(strike, []).append(iv)
-    if spot <= 0 or not by_strike:
+    points = list(points)
+    if spot <= 0 or not points:
         return None
-    ivs = {strike: statistics.fmean(values) for strike, values in by_strike.items()}
-    below = max((strike for strike in ivs if strike <= spot), default=None)
-    above = min((strike for strike in ivs if strike >= spot), default=None)
+    below = max((strike for strike, _iv in points if strike <= spot), default=None)
+    above = min((strike for strike, _iv in points if strike >= spot), default=None)
+
+    def iv_at(wanted: float) -> float:
+        return statistics.fmean([iv for strike, iv in points if strike == wanted])
+
     if below is not None and above is not None:
         if above == below:
-            return ivs[below]
+            return iv_at(below)
         share = (spot - below) / (above - below)
-        return ivs[below] + share * (ivs[above] - ivs[below])
+        low = iv_at(below)
+        return low + share * (iv_at(above) - low)
     nearest = below if below is not None else above
     assert nearest is not None
-    return ivs[nearest] if abs(nearest - spot) <= ONE_SIDED_REACH * spot else None
+    return iv_at(nearest) if abs(nearest - spot) <= ONE_SIDED_REACH * spot else None
 
 
 def iv30(points: Iterable[tuple[int, float]]) -> float | None:
@@ -83,7 +85,9 @@ def hv20(closes: Sequence[float]) -> float | None:
     returns = [
         math.log(today / yesterday) for yesterday, today in zip(recent, recent[1:], strict=False)
     ]
-    return statistics.stdev(returns) * math.sqrt(TRADING_DAYS)
+    mean = math.fsum(returns) / len(returns)
+    variance = math.fsum((value - mean) ** 2 for value in returns) / (len(returns) - 1)
+    return math.sqrt(variance * TRADING_DAYS)
 
 
 def iv_rank(window: Sequence[float]) -> float | None:
@@ -91,10 +95,17 @@ def iv_rank(window: Sequence[float]) -> float | None:
     last); ``FLAT_RANK`` when highest = lowest; None with fewer than ``MIN_RANK_DAYS``."""
     if len(window) < MIN_RANK_DAYS:
         return None
-    low, high, latest = min(window), max(window), window[-1]
-    if high == low:
+    return rank_in(window[-1], min(window), max(window), len(window))
+
+
+def rank_in(latest: float, lowest: float, highest: float, days: int) -> float | None:
+    """The IV rank of ``latest`` in a window of ``days`` values from ``lowest`` to
+    ``highest`` (``iv_rank`` from the window's extremes, as the database sums it up)."""
+    if days < MIN_RANK_DAYS:
+        return None
+    if highest == lowest:
         return FLAT_RANK
-    return (latest - low) / (high - low) * 100
+    return (latest - lowest) / (highest - lowest) * 100
 
 
 def iv_percentile(window: Sequence[float]) -> float | None:
@@ -103,7 +114,15 @@ def iv_percentile(window: Sequence[float]) -> float | None:
     if len(window) < MIN_RANK_DAYS:
         return None
     *earlier, latest = window
-    return sum(1 for value in earlier if value < latest) / len(earlier) * 100
+    return percentile_in(sum(1 for value in earlier if value < latest), len(window))
+
+
+def percentile_in(below: int, days: int) -> float | None:
+    """The IV percentile of a window of ``days`` values, ``below`` of the earlier ones under
+    the latest (``iv_percentile`` from that count, as the database sums it up)."""
+    if days < MIN_RANK_DAYS:
+        return None
+    return below / (days - 1) * 100
 
 
 def expected_move(spot: float, iv: float | None, dte: int) -> float | None:

@@ -39,6 +39,8 @@ WATCHLIST = ["AAPL", "MSFT", "AMD", "NVDA", "TSLA", "KO", "PFE", "SOFI"]
 #: Shares held in the watchlist: these tickers get covered calls screened too.
 HELD_SHARES = {"AAPL": 300, "NVDA": 200}
 PASSWORD = "correct horse battery"
+#: The time ``session_server`` stands still at: a Wednesday, 11:00 in New York, in session.
+IN_SESSION = "2026-11-18T16:00:00+00:00"
 
 
 @dataclass
@@ -50,6 +52,8 @@ class LiveServer:
     process: subprocess.Popen
     log: Path
     env: dict[str, str] = field(repr=False)
+    #: The module whose ``app`` it serves (and ``flask --app`` scans with).
+    app: str = "wsgi"
 
 
 def _free_port() -> int:
@@ -74,7 +78,7 @@ def _wait_until_serving(server: LiveServer, seconds: float = 30) -> None:
         time.sleep(0.1)
 
 
-def _start_server(tmp: Path, redis_url: str, **settings: str) -> LiveServer:
+def _start_server(tmp: Path, redis_url: str, app: str = "wsgi", **settings: str) -> LiveServer:
     watchlist = tmp / "watchlist.toml"
     watchlist.write_text(
         "".join(
@@ -105,13 +109,13 @@ def _start_server(tmp: Path, redis_url: str, **settings: str) -> LiveServer:
     with log.open("w") as output:  # the child keeps its own copy of the descriptor
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2"]
-            + ["--threads", "4", "--no-control-socket", "wsgi:app"],
+            + ["--threads", "4", "--no-control-socket", f"{app}:app"],
             cwd=ROOT,
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-    server = LiveServer(f"http://127.0.0.1:{port}", prefix, process, log, env)
+    server = LiveServer(f"http://127.0.0.1:{port}", prefix, process, log, env, app)
     _wait_until_serving(server)
     return server
 
@@ -130,6 +134,22 @@ def _stop_server(server: LiveServer, redis_url: str) -> None:
 def live_server(redis_url: str, tmp_path_factory) -> Iterator[LiveServer]:
     """The app in local mode on the demo market (slow enough to watch a scan progress)."""
     server = _start_server(tmp_path_factory.mktemp("live"), redis_url)
+    yield server
+    _stop_server(server, redis_url)
+
+
+@pytest.fixture(scope="session")
+def session_server(redis_url: str, tmp_path_factory) -> Iterator[LiveServer]:
+    """The app in local mode with its clock and demo market stopped in a session
+    (``tests.frozen_wsgi``) and a database of its own: its scans write the history."""
+    tmp = tmp_path_factory.mktemp("session")
+    server = _start_server(
+        tmp,
+        redis_url,
+        app="tests.frozen_wsgi",
+        FROZEN_NOW=IN_SESSION,
+        DATABASE_URL=f"sqlite:///{tmp / 'history.db'}",
+    )
     yield server
     _stop_server(server, redis_url)
 
@@ -227,7 +247,7 @@ def wait_until_idle(server: LiveServer, seconds: float = 30) -> None:
 def run_scan_command(server: LiveServer) -> None:
     """Run ``flask scan`` in the foreground against ``server``'s Redis keys and watchlist."""
     result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "scan"],
+        [sys.executable, "-m", "flask", "--app", server.app, "scan"],
         cwd=ROOT,
         env=server.env,
         capture_output=True,

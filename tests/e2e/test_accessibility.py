@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .axe import assert_no_violations
-from .conftest import LiveServer
+from .conftest import LiveServer, run_scan_command
 
 pytestmark = pytest.mark.e2e
 
@@ -109,6 +109,32 @@ def test_a_narrow_drilldown_scrolls_its_tables_by_keyboard(
     page.keyboard.press("ArrowRight")
     expect(scroller).to_be_focused()
     page.wait_for_function("el => el.scrollLeft > 0", arg=scroller.element_handle())
+
+
+@pytest.fixture(scope="module")
+def history_server(session_server: LiveServer) -> LiveServer:
+    """The in-session server after a scan: a year of history, today's rows marked new."""
+    run_scan_command(session_server)
+    return session_server
+
+
+def test_a_drilldown_with_its_volatility_and_new_badges_has_no_violations(
+    history_server: LiveServer, page: Page
+) -> None:
+    page.goto(f"{history_server.url}/ticker/MSFT")
+    volatility = page.get_by_role("region", name="Volatility")
+    expect(volatility).to_be_visible()
+    expect(volatility.locator("figure.chart svg")).to_be_visible()
+    expect(page.locator(".badge-new").first).to_be_visible()
+    assert_no_violations(page)
+
+
+def test_the_dashboard_with_its_iv_rank_column_has_no_violations(
+    history_server: LiveServer, page: Page
+) -> None:
+    page.goto(history_server.url + "/?sort=iv_rank")
+    expect(page.get_by_role("columnheader", name="IV rank").first).to_be_visible()
+    assert_no_violations(page)
 
 
 def test_login_page_has_no_violations(production_server: LiveServer, page: Page) -> None:
