@@ -104,6 +104,32 @@ def test_a_batch_is_written_and_ranked_in_one_transaction(history):
     assert history.days("AAPL")[1] == StoredDay("AAPL", DAY - timedelta(days=1), 200.0, 0.3)
 
 
+def _backfilled(history, bars: list[StoredDay]) -> list[date]:
+    """The days stored after a batch of today that backfills ``bars``."""
+    history.save_batch(DayBatch(DAY, [StoredDay("AAPL", DAY, 230.0, 0.3)], bars), 252)
+    return [day.day for day in history.days("AAPL")]
+
+
+def test_a_first_backfill_fills_every_day_a_few_imported_ones_lack(history):
+    imported = [StoredDay("AAPL", DAY - timedelta(days=n), 200.0, 0.25) for n in (3, 2)]
+    history.save_days(imported)
+    bars = [StoredDay("AAPL", DAY - timedelta(days=n), 199.0, 0.2) for n in range(10, 0, -1)]
+
+    assert _backfilled(history, bars) == [DAY - timedelta(days=n) for n in range(10, -1, -1)]
+    assert history.days("AAPL")[7] == imported[0]  # an imported day is never overwritten
+
+
+def test_once_a_year_is_filled_a_backfill_sends_only_the_days_after_the_last(history):
+    stored = [n for n in range(20, 2, -1) if n != 10]  # a day missing in between
+    history.save_days([StoredDay("AAPL", DAY - timedelta(days=n), 200.0, 0.25) for n in stored])
+    bars = [StoredDay("AAPL", DAY - timedelta(days=n), 199.0, 0.2) for n in range(19, 0, -1)]
+
+    days = _backfilled(history, bars)
+
+    assert days == [DAY - timedelta(days=n) for n in [*stored, 2, 1, 0]]
+    assert {day.close for day in history.days("AAPL")[:-3]} == {200.0}
+
+
 def _contracts(history) -> dict[str, tuple[date, date]]:
     table = QUALIFIED_CONTRACTS
     query = select(table.c.contract_symbol, table.c.first_date, table.c.last_date)

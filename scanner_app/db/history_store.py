@@ -95,6 +95,21 @@ class DayBatch:
     contracts: Sequence[tuple[str, str, str]] = ()
 
 
+def _missing(bars: Sequence[StoredDay], spans: dict[str, tuple]) -> list[StoredDay]:
+    """The backfill's bars a day lacks: all of a symbol's when its stored days start after
+    its first bar (its first backfill, or only a few days imported); else only those after
+    its last stored day (a year already filled in, then a day or a few more each day)."""
+    firsts: dict[str, date] = {}
+    for bar in bars:
+        firsts[bar.symbol] = min(bar.day, firsts.get(bar.symbol, bar.day))
+    missing = []
+    for bar in bars:
+        first, last = spans.get(bar.symbol, (None, None))
+        if first is None or first > firsts[bar.symbol] or bar.day > last:
+            missing.append(bar)
+    return missing
+
+
 def _chunks(rows: Sequence[Any]) -> Iterable[Sequence[Any]]:
     for start in range(0, len(rows), CHUNK):
         yield rows[start : start + CHUNK]
@@ -135,10 +150,22 @@ class HistoryStore:
                 # the scan does not wait for the disk: a crash may lose the last moments'
                 # batches (the next scan writes them again), never leave one half-written
                 connection.execute(text("SET LOCAL synchronous_commit = off"))
-            self._upsert_days(connection, batch.backfill, keep_stored=True)
+            if batch.backfill:
+                spans = self._stored_spans(connection, symbols)
+                self._upsert_days(connection, _missing(batch.backfill, spans), keep_stored=True)
             self._upsert_days(connection, batch.days)
             news = self._upsert_contracts(connection, batch.contracts, batch.day)
             return news, self._standings(connection, symbols, batch.day, size)
+
+    def _stored_spans(self, connection: Connection, symbols: set[str]) -> dict[str, tuple]:
+        """Each symbol's first and last stored day."""
+        table = TICKER_DAYS
+        query = (
+            select(table.c.symbol, func.min(table.c.date), func.max(table.c.date))
+            .where(table.c.symbol.in_(sorted(symbols)))
+            .group_by(table.c.symbol)
+        )
+        return {symbol: (first, last) for symbol, first, last in connection.execute(query)}
 
     def _upsert_days(
         self, connection: Connection, days: Sequence[StoredDay], *, keep_stored: bool = False

@@ -44,17 +44,32 @@ class TickerVolatility:
 
 
 def atm_points(chains: Iterable[PutChain], today: date) -> list[tuple[int, float]]:
-    """(days to expiration, ATM IV) of each chain that has one."""
+    """(days to expiration, ATM IV) of the chains IV30 reads: on each side of 30 days, the
+    nearest to 30 that has an ATM IV (the others are never looked at)."""
+    dated = sorted(
+        ((days_to_expiry(chain.expiration, today), chain) for chain in chains),
+        key=lambda item: item[0],
+    )
+    sides = (
+        reversed([item for item in dated if item[0] <= IV30_DAYS]),
+        (item for item in dated if item[0] >= IV30_DAYS),
+    )
     points = []
-    for chain in chains:
-        quotes = (*chain.puts, *chain.calls)
-        found = atm_iv(
-            chain.spot,
-            ((q.strike, q.implied_volatility) for q in quotes if q.implied_volatility),
+    for side in sides:
+        found = next(
+            ((days, iv) for days, chain in side if (iv := _chain_atm_iv(chain)) is not None),
+            None,
         )
         if found is not None:
-            points.append((days_to_expiry(chain.expiration, today), found))
+            points.append(found)
     return points
+
+
+def _chain_atm_iv(chain: PutChain) -> float | None:
+    quotes = (*chain.puts, *chain.calls)
+    return atm_iv(
+        chain.spot, ((q.strike, q.implied_volatility) for q in quotes if q.implied_volatility)
+    )
 
 
 class VolatilityGauge:
