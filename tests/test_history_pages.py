@@ -8,16 +8,23 @@ import re
 import pytest
 
 from scanner_app import create_app
-from scanner_app.market.demo import DemoProvider
+from scanner_app.market.demo import DemoFeed, DemoProvider
 
 from .conftest import FROZEN_NOW, SynchronousExecutor
+
+
+class YearlessFeed(DemoFeed):
+    """A demo ticker without its synthetic year."""
+
+    def daily_closes(self, first, last):
+        return []
 
 
 class NoYear(DemoProvider):
     """The demo market without its synthetic year: a ticker starts with one stored day."""
 
-    def daily_closes(self, ticker, first, last):
-        return []
+    def open(self, ticker, *, calls=False):
+        return YearlessFeed(self, ticker.upper(), self._today(), calls=calls)
 
 
 @pytest.fixture
