@@ -113,6 +113,18 @@ def test_without_a_session_a_scan_writes_no_day_and_shows_the_latest(scan_at, no
     assert client.get("/api/scan").get_json()["last_run_facts"]["history_saved"] is None
 
 
+def test_a_first_scan_without_a_session_stores_the_year_but_no_day_of_its_own(scan_at):
+    client = scan_at(SATURDAY)
+
+    days = _days(client)
+    assert len(days) >= 20 and max(days) == "2026-11-20", "the year, up to Friday's close"
+    assert "2026-11-21" not in days
+    rows = _rows(client)
+    assert rows and all(row["iv_rank"] is not None for row in rows)
+    assert {row["iv_as_of"] for row in rows} == {"2026-11-20"}
+    assert client.get("/api/scan").get_json()["last_run_facts"]["history_saved"] is None
+
+
 def test_the_history_outlives_redis(scan_at, redis_client, key_prefix, app_config, database_url):
     stored = _days(scan_at(WEDNESDAY))
     redis_client.delete(*redis_client.scan_iter(match=f"{key_prefix}*"))

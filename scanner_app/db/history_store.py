@@ -246,6 +246,11 @@ class HistoryStore:
 
     # -- reading ---------------------------------------------------------------------------
 
+    def fill(self, days: Sequence[StoredDay]) -> None:
+        """Store the figures of ``days`` that are missing, never overwriting a stored one."""
+        with self.engine.begin() as connection:
+            self._upsert_days(connection, days, keep_stored=True)
+
     def iv_standings(
         self, symbols: Iterable[str], up_to: date | None, size: int
     ) -> dict[str, IvStanding]:

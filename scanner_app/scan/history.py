@@ -80,8 +80,7 @@ class HistoryRecorder:
         if not self._resting(now):
             try:
                 if day is None:
-                    symbols = (result.symbol for result in measured)
-                    standings = self.history.iv_standings(symbols, None, TRADING_DAYS)
+                    standings = self._latest_standings(measured)
                 else:
                     news, standings = self.history.save_batch(_batch(measured, day), TRADING_DAYS)
                     self._prune_once(day)
@@ -93,6 +92,18 @@ class HistoryRecorder:
             else result
             for result in results
         ]
+
+    def _latest_standings(self, measured: list[TickerResult]) -> dict[str, IvStanding]:
+        """Without a session, no day is written; a ticker with nothing stored yet gets the
+        provider's year (the demo's synthetic one), so a first scan shows IV rank."""
+        symbols = {result.symbol for result in measured}
+        standings = self.history.iv_standings(symbols, None, TRADING_DAYS)
+        first_use = [result for result in measured if result.symbol not in standings]
+        backfill = [day for result in first_use for day in _backfill(result, None)]
+        if not backfill:
+            return standings
+        self.history.fill(backfill)
+        return self.history.iv_standings(symbols, None, TRADING_DAYS)
 
     def unsaved_reason(self, scan_id: str) -> str | None:
         """Why the history of ``scan_id`` was not saved, when it was not."""
@@ -137,14 +148,20 @@ def _batch(results: list[TickerResult], day: date) -> DayBatch:
     for result in results:
         figures: TickerVolatility = result.volatility  # type: ignore[assignment]
         days.append(StoredDay(result.symbol, day, figures.spot, figures.iv30, figures.hv20))
-        backfill += [
-            StoredDay(result.symbol, bar.day, bar.close, bar.iv30)
-            for bar in figures.backfill
-            if bar.day < day
-        ]
+        backfill += _backfill(result, day)
         contracts += [(row["contract_symbol"], result.symbol, "put") for row in result.rows]
         contracts += [(row["contract_symbol"], result.symbol, "call") for row in result.calls]
     return DayBatch(day, days, backfill, contracts)
+
+
+def _backfill(result: TickerResult, day: date | None) -> list[StoredDay]:
+    """The provider's bars of ``result``'s ticker before ``day`` (None: all of them)."""
+    figures: TickerVolatility = result.volatility  # type: ignore[assignment]
+    return [
+        StoredDay(result.symbol, bar.day, bar.close, bar.iv30)
+        for bar in figures.backfill
+        if day is None or bar.day < day
+    ]
 
 
 def ticker_figures(
