@@ -185,23 +185,13 @@ def put_chart(symbol: str, rows: list[Mapping[str, Any]], fair_value: float | No
     y = _Scale(y_ticks[0], y_ticks[-1], PLOT_BOTTOM, PLOT_TOP)
     entries = len(series) + (2 if fair_value is not None else 0)
     height = LEGEND_TOP + math.ceil(entries / LEGEND_COLUMNS) * LEGEND_ROW
-    title_id, desc_id = f"chart-{symbol}-title", f"chart-{symbol}-desc"
-    svg = ET.Element(
-        "svg",
-        {
-            "xmlns": SVG_NAMESPACE,
-            "class": "put-chart",
-            "viewBox": f"0 0 {WIDTH} {height}",
-            "role": "img",
-            "aria-labelledby": f"{title_id} {desc_id}",
-            "font-family": "system-ui, sans-serif",
-            "font-size": "13",
-        },
+    svg = accessible_svg(
+        f"chart-{symbol}",
+        "put-chart",
+        height,
+        f"{symbol}: annualized return against |delta| of {len(rows)} puts",
+        _description(symbol, series, fair_value),
     )
-    ET.SubElement(
-        svg, "title", id=title_id
-    ).text = f"{symbol}: annualized return against |delta| of {len(rows)} puts"
-    ET.SubElement(svg, "desc", id=desc_id).text = _description(symbol, series, fair_value)
     _axes(svg, x, y, x_ticks, y_ticks)
     legend = ET.Element("g", {"class": "legend"})
     for index, (expiration, members) in enumerate(series.items()):
@@ -269,3 +259,25 @@ def _description(
         f"Scatter chart of {symbol}'s qualifying puts: annualized return (vertical) "
         f"against |delta| (horizontal), one series per expiration: {expirations}. {marking}"
     )
+
+
+def accessible_svg(
+    element_id: str, css_class: str, height: float, title: str, desc: str
+) -> ET.Element:
+    """An ``<svg role="img">`` of the chart's width, named by its title and description."""
+    title_id, desc_id = f"{element_id}-title", f"{element_id}-desc"
+    svg = ET.Element(
+        "svg",
+        {
+            "xmlns": SVG_NAMESPACE,
+            "class": css_class,
+            "viewBox": f"0 0 {WIDTH} {height}",
+            "role": "img",
+            "aria-labelledby": f"{title_id} {desc_id}",
+            "font-family": "system-ui, sans-serif",
+            "font-size": "13",
+        },
+    )
+    ET.SubElement(svg, "title", id=title_id).text = title
+    ET.SubElement(svg, "desc", id=desc_id).text = desc
+    return svg

@@ -21,11 +21,10 @@ from .chart import (
     PLOT_LEFT,
     PLOT_RIGHT,
     PLOT_TOP,
-    SVG_NAMESPACE,
-    WIDTH,
     _line,
     _Scale,
     _text,
+    accessible_svg,
     nice_ticks,
 )
 
@@ -62,23 +61,13 @@ def history_chart(symbol: str, days: Sequence[StoredDay]) -> Markup:
         first.toordinal(), max(last.toordinal(), first.toordinal() + 1), PLOT_LEFT, PLOT_RIGHT
     )
     y = _Scale(y_ticks[0], y_ticks[-1], PLOT_BOTTOM, PLOT_TOP)
-    title_id, desc_id = f"history-{symbol}-title", f"history-{symbol}-desc"
-    svg = ET.Element(
-        "svg",
-        {
-            "xmlns": SVG_NAMESPACE,
-            "class": "history-chart",
-            "viewBox": f"0 0 {WIDTH} {HEIGHT}",
-            "role": "img",
-            "aria-labelledby": f"{title_id} {desc_id}",
-            "font-family": "system-ui, sans-serif",
-            "font-size": "13",
-        },
-    )
-    ET.SubElement(svg, "title", id=title_id).text = f"{symbol}: IV30 and HV20 by day"
-    ET.SubElement(svg, "desc", id=desc_id).text = (
+    svg = accessible_svg(
+        f"history-{symbol}",
+        "history-chart",
+        HEIGHT,
+        f"{symbol}: IV30 and HV20 by day",
         f"Line chart of {symbol}'s stored IV30 and HV20, in percent, from {first.isoformat()} "
-        f"to {last.isoformat()} ({len(drawn)} days)."
+        f"to {last.isoformat()} ({len(drawn)} days).",
     )
     axes = ET.SubElement(svg, "g", {"class": "axes", "font-size": "12", "fill": AXIS_COLOR})
     for tick in y_ticks:
