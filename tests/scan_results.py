@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from scanner_app.market.models import ScreenedPut
@@ -80,3 +81,10 @@ def sample_row(**overrides) -> dict:
     ).to_dict()
     row.update(overrides)
     return row
+
+
+def hand_over_lock(redis_client, key_prefix: str, new_owner: str) -> None:
+    """Give the scan lock to ``new_owner`` in one step, as another scan taking it after it
+    expired would; the key never goes missing, which a running scan would read as a restart."""
+    lock_key = f"{key_prefix}scan_in_progress"
+    assert redis_client.set(lock_key, json.dumps(new_owner), xx=True, keepttl=True)

@@ -13,7 +13,7 @@ from scanner_app.market.demo import DemoProvider
 from scanner_app.scan.store import LockLost, Progress, TickerResult
 
 from .conftest import FROZEN_NOW
-from .scan_results import read_results
+from .scan_results import hand_over_lock, read_results
 
 
 class GatedMarket:
@@ -270,8 +270,7 @@ def test_a_scan_that_loses_its_lock_stops(make_scanner, demo_provider, redis_cli
 
     worker = threading.Thread(target=run)
     worker.start()
-    redis_client.delete(f"{key_prefix}scan_in_progress")
-    assert scanner.store.acquire_lock("new")
+    hand_over_lock(redis_client, key_prefix, "new")
     market.gate.set()
     worker.join(10)
 

@@ -13,7 +13,7 @@ import pytest
 from scanner_app.scan.stopping import ScanInterrupted, stop_scans, wait_for_scans
 from scanner_app.scan.store import LockLost
 
-from .scan_results import read_results
+from .scan_results import hand_over_lock, read_results
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -112,8 +112,7 @@ def test_a_lost_lock_stops_the_scan_before_its_next_ticker(gated, redis_client, 
     thread, raised = run_in_thread(scanner, "old")
     wait_for(lambda: market.opened == ["AAPL", "KO"])
 
-    redis_client.delete(f"{key_prefix}scan_in_progress")
-    assert scanner.store.acquire_lock("new")
+    hand_over_lock(redis_client, key_prefix, "new")
     thread.join(5)
 
     assert not thread.is_alive(), "the scan waited for its ticker at the gate"
