@@ -3,6 +3,7 @@ tables, the URL of ``DATABASE_URL``, migrations (Flask-Migrate) applied at start
 history's queries (``HistoryStore``). Nothing else builds an engine or writes SQL.
 """
 
+from . import account_tables, screen_tables  # noqa: F401  (their tables join the metadata)
 from .door import (
     close_all,
     database_reachable,

@@ -66,11 +66,13 @@ def _engine_options(url: URL) -> dict[str, Any]:
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
-    """WAL (readers never wait for the writer) and a busy timeout for writers."""
+    """WAL (readers never wait for the writer), a busy timeout for writers, and foreign keys
+    enforced (a deleted user takes their rows along)."""
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
 
