@@ -113,9 +113,9 @@ def test_a_scan_is_dead_after_missing_a_few_heartbeats():
         load_settings({"SCAN_DEAD_SECONDS": "8"})
 
 
-@pytest.mark.parametrize("missing", ["REDIS_URL", "SECRET_KEY", "SCANNER_PASSWORD_HASH"])
+@pytest.mark.parametrize("missing", ["REDIS_URL", "SECRET_KEY"])
 def test_production_refuses_to_start_without_its_secrets(app_config, missing):
-    config = {**app_config, "SCANNER_ENV": "production", "SCANNER_PASSWORD_HASH": "x"}
+    config = {**app_config, "SCANNER_ENV": "production"}
     config[missing] = None
     with pytest.raises(ConfigError, match=missing):
         create_app(config)

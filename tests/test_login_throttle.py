@@ -173,7 +173,7 @@ def burst_of_wrong_passwords(servers: list[Server]) -> list[tuple[int, str]]:
     cookie = headers["Set-Cookie"].split(";", 1)[0]
     token = next(group for group in TOKEN.search(html).groups() if group)
     form = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
-    body = urlencode({"csrf_token": token, "password": "guess"})
+    body = urlencode({"csrf_token": token, "username": "admin", "password": "guess"})
 
     def post(number: int) -> tuple[int, str]:
         server = servers[number % len(servers)]
@@ -220,6 +220,6 @@ def test_a_burst_of_forty_gets_exactly_the_limit_checked_across_processes(
     assert statuses.count(401) == checked, statuses
     assert statuses.count(429) == BURST - checked, statuses
     assert all(wait.search(page) for status, page in answers if status == 429)
-    assert all("Wrong password." in page for status, page in answers if status == 401)
+    assert all("Wrong username or password." in page for status, page in answers if status == 401)
     served = [server.worker_pids("POST /login") for server in servers]
     assert all(served), "a server had no share of the burst"
