@@ -44,7 +44,7 @@ def ensure_first_admin(users: UsersStore, password_hash: str | None) -> bool:
     except UsernameTaken:  # another process made it first, and said so
         return True
     except AccountError as error:
-        log.warning("the users could not be read at start-up: %s", error)
+        log.warning("the users could not be read (%s): checked again at the next login", error)
         return False
     log.warning(UPGRADED_MESSAGE)
     return True

@@ -35,7 +35,12 @@ from .sessions import (
     start_session,
     verify_session,
 )
-from .signed_in import check_first_admin, current_users, init_login_manager
+from .signed_in import (
+    check_first_admin,
+    current_users,
+    first_admin_checked,
+    init_login_manager,
+)
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +78,7 @@ def require_login() -> Response | None:
 def _signed_in(username: str, password: str) -> Account | None:
     """Start a session for the enabled user whom ``password`` opens; None (logged, never the
     password) when it opens none. Raises RedisError or AccountsUnavailable."""
+    first_admin_checked()
     users = current_users()
     try:
         count = revocation_count(normalized_username(username))

@@ -65,21 +65,22 @@ def check_first_admin(app: Flask) -> None:
     """Production start-up: the upgrade from SCANNER_PASSWORD_HASH, or the log's note on how
     to create the first admin (tried again at the next login when the database is down)."""
     with app.app_context():
-        _first_admin_checked()
+        first_admin_checked()
 
 
 def first_admin_note() -> str | None:
     """What the login page says when no user exists yet (None when the database is down)."""
     try:
-        _first_admin_checked()
+        first_admin_checked()
         empty = current_users().count() == 0
     except AccountsUnavailable:
         return None
     return NO_USERS_MESSAGE if empty else None
 
 
-def _first_admin_checked() -> None:
-    """Run the first-admin check unless it ran on an answering database already."""
+def first_admin_checked() -> None:
+    """Run the first-admin check unless it ran on an answering database already (a login
+    calls it first, so the upgrade also happens when the database came up late)."""
     if current_app.extensions.get(FIRST_ADMIN_CHECKED):
         return
     password_hash = current_app.config.get("SCANNER_PASSWORD_HASH")
