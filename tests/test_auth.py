@@ -180,6 +180,16 @@ def test_wrong_password_is_refused_with_a_generic_message(client):
     assert client.get("/api/scan").status_code == 401
 
 
+def test_an_unknown_user_and_a_wrong_password_get_the_same_answer(client):
+    alert = re.compile(r'<p class="error" role="alert">([^<]*)</p>')
+    wrong = log_in(client, password="not the password")
+    unknown = client.post("/login", data={"username": "nobody", "password": PASSWORD})
+
+    assert wrong.status_code == unknown.status_code == 401
+    assert alert.findall(wrong.get_data(as_text=True)) == ["Wrong username or password."]
+    assert alert.findall(unknown.get_data(as_text=True)) == ["Wrong username or password."]
+
+
 def test_a_missing_username_and_password_are_wrong_ones(client):
     response = client.post("/login", data={})
 
