@@ -166,7 +166,19 @@ def test_production_starts_with_real_secrets(app_config):
     assert app.config["SECRET_KEY"] == GOOD_SECRETS["SECRET_KEY"]
 
 
-@pytest.mark.parametrize("name", ["SECRET_KEY", "SCANNER_PASSWORD_HASH", "REDIS_URL"])
+def test_production_refuses_a_placeholder_password_hash(app_config):
+    settings = {**GOOD_SECRETS, "SCANNER_PASSWORD_HASH": "change-me"}
+    with pytest.raises(ConfigError, match="^SCANNER_PASSWORD_HASH is a placeholder"):
+        create_app({**app_config, "SCANNER_ENV": "production", **settings})
+
+
+def test_production_starts_without_a_password_hash(app_config):
+    settings = {**GOOD_SECRETS, "SCANNER_PASSWORD_HASH": None}
+    app = create_app({**app_config, "SCANNER_ENV": "production", **settings})
+    assert app.config["SCANNER_PASSWORD_HASH"] is None
+
+
+@pytest.mark.parametrize("name", ["SECRET_KEY", "REDIS_URL"])
 def test_production_refuses_the_deploy_examples_placeholders_naming_the_setting(app_config, name):
     example = _example_values()[name]
     with pytest.raises(ConfigError, match=f"^{name}"):
