@@ -30,14 +30,12 @@ from .accounts.users import ADMIN, MEMBER, UsersStore
 from .redis_door import current_door
 from .services import current_scanner
 
-EXIT_OK, EXIT_UNAVAILABLE, EXIT_TAKEN, EXIT_UNKNOWN, EXIT_BAD_INPUT, EXIT_LAST_ADMIN = (
-    0,
-    1,
-    3,
-    4,
-    5,
-    6,
-)
+EXIT_OK = 0
+EXIT_UNAVAILABLE = 1
+EXIT_TAKEN = 3
+EXIT_UNKNOWN = 4
+EXIT_BAD_INPUT = 5
+EXIT_LAST_ADMIN = 6
 EXIT_CODES: dict[type[AccountError], int] = {
     AccountsUnavailable: EXIT_UNAVAILABLE,
     UsernameTaken: EXIT_TAKEN,

@@ -190,6 +190,21 @@ def test_an_unknown_user_and_a_wrong_password_get_the_same_answer(client):
     assert alert.findall(unknown.get_data(as_text=True)) == ["Wrong username or password."]
 
 
+def test_passwords_never_reach_the_log(client, caplog):
+    caplog.set_level(logging.DEBUG)
+    typed_in_the_wrong_field = "my secret password typed as a name"
+
+    log_in(client, password="a wrong password here")
+    client.post("/login", data={"username": typed_in_the_wrong_field, "password": "x"})
+    log_in(client)
+
+    assert "failed login for user admin" in caplog.text
+    assert "failed login for an unknown username" in caplog.text
+    assert "user admin logged in" in caplog.text
+    for secret in (PASSWORD, "a wrong password here", typed_in_the_wrong_field):
+        assert secret not in caplog.text
+
+
 def test_a_missing_username_and_password_are_wrong_ones(client):
     response = client.post("/login", data={})
 

@@ -170,6 +170,7 @@ def production_server(redis_url: str, tmp_path_factory) -> Iterator[LiveServer]:
         SCANNER_PASSWORD_HASH=generate_password_hash(PASSWORD),
         FLASK_SESSION_COOKIE_SECURE="false",
         DATABASE_URL=f"sqlite:///{tmp / 'accounts.db'}",
+        LOGIN_RATE_LIMIT="100/minute;1000/day",  # the browser tests log in often, from one address
     )
     yield server
     _stop_server(server, redis_url)
