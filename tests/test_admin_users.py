@@ -81,6 +81,16 @@ def test_the_list_shows_every_user_and_never_a_hash(app):
     assert "Delete boss" not in html and "Delete alice" in html
 
 
+@pytest.mark.parametrize("username", ["alice", "boss"])
+def test_members_and_admins_alike_start_scans(app, username):
+    client = signed_in(app, username)
+
+    response = client.post("/scan")
+
+    assert response.status_code == 303
+    assert client.get("/api/scan").get_json()["outcome"] == "completed"
+
+
 def test_only_admins_see_the_link_to_it(app):
     assert 'href="/admin/users"' in signed_in(app, "boss").get("/").get_data(as_text=True)
     assert 'href="/admin/users"' not in signed_in(app, "alice").get("/").get_data(as_text=True)
