@@ -1,4 +1,5 @@
-"""Command-line commands: ``flask scan`` for cron, ``flask watchlist check``."""
+"""Command-line commands: ``flask scan`` for cron, ``flask watchlist check``, and the
+``history`` and ``users`` groups."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from .scan.launch import Outcome, launch_scan
 from .scan.stopping import ScanInterrupted, stopped_by_signals
 from .scan.store import LockLost, Progress, Status
 from .services import Scanner, current_scanner
+from .users_cli import users_group
 from .watchlist import SHARES_PER_CONTRACT, Position, WatchlistError, load_watchlist
 
 EXIT_DONE, EXIT_ERROR, EXIT_MARKET_CLOSED, EXIT_BUSY, EXIT_NO_WORKER = 0, 1, 2, 3, 4
@@ -182,3 +184,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(scan_command)
     app.cli.add_command(watchlist_group)
     app.cli.add_command(history_group)
+    app.cli.add_command(users_group)

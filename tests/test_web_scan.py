@@ -9,14 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
-from werkzeug.security import generate_password_hash
 
 from scanner_app import create_app
 from scanner_app.redis_door import CacheUnavailable
 from scanner_app.scan.store import Progress, TickerResult
 
 from .conftest import FROZEN_NOW, SynchronousExecutor
-from .production import log_in
+from .production import PRODUCTION, log_in
 from .scan_results import read_results
 
 HX = {"HX-Request": "true"}
@@ -217,17 +216,9 @@ def test_the_lock_is_released_when_the_store_fails_mid_scan(app_config, redis_cl
 @pytest.fixture
 def production_client(app_config, redis_client):
     """A logged-in client of a production app on a Saturday."""
-    password = "a long test password"
-    app = create_app(
-        {
-            **app_config,
-            "SCANNER_ENV": "production",
-            "SCANNER_PASSWORD_HASH": generate_password_hash(password),
-            "CLOCK": lambda: SATURDAY,
-        }
-    )
+    app = create_app({**app_config, **PRODUCTION, "CLOCK": lambda: SATURDAY})
     client = app.test_client()
-    assert log_in(client, password).status_code == 302
+    assert log_in(client).status_code == 302
     return client
 
 

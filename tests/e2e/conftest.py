@@ -156,16 +156,21 @@ def session_server(redis_url: str, tmp_path_factory) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="session")
 def production_server(redis_url: str, tmp_path_factory) -> Iterator[LiveServer]:
-    """The app in production mode (login required), over plain http on the loopback."""
+    """The app in production mode (login required), over plain http on the loopback, with a
+    database of its own whose first start makes the user ``admin`` with ``PASSWORD`` from
+    SCANNER_PASSWORD_HASH (the upgrade path)."""
     from werkzeug.security import generate_password_hash
 
+    tmp = tmp_path_factory.mktemp("production")
     server = _start_server(
-        tmp_path_factory.mktemp("production"),
+        tmp,
         redis_url,
         SCANNER_ENV="production",
         MARKET_DATA="demo",
         SCANNER_PASSWORD_HASH=generate_password_hash(PASSWORD),
         FLASK_SESSION_COOKIE_SECURE="false",
+        DATABASE_URL=f"sqlite:///{tmp / 'accounts.db'}",
+        LOGIN_RATE_LIMIT="100/minute;1000/day",  # the browser tests log in often, from one address
     )
     yield server
     _stop_server(server, redis_url)
