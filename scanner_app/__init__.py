@@ -65,7 +65,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         init_rq(app)
         if is_sqlite_app(app):
             log.warning(SQLITE_RQ_WARNING)
-    app.extensions[APP_EXTENSION] = Scanner.from_app(app)
+    scanner = app.extensions[APP_EXTENSION] = Scanner.from_app(app)
+    scanner.start()
 
     from .cli import register_commands
 

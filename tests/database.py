@@ -23,6 +23,8 @@ from scanner_app.db import database_url as open_url
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 HISTORY_TABLES = ("ticker_days", "qualified_contracts")
+#: The people's tables, emptied like the history's (entries before their users).
+ACCOUNT_TABLES = ("watchlist_entries", "app_facts", "users")
 
 
 def server_url() -> URL:
@@ -70,11 +72,12 @@ def postgres_run_url() -> Iterator[str]:
 
 
 def empty_tables(url: str) -> None:
-    """Delete every row of the history's tables at ``url`` (if they exist yet)."""
+    """Delete every row of the history's and the people's tables at ``url`` (if they
+    exist yet)."""
     engine = create_engine(open_url(url, "/"))
     try:
         with engine.begin() as connection:
-            for table in HISTORY_TABLES:
+            for table in (*HISTORY_TABLES, *ACCOUNT_TABLES):
                 try:
                     with connection.begin_nested():
                         connection.execute(text(f"DELETE FROM {table}"))
