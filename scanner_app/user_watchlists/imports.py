@@ -15,7 +15,7 @@ from ..watchlist import WatchlistEntry, WatchlistError, parse_entry, parse_watch
 
 CSV_COLUMNS = ("symbol", "fair_value", "shares", "cost_basis")
 #: A ``[[tickers]]`` header line: the Nth one starts entry N.
-_TABLE_HEADER = re.compile(r"^\s*\[\[\s*tickers\s*\]\]", re.MULTILINE)
+_TABLE_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*tickers[ \t]*\]\]", re.MULTILINE)
 _ENTRY_WHERE = re.compile(r": entry (\d+)")
 #: Bytes an imported file may have (a watchlist of thousands of tickers fits).
 MAX_IMPORT_BYTES = 2_000_000

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import g
+from flask import request
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..db import describe_database_error
@@ -41,11 +41,16 @@ class OwnWatchlist:
         return self.mine.cash if self.mine.cash is not None else default
 
 
+#: Where a request keeps the user's watchlist once read (its WSGI environ: one per request,
+#: where ``g`` may outlive it, as under a test client).
+_ENVIRON_KEY = "put_scanner.own_watchlist"
+
+
 def own_watchlist() -> OwnWatchlist:
     """The current user's watchlist, read once per request."""
-    found = g.get("own_watchlist")
+    found = request.environ.get(_ENVIRON_KEY)
     if found is None:
-        found = g.own_watchlist = _read()
+        found = request.environ[_ENVIRON_KEY] = _read()
     return found
 
 
