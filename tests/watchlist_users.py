@@ -13,12 +13,12 @@ from scanner_app.db.account_tables import User
 from scanner_app.web.auth.identity import LOCAL_USER_ID
 
 
-def make_user(engine: Engine, username: str, role: str = "member") -> int:
-    """Create the user ``username`` (no password: nobody signs in as them); their id."""
+def make_user(engine: Engine, username: str, role: str = "member", password_hash: str = "") -> int:
+    """Create the user ``username`` (no password hash: nobody signs in as them); their id."""
     with Session(engine) as session, session.begin():
         user = User(
             username=username,
-            password_hash="",
+            password_hash=password_hash,
             role=role,
             disabled=False,
             created_at=datetime.now(UTC),
@@ -32,3 +32,12 @@ def act_as(app: Flask, user_id: int) -> None:
     """Make ``app``'s requests (local mode: no login) act for ``user_id``, as the session
     of a signed-in user would in production."""
     app.extensions[LOCAL_USER_ID] = user_id
+
+
+def make_admin(engine: Engine, password_hash: str) -> int:
+    """The admin that an upgrade from ``SCANNER_PASSWORD_HASH`` makes: ``admin`` with that
+    hash (production's first admin, whom ``WATCHLIST_FILE`` seeds)."""
+    try:
+        return make_user(engine, "admin", role="admin", password_hash=password_hash)
+    finally:
+        engine.dispose()

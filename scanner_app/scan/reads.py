@@ -337,7 +337,12 @@ class ResultReader:
     def rows_of(
         self, rows: str, symbols: Iterable[str]
     ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-        """As ``stream_rows``, for ``symbols`` only (one user's): the cost of those."""
+        """As ``stream_rows``, for ``symbols`` only (one user's): the cost of those. The
+        hash is checked at once, so a failure to read it raises CacheUnavailable here."""
+        try:
+            self.client.hlen(self.keys(rows))
+        except REDIS_ERRORS as error:
+            raise CacheUnavailable.because(error) from error
         return self._row_batches(rows, sorted(set(symbols)))
 
     def _row_batches(

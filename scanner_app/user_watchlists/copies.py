@@ -15,12 +15,18 @@ from ..redis_door import Keys
 from ..stored_json import load_json
 from .universe import Universe
 
+#: How long the copies live after their last write (every change and every scan start
+#: rewrites them): a month, so an idle team's copy is still there for a scan that starts
+#: while the database is down, and a forgotten prefix goes away by itself.
+COPY_TTL = 30 * 24 * 3600
+
 
 def _write_symbols(pipe: redis.client.Pipeline, key: str, symbols: Iterable[str]) -> None:
     pipe.delete(key)
     members = dict.fromkeys(symbols, 0)
     if members:
         pipe.zadd(key, members)
+        pipe.expire(key, COPY_TTL)
 
 
 def save_universe(
@@ -30,7 +36,7 @@ def save_universe(
     none left) in one transaction; raises a Redis error when Redis fails."""
     by_user = universe.by_user()
     with client.pipeline() as pipe:
-        pipe.set(keys.universe, json.dumps(universe.to_list()))
+        pipe.set(keys.universe, json.dumps(universe.to_list()), ex=COPY_TTL)
         for user_id in {*by_user, *users}:
             _write_symbols(pipe, keys.user_symbols(user_id), by_user.get(user_id, ()))
         pipe.execute()

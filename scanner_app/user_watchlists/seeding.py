@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from ..db.account_tables import AppFact
 from ..watchlist import WatchlistError, load_watchlist
+from .entries import WatchlistStore
 from .owners import Owner, default_owner
-from .store import WatchlistStore
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from ..db import describe_database_error
 from ..redis_door import REDIS_ERRORS, Keys
 from ..watchlist import WatchlistEntry
 from .copies import load_universe, save_universe, save_user_symbols
+from .entries import ImportOutcome, UserWatchlist, WatchlistStore
 from .seeding import seed_once
-from .store import ImportOutcome, UserWatchlist, WatchlistStore
 from .universe import Universe, read_universe
 
 log = logging.getLogger(__name__)

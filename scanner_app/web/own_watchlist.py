@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..db import describe_database_error
 from ..scan.own_calls import own_calls
 from ..services import current_scanner
-from ..user_watchlists.store import UserWatchlist
+from ..user_watchlists.entries import UserWatchlist
 from ..watchlist import Position, Watchlist
 from .auth.identity import current_user_id
 from .query import ROW_HASHES
