@@ -9,6 +9,7 @@ import io
 import re
 
 import pytest
+from sqlalchemy import event
 
 from scanner_app.accounts.local_user import local_user_id
 
@@ -271,3 +272,34 @@ def test_cash_is_per_user_with_cash_available_as_the_default(
     bob = make_user(app.extensions["put_scanner"].database, "bob")
     act_as(app, bob)
     assert "sized with $20,000 of cash" in client.get("/").text
+
+
+def test_an_empty_universe_scans_0_tickers_and_says_the_watchlists_are_empty(
+    client, app, scanner, local
+):
+    for entry_id in scanner.watchlists.read(local).ids.values():
+        client.post(f"/watchlist/{entry_id}/delete")
+    result = app.test_cli_runner().invoke(args=["scan"])
+    assert result.exit_code == 0, result.output
+    assert "0 tickers: the watchlists are empty" in result.output
+    assert "the watchlists are empty" in client.get("/").text
+    assert client.get("/api/scan").json["last_run_facts"]["tickers"] == 0
+
+
+def test_the_unchanged_status_poll_makes_no_database_query(client, scanner):
+    client.post("/scan", headers=HX)
+    client.get("/")
+    version = scanner.store.read_pulse()[0].version
+    at = int(scanner.clock().timestamp())
+    statements = []
+
+    def count(_connection, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(scanner.database, "before_cursor_execute", count)
+    try:
+        answer = client.get(f"/scan/status?v={version}&at={at}", headers=HX)
+    finally:
+        event.remove(scanner.database, "before_cursor_execute", count)
+    assert answer.status_code == 204
+    assert statements == []

@@ -23,6 +23,9 @@ from typing import Any
 
 import pytest
 import redis
+from sqlalchemy import create_engine
+
+from tests.watchlist_users import make_admin
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [
@@ -95,6 +98,7 @@ def _start_server(tmp: Path, redis_url: str, app: str = "wsgi", **settings: str)
         for key, value in os.environ.items()
         if not key.startswith(("SCANNER_", "MARKET_", "DEMO_", "SCAN_", "CACHE_", "FLASK_"))
     }
+    env["DATABASE_URL"] = f"sqlite:///{tmp / 'scanner.db'}"  # its own: the file seeds it once
     env.update(
         REDIS_URL=redis_url,
         CACHE_KEY_PREFIX=prefix,
@@ -155,16 +159,23 @@ def session_server(redis_url: str, tmp_path_factory) -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="session")
-def production_server(redis_url: str, tmp_path_factory) -> Iterator[LiveServer]:
-    """The app in production mode (login required), over plain http on the loopback."""
+def production_server(
+    redis_url: str, tmp_path_factory, migrated_database: Path
+) -> Iterator[LiveServer]:
+    """The app in production mode (login required), over plain http on the loopback; its
+    first admin (as the upgrade from ``SCANNER_PASSWORD_HASH`` makes one) gets the seed."""
     from werkzeug.security import generate_password_hash
 
+    tmp = tmp_path_factory.mktemp("production")
+    password_hash = generate_password_hash(PASSWORD)
+    shutil.copyfile(migrated_database, tmp / "scanner.db")
+    make_admin(create_engine(f"sqlite:///{tmp / 'scanner.db'}"), password_hash)
     server = _start_server(
-        tmp_path_factory.mktemp("production"),
+        tmp,
         redis_url,
         SCANNER_ENV="production",
         MARKET_DATA="demo",
-        SCANNER_PASSWORD_HASH=generate_password_hash(PASSWORD),
+        SCANNER_PASSWORD_HASH=password_hash,
         FLASK_SESSION_COOKIE_SECURE="false",
     )
     yield server
