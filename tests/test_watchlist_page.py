@@ -303,3 +303,14 @@ def test_the_unchanged_status_poll_makes_no_database_query(client, scanner):
         event.remove(scanner.database, "before_cursor_execute", count)
     assert answer.status_code == 204
     assert statements == []
+
+
+@pytest.mark.parametrize("view", ["/", "/?sort=value", "/?min_annualized=1"])
+def test_a_users_views_count_only_their_own_tickers(client, scanner, local, view):
+    bob = make_user(scanner.database, "bob")
+    scanner.watchlists.add_symbols(bob, ["ZZNOPE", "TSLA"])
+    client.post("/scan", headers=HX)
+    everyone = client.get(view + ("&" if "?" in view else "?") + "scope=all").text
+    mine = client.get(view).text
+    assert "TSLA" in everyone and "TSLA" not in mine
+    assert set(_rows(mine)) <= {"AAPL", "KO"}

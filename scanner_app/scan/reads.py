@@ -265,6 +265,27 @@ class ResultReader:
             return 0, []
         return int(count), [_decode(symbol) for symbol in sample]
 
+    def own_tallies(self, own: str) -> tuple[int, dict[str, str], int, list[str]] | None:
+        """Among the symbols of the sorted set ``own`` (one user's): how many failed, the
+        first ``FAILED_SHOWN`` with their errors, how many have no qualifying put and the
+        first of them; None when Redis fails. Costs the user's symbols."""
+        keys = self.keys
+        try:
+            with self.client.pipeline(transaction=False) as pipe:
+                pipe.zinter([keys("failed"), own])
+                pipe.zinter([keys("no_puts"), own])
+                failed, no_puts = pipe.execute()
+            sample = failed[:FAILED_SHOWN]
+            errors = self.client.hmget(keys("errors"), sample) if sample else []
+        except REDIS_ERRORS:
+            return None
+        return (
+            len(failed),
+            _pairs(sample, errors),
+            len(no_puts),
+            [_decode(symbol) for symbol in no_puts[:FAILED_SHOWN]],
+        )
+
     def lowest_strikes(self) -> tuple[list[str], dict[str, float]] | None:
         """Every listed ticker and its lowest strike (for the fair-value order); None if down."""
         try:

@@ -111,6 +111,21 @@ def _from_listing(listing: Listing, filters: ResultFilters, fair_value: FairValu
     )
 
 
+def _own_tallies(page: ResultsPage, reader: ResultReader, among: Among | None) -> ResultsPage:
+    """``page`` with its failed and no-put tallies counted among the user's tickers."""
+    tallies = None if among is None else reader.own_tallies(among.key)
+    if tallies is None:
+        return page
+    failed, failed_sample, no_puts, no_puts_sample = tallies
+    return replace(
+        page,
+        failed=failed,
+        failed_sample=failed_sample,
+        unlisted_count=no_puts,
+        unlisted=no_puts_sample,
+    )
+
+
 def _stored_order(
     reader: ResultReader, filters: ResultFilters, fair_value: FairValue, among: Among | None
 ):
@@ -139,9 +154,10 @@ def _fair_value_order(
         badge_scores(listed, lowest, fair_value), descending=filters.direction == "desc"
     )
     page = ordered[filters.offset : filters.offset + filters.per_page]
-    return replace(
+    found = replace(
         _from_listing(reader.read_symbols(page), filters, fair_value), listed=len(listed)
     )
+    return _own_tallies(found, reader, among)
 
 
 def _filtered(
@@ -167,7 +183,7 @@ def _filtered(
     page = ordered[filters.offset : filters.offset + filters.per_page]
     failed = sorted(errors)
     no_puts, no_puts_sample = reader.no_put_tickers()
-    return ResultsPage(
+    found = ResultsPage(
         filters=filters,
         summaries=[
             TickerSummary.of(
@@ -188,6 +204,7 @@ def _filtered(
         has_results=bool(puts) or bool(errors),
         available=True,
     )
+    return _own_tallies(found, reader, among)
 
 
 def _scores(
