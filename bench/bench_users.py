@@ -50,6 +50,7 @@ class StatementCount:
         self.count = 0
 
     def _seen(self, *_args) -> None:
+        """Count one statement."""
         self.count += 1
 
     def __enter__(self) -> StatementCount:

@@ -22,6 +22,7 @@ COPY_TTL = 30 * 24 * 3600
 
 
 def _write_symbols(pipe: redis.client.Pipeline, key: str, symbols: Iterable[str]) -> None:
+    """Queue the rewrite of the sorted set ``key`` as ``symbols`` (gone when none)."""
     pipe.delete(key)
     members = dict.fromkeys(symbols, 0)
     if members:

@@ -88,11 +88,13 @@ class WatchlistStore:
 
     @staticmethod
     def _owned(session: Session, user_id: int, entry_id: int) -> WatchlistRow | None:
+        """The row ``entry_id`` if it is ``user_id``'s, else None."""
         row = session.get(WatchlistRow, entry_id)
         return row if row is not None and row.user_id == user_id else None
 
     @staticmethod
     def _next_position(session: Session, user_id: int) -> int:
+        """The place after ``user_id``'s last entry."""
         last = session.scalar(
             select(func.max(WatchlistRow.position)).where(WatchlistRow.user_id == user_id)
         )

@@ -85,6 +85,7 @@ class Universe:
 
     @cached_property
     def _holders(self) -> dict[str, list[Holding]]:
+        """Each symbol's holdings, in symbol order of first appearance."""
         found: dict[str, list[Holding]] = defaultdict(list)
         for holding in self.holdings:
             found[holding.symbol].append(holding)

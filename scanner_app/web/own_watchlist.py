@@ -55,6 +55,7 @@ def own_watchlist() -> OwnWatchlist:
 
 
 def _read() -> OwnWatchlist:
+    """The user's watchlist from the database, or why it could not be read."""
     user_id = None
     try:
         user_id = current_user_id()

@@ -129,6 +129,8 @@ def _own_tallies(page: ResultsPage, reader: ResultReader, among: Among | None) -
 def _stored_order(
     reader: ResultReader, filters: ResultFilters, fair_value: FairValue, among: Among | None
 ):
+    """The page in a stored order: Redis cuts it (among the user's tickers: from their
+    set, rewritten from the database when it is missing)."""
     order = None if filters.sort == "ticker" else filters.sort
     cut = (order, filters.offset, filters.per_page, filters.direction == "desc")
     if among is None:
@@ -142,6 +144,7 @@ def _stored_order(
 def _fair_value_order(
     reader: ResultReader, filters: ResultFilters, fair_value: FairValue, among: Among | None
 ):
+    """The page in fair-value order: every listed ticker's (or the user's) badge judged now."""
     strikes = reader.lowest_strikes()
     if strikes is None:
         return ResultsPage(filters)
@@ -163,6 +166,7 @@ def _fair_value_order(
 def _filtered(
     reader: ResultReader, filters: ResultFilters, fair_value: FairValue, among: Among | None
 ):
+    """The filtered page: every row (of the user's tickers) read and filtered."""
     everything = reader.read_everything()
     if everything is None:
         return ResultsPage(filters)

@@ -21,6 +21,7 @@ from ...services import current_scanner
 from ...user_watchlists.imports import export_toml, parse_import
 from ...user_watchlists.seeding import record_import
 from ...user_watchlists.text_entries import entry_from_fields, split_symbols
+from ...user_watchlists.watchlists import Watchlists
 from ...watchlist import WatchlistEntry, WatchlistError, load_watchlist
 from ..auth.identity import current_user_id
 from ..error_pages import error_response
@@ -47,7 +48,8 @@ def _database_down(error: SQLAlchemyError) -> Response:
     return error_response(503, "Watchlist unavailable", message)
 
 
-def _watchlists():
+def _watchlists() -> Watchlists:
+    """The app's watchlists."""
     return current_scanner().watchlists
 
 
