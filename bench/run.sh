@@ -8,3 +8,4 @@ python -m bench.bench_rate_limit
 python -m bench.bench_history
 python -m bench.bench_users
 python -m bench.bench_poll
+python -m bench.bench_login

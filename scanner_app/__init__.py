@@ -66,7 +66,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         if is_sqlite_app(app):
             log.warning(SQLITE_RQ_WARNING)
     scanner = app.extensions[APP_EXTENSION] = Scanner.from_app(app)
-    scanner.start()
 
     from .cli import register_commands
 
@@ -74,6 +73,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .web import register_web
 
     register_web(app)
+    scanner.start()  # after the first admin exists (production's upgrade, in register_web)
     return app
 
 

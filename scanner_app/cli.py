@@ -1,5 +1,5 @@
 """Command-line commands: ``flask scan`` for cron, ``flask watchlist check``, ``import``
-and ``export``."""
+and ``export``, and the ``history`` and ``users`` groups."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from .services import Scanner, current_scanner
 from .user_watchlists.imports import export_toml, parse_import
 from .user_watchlists.owners import Owner, default_owner, user_named
 from .user_watchlists.seeding import record_import
+from .users_cli import users_group
 from .watchlist import SHARES_PER_CONTRACT, Position, WatchlistError, load_watchlist
 
 EXIT_DONE, EXIT_ERROR, EXIT_MARKET_CLOSED, EXIT_BUSY, EXIT_NO_WORKER = 0, 1, 2, 3, 4
@@ -254,3 +255,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(scan_command)
     app.cli.add_command(watchlist_group)
     app.cli.add_command(history_group)
+    app.cli.add_command(users_group)

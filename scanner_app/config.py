@@ -204,11 +204,12 @@ MIN_SECRET_KEY_LENGTH = 32
 
 
 def check_production(settings: Mapping[str, Any]) -> None:
-    """Production needs a shared Redis, a secret key and a password hash, none of them a
-    placeholder; raises ConfigError naming the setting."""
+    """Production needs a shared Redis and a secret key, none of them (nor the optional
+    SCANNER_PASSWORD_HASH of the upgrade) a placeholder; raises ConfigError naming the
+    setting."""
     if settings["SCANNER_ENV"] != "production":
         return
-    for name in ("REDIS_URL", "SECRET_KEY", "SCANNER_PASSWORD_HASH"):
+    for name in ("REDIS_URL", "SECRET_KEY"):
         if not settings.get(name):
             raise ConfigError(
                 f"{name} must be set when SCANNER_ENV=production (see the README, Configuration)."
@@ -219,7 +220,7 @@ def check_production(settings: Mapping[str, Any]) -> None:
             f"SECRET_KEY is a placeholder or shorter than {MIN_SECRET_KEY_LENGTH} characters: "
             "make one with python -c 'import secrets; print(secrets.token_hex(32))'."
         )
-    if _placeholder(settings["SCANNER_PASSWORD_HASH"]):
+    if settings.get("SCANNER_PASSWORD_HASH") and _placeholder(settings["SCANNER_PASSWORD_HASH"]):
         raise ConfigError(
             "SCANNER_PASSWORD_HASH is a placeholder: make one with flask --app wsgi hash-password."
         )

@@ -22,9 +22,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from scanner_app.db import database_url as open_url
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
-HISTORY_TABLES = ("ticker_days", "qualified_contracts")
-#: The people's tables, emptied like the history's (entries before their users).
-ACCOUNT_TABLES = ("watchlist_entries", "app_facts", "users")
+#: The tables emptied between tests (deleting the users takes their rows along; the
+#: app's facts, such as the watchlist file imported, go too).
+EMPTIED_TABLES = ("ticker_days", "qualified_contracts", "app_facts", "users")
 
 
 def server_url() -> URL:
@@ -72,12 +72,12 @@ def postgres_run_url() -> Iterator[str]:
 
 
 def empty_tables(url: str) -> None:
-    """Delete every row of the history's and the people's tables at ``url`` (if they
+    """Delete every row of the history's tables and every user at ``url`` (if the tables
     exist yet)."""
     engine = create_engine(open_url(url, "/"))
     try:
         with engine.begin() as connection:
-            for table in (*HISTORY_TABLES, *ACCOUNT_TABLES):
+            for table in EMPTIED_TABLES:
                 try:
                     with connection.begin_nested():
                         connection.execute(text(f"DELETE FROM {table}"))

@@ -113,9 +113,9 @@ def test_a_scan_is_dead_after_missing_a_few_heartbeats():
         load_settings({"SCAN_DEAD_SECONDS": "8"})
 
 
-@pytest.mark.parametrize("missing", ["REDIS_URL", "SECRET_KEY", "SCANNER_PASSWORD_HASH"])
+@pytest.mark.parametrize("missing", ["REDIS_URL", "SECRET_KEY"])
 def test_production_refuses_to_start_without_its_secrets(app_config, missing):
-    config = {**app_config, "SCANNER_ENV": "production", "SCANNER_PASSWORD_HASH": "x"}
+    config = {**app_config, "SCANNER_ENV": "production"}
     config[missing] = None
     with pytest.raises(ConfigError, match=missing):
         create_app(config)
@@ -166,7 +166,19 @@ def test_production_starts_with_real_secrets(app_config):
     assert app.config["SECRET_KEY"] == GOOD_SECRETS["SECRET_KEY"]
 
 
-@pytest.mark.parametrize("name", ["SECRET_KEY", "SCANNER_PASSWORD_HASH", "REDIS_URL"])
+def test_production_refuses_a_placeholder_password_hash(app_config):
+    settings = {**GOOD_SECRETS, "SCANNER_PASSWORD_HASH": "change-me"}
+    with pytest.raises(ConfigError, match="^SCANNER_PASSWORD_HASH is a placeholder"):
+        create_app({**app_config, "SCANNER_ENV": "production", **settings})
+
+
+def test_production_starts_without_a_password_hash(app_config):
+    settings = {**GOOD_SECRETS, "SCANNER_PASSWORD_HASH": None}
+    app = create_app({**app_config, "SCANNER_ENV": "production", **settings})
+    assert app.config["SCANNER_PASSWORD_HASH"] is None
+
+
+@pytest.mark.parametrize("name", ["SECRET_KEY", "REDIS_URL"])
 def test_production_refuses_the_deploy_examples_placeholders_naming_the_setting(app_config, name):
     example = _example_values()[name]
     with pytest.raises(ConfigError, match=f"^{name}"):

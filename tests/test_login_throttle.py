@@ -1,4 +1,5 @@
-"""Login throttling: password checks per client address, counted in Redis, then 429."""
+"""Login throttling: password checks per client address and failures per username, counted
+in Redis, then 429 -- never for the right password from an address with no recent failure."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from werkzeug.security import generate_password_hash
 
 from scanner_app import create_app
 from scanner_app.config import ConfigError
+from tests.accounts import create_user, log_in_as
 from tests.production import PASSWORD, PRODUCTION, log_in
 
 from . import test_gunicorn
@@ -19,6 +21,9 @@ from .test_gunicorn import TOKEN, Server, request
 ATTACKER = "198.51.100.7"
 OWNER = "203.0.113.20"
 THROTTLED = "Too many login attempts from your address"
+USER_THROTTLED = "Too many failed logins for this username"
+#: Addresses that each fail once, spreading an attack on one name.
+SPREAD = [f"192.0.2.{n}" for n in range(1, 8)]
 
 
 @pytest.fixture
@@ -66,6 +71,40 @@ def test_a_throttled_login_is_not_checked_even_with_the_right_password(client):
 
     assert log_in(client, PASSWORD, ATTACKER).status_code == 429
     assert client.get("/api/scan").status_code == 401
+
+
+def test_failures_spread_over_addresses_throttle_the_username_for_those_addresses(client):
+    create_user(client.application, "alice", role="member")
+    assert [log_in_as(client, "alice", "guess", a).status_code for a in SPREAD[:5]] == [401] * 5
+
+    refused = log_in_as(client, "alice", PASSWORD, SPREAD[0])
+
+    assert refused.status_code == 429
+    assert USER_THROTTLED in refused.get_data(as_text=True)
+    assert 1 <= int(refused.headers["Retry-After"]) <= 61
+    assert log_in_as(client, "ALICE ", "guess", SPREAD[1]).status_code == 429
+    assert log_in_as(client, "bob", "guess", SPREAD[0]).status_code == 401  # other names go on
+
+
+def test_the_username_count_never_refuses_the_right_password_from_a_clean_address(client):
+    create_user(client.application, "alice", role="member")
+    for address in SPREAD:  # the name's minute and more fill up, each address failing once
+        log_in_as(client, "alice", "guess", address)
+
+    wrong = log_in_as(client, "alice", "guess", OWNER)
+    assert wrong.status_code == 401  # a clean address has its password checked...
+    assert log_in_as(client, "alice", PASSWORD, OWNER).status_code == 429  # ...then it is not
+    right = log_in_as(client, "alice", PASSWORD, "203.0.113.99")
+
+    assert right.status_code == 302
+    assert client.get("/api/scan").status_code == 200
+
+
+def test_unknown_names_are_counted_like_known_ones(client):
+    statuses = [log_in_as(client, "nobody", "guess", a).status_code for a in SPREAD[:6]]
+
+    assert statuses[:5] == [401] * 5
+    assert log_in_as(client, "nobody", "guess", SPREAD[0]).status_code == 429
 
 
 def test_login_rate_limit_sets_the_limits(make_app):
@@ -173,7 +212,7 @@ def burst_of_wrong_passwords(servers: list[Server]) -> list[tuple[int, str]]:
     cookie = headers["Set-Cookie"].split(";", 1)[0]
     token = next(group for group in TOKEN.search(html).groups() if group)
     form = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
-    body = urlencode({"csrf_token": token, "password": "guess"})
+    body = urlencode({"csrf_token": token, "username": "admin", "password": "guess"})
 
     def post(number: int) -> tuple[int, str]:
         server = servers[number % len(servers)]
@@ -220,6 +259,6 @@ def test_a_burst_of_forty_gets_exactly_the_limit_checked_across_processes(
     assert statuses.count(401) == checked, statuses
     assert statuses.count(429) == BURST - checked, statuses
     assert all(wait.search(page) for status, page in answers if status == 429)
-    assert all("Wrong password." in page for status, page in answers if status == 401)
+    assert all("Wrong username or password." in page for status, page in answers if status == 401)
     served = [server.worker_pids("POST /login") for server in servers]
     assert all(served), "a server had no share of the burst"

@@ -1,4 +1,5 @@
-"""Server-side sessions: logout and a new password hash end them, replayed cookies included."""
+"""Server-side sessions: logout ends them, replayed cookies included; the record names its
+user and their revocation count (the revocations themselves: tests/test_revocation.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,9 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from werkzeug.security import generate_password_hash
 
 from scanner_app.web.auth.sessions import check_session, session_keys
-from tests.production import PASSWORD, PRODUCTION, log_in
+from tests.production import ADMIN, PASSWORD, PRODUCTION, log_in
 
 HTMX = {"HX-Request": "true", "HX-Current-URL": "http://localhost/"}
 DEAD_REDIS = "redis://127.0.0.1:1/0"
@@ -46,7 +46,8 @@ def test_a_login_stores_a_record_that_expires_with_the_session(app, redis_client
 
     [key] = record_keys(redis_client, key_prefix)
     assert 12 * 3600 - 60 < redis_client.ttl(key) <= 12 * 3600
-    assert isinstance(json.loads(redis_client.get(key)), str)
+    record = json.loads(redis_client.get(key))
+    assert set(record) == {"user", "epoch"} and record["epoch"] == 0
 
 
 def test_a_cookie_replayed_after_logout_is_refused(app, redis_client, key_prefix):
@@ -71,17 +72,20 @@ def test_being_sent_to_the_login_page_keeps_its_form_token(make_app):
     token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
 
     assert client.get("/").status_code == 302
-    response = client.post("/login", data={"password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/login", data={"username": ADMIN, "password": PASSWORD, "csrf_token": token}
+    )
 
     assert response.status_code == 302
 
 
-def test_a_new_password_hash_ends_every_session(app, make_app):
+def test_a_record_of_another_user_is_refused(app, redis_client, key_prefix):
     cookie = logged_in_cookie(app)
-    rehashed = make_app(**{**PRODUCTION, "SCANNER_PASSWORD_HASH": generate_password_hash("new")})
+    [key] = record_keys(redis_client, key_prefix)
+    record = json.loads(redis_client.get(key))
+    redis_client.set(key, json.dumps({**record, "user": record["user"] + 1}))
 
-    assert replaying(rehashed, cookie).get("/api/scan").status_code == 401
-    assert replaying(app, cookie).get("/api/scan").status_code == 200
+    assert replaying(app, cookie).get("/api/scan").status_code == 401
 
 
 def test_a_garbled_record_is_refused(app, redis_client, key_prefix):
@@ -98,9 +102,9 @@ def test_the_two_step_check_names_the_record_and_judges_its_value(app, redis_cli
 
     with app.test_request_context("/scan/status", headers={**HTMX, "Cookie": f"session={cookie}"}):
         keys = session_keys()
-        assert keys == [key.decode()]
+        assert keys == [key.decode(), f"{key_prefix}session_epoch:{ADMIN}"]
         assert check_session(redis_client.mget(keys)) is None
-        refused = check_session([None])
+        refused = check_session([None, None])
     assert refused.status_code == 401 and "HX-Redirect" in refused.headers
 
 

@@ -9,17 +9,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
-from sqlalchemy import create_engine
-from werkzeug.security import generate_password_hash
 
 from scanner_app import create_app
 from scanner_app.redis_door import CacheUnavailable
 from scanner_app.scan.store import Progress, TickerResult
 
 from .conftest import FROZEN_NOW, SynchronousExecutor
-from .production import log_in
+from .production import PRODUCTION, log_in
 from .scan_results import read_results
-from .watchlist_users import make_admin
 
 HX = {"HX-Request": "true"}
 #: A Saturday: NYSE is closed; the next open is Monday 2026-11-23 09:30 ET.
@@ -218,21 +215,10 @@ def test_the_lock_is_released_when_the_store_fails_mid_scan(app_config, redis_cl
 
 @pytest.fixture
 def production_client(app_config, redis_client):
-    """A logged-in client of a production app on a Saturday, whose first admin (as the
-    upgrade from ``SCANNER_PASSWORD_HASH`` makes one) has the watchlist file's tickers."""
-    password = "a long test password"
-    password_hash = generate_password_hash(password)
-    make_admin(create_engine(app_config["DATABASE_URL"]), password_hash)
-    app = create_app(
-        {
-            **app_config,
-            "SCANNER_ENV": "production",
-            "SCANNER_PASSWORD_HASH": password_hash,
-            "CLOCK": lambda: SATURDAY,
-        }
-    )
+    """A logged-in client of a production app on a Saturday."""
+    app = create_app({**app_config, **PRODUCTION, "CLOCK": lambda: SATURDAY})
     client = app.test_client()
-    assert log_in(client, password).status_code == 302
+    assert log_in(client).status_code == 302
     return client
 
 

@@ -190,13 +190,32 @@ class HistoryStore:
     def _upsert_contracts(
         self, connection: Connection, contracts: Sequence[tuple[str, str, str]], day: date
     ) -> set[str]:
-        """Upsert ``contracts`` (a contract's last day only ever moves on; a day already
-        recorded is not written again), then read which of their tickers' contracts first
-        qualified on ``day``."""
+        """Upsert ``contracts`` (a contract's last day only ever moves on; one already
+        recorded on ``day``, as after an earlier scan of the day, is not sent again), then
+        read which of their tickers' contracts first qualified on ``day``."""
         if not contracts:
             return set()
         table = QUALIFIED_CONTRACTS
-        rows = sorted(set(contracts))
+        symbols = sorted({symbol for _contract, symbol, _side in contracts})
+        recorded = select(table.c.contract_symbol, table.c.first_date).where(
+            table.c.symbol.in_(symbols), table.c.last_date >= day
+        )
+        firsts = dict(connection.execute(recorded).all())
+        rows = sorted({row for row in contracts if row[0] not in firsts})
+        if not rows:  # a later scan of the day: everything is recorded already
+            return {contract for contract, first in firsts.items() if first == day}
+        self._send_contracts(connection, rows, day)
+        news = select(table.c.contract_symbol).where(
+            table.c.symbol.in_(symbols), table.c.first_date == day
+        )
+        return set(connection.scalars(news))
+
+    def _send_contracts(
+        self, connection: Connection, rows: Sequence[tuple[str, str, str]], day: date
+    ) -> None:
+        """The upsert of ``rows`` as qualifying on ``day``: one statement of three arrays on
+        PostgreSQL, chunks of rows on SQLite."""
+        table = QUALIFIED_CONTRACTS
         if self._dialect is postgresql:  # the rows as three arrays: one row of parameters
             source = (
                 func.unnest(*(cast(bindparam(name), ARRAY(String)) for name in CONTRACT_COLUMNS))
@@ -228,11 +247,6 @@ class HistoryStore:
         )
         for chunk in _chunks(parameters):
             connection.execute(statement, list(chunk))
-        symbols = sorted({symbol for _contract, symbol, _side in contracts})
-        news = select(table.c.contract_symbol).where(
-            table.c.symbol.in_(symbols), table.c.first_date == day
-        )
-        return set(connection.scalars(news))
 
     def prune(self, before: date) -> int:
         """Delete the days before ``before`` and the contracts last seen before it; how many

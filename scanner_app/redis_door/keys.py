@@ -65,6 +65,10 @@ class Keys:
         """The server-side record of a login session."""
         return self(f"session:{session_id}")
 
+    def session_epoch(self, username: str) -> str:
+        """The count of a user's revocations: a session recorded with another count is over."""
+        return self(f"session_epoch:{username}")
+
     @property
     def login_limits(self) -> str:
         """The key prefix of the wrong-password counts (limits adds ``:`` and its own names)."""

@@ -1,7 +1,7 @@
 """The web layer: pages, HTMX fragments and the JSON API. It reads; the engine writes.
 
-One blueprint package per feature (``dashboard``, ``ticker``, ``api``, ``auth``), each with
-its ``routes.py``; the view helpers they share are the modules beside them. A feature
+One blueprint package per feature (``dashboard``, ``ticker``, ``api``, ``admin``, ``auth``),
+each with its ``routes.py``; the view helpers they share are the modules beside them. A feature
 package imports shared modules, never another feature's; the dashboard's status poll reads
 the login session through ``auth.sessions``, the gate every request passes.
 """
@@ -9,6 +9,7 @@ the login session through ``auth.sessions``, the gate every request passes.
 from flask import Flask
 
 from ..services import current_scanner
+from .admin.routes import bp as admin_bp
 from .api.routes import bp as api_bp
 from .auth.routes import bp as auth_bp
 from .auth.routes import init_auth
@@ -25,7 +26,7 @@ from .watchlist_page.routes import bp as watchlist_bp
 def register_web(app: Flask) -> None:
     """Register the blueprints, template helpers and error pages, then login and security,
     and the Host check in front of them all."""
-    for blueprint in (dashboard_bp, ticker_bp, api_bp, watchlist_bp, auth_bp):
+    for blueprint in (dashboard_bp, ticker_bp, api_bp, watchlist_bp, admin_bp, auth_bp):
         app.register_blueprint(blueprint)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -481,7 +481,16 @@ SUMMARY = Table(
             "spot against it",
             sorted_as="the fair-value badge",
         ),
-        _summary("iv_rank", "IV rank", _number1, cell="iv_rank"),
+        _summary(
+            "iv_rank",
+            "IV rank",
+            _number1,
+            cell="iv_rank",
+            title="IV rank = (IV30 - lowest IV30) / (highest - lowest) x 100; IV percentile = "
+            "share of earlier days with a lower IV30. Series: constant-maturity 30-day "
+            "at-the-money IV, last 252 stored days",
+            sorted_as="IV rank",
+        ),
         _summary("puts", "Puts", cell="puts_toggle", title="Qualifying puts"),
     ),
     page=(

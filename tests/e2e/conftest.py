@@ -23,9 +23,6 @@ from typing import Any
 
 import pytest
 import redis
-from sqlalchemy import create_engine
-
-from tests.watchlist_users import make_admin
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [
@@ -159,24 +156,22 @@ def session_server(redis_url: str, tmp_path_factory) -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="session")
-def production_server(
-    redis_url: str, tmp_path_factory, migrated_database: Path
-) -> Iterator[LiveServer]:
-    """The app in production mode (login required), over plain http on the loopback; its
-    first admin (as the upgrade from ``SCANNER_PASSWORD_HASH`` makes one) gets the seed."""
+def production_server(redis_url: str, tmp_path_factory) -> Iterator[LiveServer]:
+    """The app in production mode (login required), over plain http on the loopback, with a
+    database of its own whose first start makes the user ``admin`` with ``PASSWORD`` from
+    SCANNER_PASSWORD_HASH (the upgrade path)."""
     from werkzeug.security import generate_password_hash
 
     tmp = tmp_path_factory.mktemp("production")
-    password_hash = generate_password_hash(PASSWORD)
-    shutil.copyfile(migrated_database, tmp / "scanner.db")
-    make_admin(create_engine(f"sqlite:///{tmp / 'scanner.db'}"), password_hash)
     server = _start_server(
         tmp,
         redis_url,
         SCANNER_ENV="production",
         MARKET_DATA="demo",
-        SCANNER_PASSWORD_HASH=password_hash,
+        SCANNER_PASSWORD_HASH=generate_password_hash(PASSWORD),
         FLASK_SESSION_COOKIE_SECURE="false",
+        DATABASE_URL=f"sqlite:///{tmp / 'accounts.db'}",
+        LOGIN_RATE_LIMIT="100/minute;1000/day",  # the browser tests log in often, from one address
     )
     yield server
     _stop_server(server, redis_url)

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .axe import assert_no_violations
-from .conftest import LiveServer, run_scan_command
+from .conftest import PASSWORD, LiveServer, run_scan_command
 
 pytestmark = pytest.mark.e2e
 
@@ -140,4 +140,14 @@ def test_the_dashboard_with_its_iv_rank_column_has_no_violations(
 def test_login_page_has_no_violations(production_server: LiveServer, page: Page) -> None:
     page.goto(production_server.url + "/login")
     expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
+    assert_no_violations(page)
+
+
+def test_the_users_page_has_no_violations(production_server: LiveServer, page: Page) -> None:
+    page.goto(production_server.url + "/login")
+    page.get_by_label("Username").fill("admin")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(production_server.url + "/admin/users")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Users")
     assert_no_violations(page)

@@ -1,24 +1,26 @@
-"""``flask hash-password``: the hash to put in SCANNER_PASSWORD_HASH."""
+"""``flask hash-password``: a password hash for SCANNER_PASSWORD_HASH (the upgrade path: the
+first start with no users makes it the password of the user ``admin``)."""
 
 from __future__ import annotations
 
 import click
-from werkzeug.security import generate_password_hash
 
-MIN_PASSWORD_LENGTH = 8
+from ...accounts.account_errors import BadPassword
+from ...accounts.passwords import checked_password, hash_password
 
 
 @click.command("hash-password")
 def hash_password_command() -> None:
     """Print a hash of a password (asked twice, not echoed) for SCANNER_PASSWORD_HASH."""
     password = click.prompt(
-        "Password", hide_input=True, confirmation_prompt=True, value_proc=_long_enough
+        "Password", hide_input=True, confirmation_prompt=True, value_proc=_follows_rules
     )
-    click.echo(generate_password_hash(password))
+    click.echo(hash_password(password))
 
 
-def _long_enough(password: str) -> str:
-    """``password`` when it has at least MIN_PASSWORD_LENGTH characters."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise click.UsageError(f"Use at least {MIN_PASSWORD_LENGTH} characters.")
-    return password
+def _follows_rules(password: str) -> str:
+    """``password`` when it follows the password rules (asked again otherwise)."""
+    try:
+        return checked_password(password)
+    except BadPassword as error:
+        raise click.UsageError(str(error)) from None

@@ -12,6 +12,7 @@ from flask import Response, redirect, render_template, request, url_for
 
 from ..fragments import is_htmx_request
 from ..json_errors import is_api_request, json_error
+from .signed_in import first_admin_note
 
 MAX_NEXT_LENGTH = 2000
 LOGIN_REQUIRED_MESSAGE = "Login required."
@@ -33,9 +34,17 @@ def safe_next(target: str | None) -> str | None:
 
 
 def login_page(error: str | None = None, status: int = 200) -> tuple[str, int]:
-    """The login form with ``error`` above it, keeping the request's safe ``next``."""
+    """The login form with ``error`` above it, keeping the request's safe ``next`` and the
+    name typed; while no user exists, how to create the first admin."""
     next_path = safe_next(request.values.get("next"))
-    return render_template("login.html", next_path=next_path, error=error), status
+    page = render_template(
+        "login.html",
+        next_path=next_path,
+        error=error,
+        username=request.form.get("username", ""),
+        setup_note=first_admin_note(),
+    )
+    return page, status
 
 
 def login_required() -> Response:

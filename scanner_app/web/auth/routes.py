@@ -2,8 +2,8 @@
 CSRF protection and session cookie settings.
 
 Local mode needs no login. In production every route but the login page, the health
-check and static files needs a live session (see ``sessions``); wrong passwords are
-throttled (see ``login_throttle``).
+check and static files needs a live session (see ``sessions``) of a user in the database
+(see ``signed_in``); wrong passwords are throttled (see ``login_throttle``).
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ import logging
 import os
 from datetime import timedelta
 
-from flask import Blueprint, Flask, Response, current_app, redirect, request, url_for
+from flask import Blueprint, Flask, Response, redirect, request, url_for
 from flask_wtf.csrf import CSRFError
 from redis import RedisError
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.security import check_password_hash
 
+from ...accounts.account_errors import AccountError, AccountsUnavailable
+from ...accounts.users import Account, BadUsername, normalized_username
 from ...extensions import csrf
 from ...secret_key import shared_secret_key
 from ...services import current_scanner
@@ -25,19 +26,31 @@ from ..error_pages import error_response
 from ..json_errors import is_api_request, json_error, json_routing_error
 from .cli import hash_password_command
 from .gate import LOGIN_UNAVAILABLE_MESSAGE, login_page, safe_next
-from .login_throttle import admit_login, init_login_throttle
+from .login_throttle import admit_login, init_login_throttle, login_failed
 from .security_headers import init_security_headers
-from .sessions import end_session, has_live_session, start_session, verify_session
+from .sessions import (
+    end_session,
+    has_live_session,
+    revocation_count,
+    start_session,
+    verify_session,
+)
+from .signed_in import (
+    check_first_admin,
+    current_users,
+    first_admin_checked,
+    init_login_manager,
+)
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("auth", __name__)
 
-USER = "owner"
 SESSION_LIFETIME = timedelta(hours=12)
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "api.healthz", "static"})
 
-WRONG_PASSWORD_MESSAGE = "Wrong password."
+WRONG_CREDENTIALS_MESSAGE = "Wrong username or password."
+DATABASE_DOWN_MESSAGE = "Login is unavailable while the database is down. Try again soon."
 CSRF_TITLE = "Security check failed"
 CSRF_MESSAGE = "The form expired or is missing its security token. Reload the page and try again."
 LOCAL_SECRET_NOTE = "SECRET_KEY is not set: using the key in %s, shared by every worker."
@@ -62,14 +75,37 @@ def require_login() -> Response | None:
     return verify_session()
 
 
-def _password_matches(password: str) -> bool:
-    """Whether ``password`` matches SCANNER_PASSWORD_HASH (False for a broken hash, logged)."""
-    password_hash = current_app.config.get("SCANNER_PASSWORD_HASH") or ""
+def _signed_in(username: str, password: str) -> Account | None:
+    """Start a session for the enabled user whom ``password`` opens; None (logged, never the
+    password) when it opens none. Raises RedisError or AccountsUnavailable."""
+    first_admin_checked()
+    users = current_users()
     try:
-        return bool(password) and check_password_hash(password_hash, password)
-    except ValueError as error:
-        log.error("SCANNER_PASSWORD_HASH is not a valid password hash: %s", error)
-        return False
+        count = revocation_count(normalized_username(username))
+    except BadUsername:
+        count = 0  # no such user can exist: the check below fails, taking the same time
+    account = users.authenticate(username, password)
+    if account is None:
+        known = _known_username(username)
+        who = f"user {known}" if known else "an unknown username"
+        log.warning("failed login for %s from %s", who, request.remote_addr)
+        return None
+    start_session(account, count)
+    try:
+        users.record_login(account.id)
+    except AccountsUnavailable as error:
+        log.warning("last login of %s not recorded: %s", account.username, error)
+    log.info("user %s logged in from %s", account.username, request.remote_addr)
+    return account
+
+
+def _known_username(username: str) -> str | None:
+    """``username`` normalized when such a user exists (so a password typed into the name
+    field never reaches the log)."""
+    try:
+        return current_users().find(username).username
+    except AccountError:  # unknown, not a name, or the database is down
+        return None
 
 
 def _after_login(next_path: str | None) -> Response:
@@ -82,24 +118,29 @@ def login() -> Response | tuple[str, int]:
     """The login form (production only; local mode goes straight to the dashboard).
 
     Each password is checked only once the login throttle has counted it (see
-    ``login_throttle``); a wrong one answers 401.
+    ``login_throttle``); a wrong one, an unknown username and a disabled user all answer
+    401 with the same message.
     """
     next_path = safe_next(request.values.get("next"))
     if _local_mode() or has_live_session():
         return _after_login(next_path)
     if request.method == "GET":
         return login_page()
-    refusal = admit_login()
+    username = request.form.get("username", "")
+    refusal = admit_login(username)
     if refusal is not None:
         return refusal
-    if not _password_matches(request.form.get("password", "")):
-        log.warning("failed login from %s", request.remote_addr)
-        return login_page(WRONG_PASSWORD_MESSAGE, 401)
     try:
-        start_session(USER)
+        account = _signed_in(username, request.form.get("password", ""))
     except RedisError as error:
         log.warning("login not completed, Redis unavailable: %s", error)
         return login_page(LOGIN_UNAVAILABLE_MESSAGE, 503)
+    except AccountsUnavailable as error:
+        log.warning("login not completed: %s", error)
+        return login_page(DATABASE_DOWN_MESSAGE, 503)
+    if account is None:
+        login_failed(username)
+        return login_page(WRONG_CREDENTIALS_MESSAGE, 401)
     return _after_login(next_path)
 
 
@@ -160,5 +201,8 @@ def init_auth(app: Flask) -> None:
     csrf.init_app(app)
     app.register_error_handler(CSRFError, csrf_error)
     init_login_throttle(app)
+    init_login_manager(app)
     init_security_headers(app)
     app.cli.add_command(hash_password_command)
+    if app.config["SCANNER_ENV"] == "production":
+        check_first_admin(app)

@@ -1,0 +1,1 @@
+"""Managing users in the browser: ``/admin/users``, for admins only."""
