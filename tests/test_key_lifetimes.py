@@ -4,21 +4,17 @@ a scan, a login and its session, wrong passwords, the market's rate limit."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import create_engine
 
 from tests.production import PRODUCTION, log_in
-from tests.watchlist_users import make_admin
 
 #: Keys without a TTL, each with the rule that keeps it from growing (README, Redis settings).
 PRUNED: dict[str, str] = {}
 
 
 @pytest.fixture
-def busy_app(make_app, shared_database_url):
+def busy_app(make_app):
     """A production app that has logged in (after a wrong password), scanned with the
-    market's rate limit on, fair values and earnings dates (its first admin's watchlist,
-    seeded from the file: the universe)."""
-    make_admin(create_engine(shared_database_url), PRODUCTION["SCANNER_PASSWORD_HASH"])
+    market's rate limit on, fair values and earnings dates."""
     app = make_app(
         **PRODUCTION, MARKET_PROVIDER=None, DEMO_LATENCY_MS=0, MARKET_REQUESTS_PER_SECOND=50.0
     )

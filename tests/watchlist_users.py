@@ -32,12 +32,3 @@ def act_as(app: Flask, user_id: int) -> None:
     """Make ``app``'s requests (local mode: no login) act for ``user_id``, as the session
     of a signed-in user would in production."""
     app.extensions[LOCAL_USER_ID] = user_id
-
-
-def make_admin(engine: Engine, password_hash: str) -> int:
-    """The admin that an upgrade from ``SCANNER_PASSWORD_HASH`` makes: ``admin`` with that
-    hash (production's first admin, whom ``WATCHLIST_FILE`` seeds)."""
-    try:
-        return make_user(engine, "admin", role="admin", password_hash=password_hash)
-    finally:
-        engine.dispose()
