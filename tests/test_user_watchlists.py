@@ -9,7 +9,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, delete, event
+from sqlalchemy import create_engine, delete, event, select
 from sqlalchemy.orm import Session
 
 from scanner_app.accounts.local_user import local_user_id
@@ -20,6 +20,7 @@ from scanner_app.user_watchlists.text_entries import entry_from_fields, split_sy
 from scanner_app.user_watchlists.universe import Universe, read_universe
 from scanner_app.watchlist import WatchlistError, parse_watchlist
 
+from .production import ADMIN, PRODUCTION
 from .redis_server import free_port
 from .watchlist_users import make_user
 
@@ -265,3 +266,13 @@ def _dead_engine():
     return create_engine(
         f"postgresql://postgres@127.0.0.1:{free_port()}/none", connect_args={"connect_timeout": 2}
     )
+
+
+def test_the_admin_an_upgrade_makes_gets_the_seed_at_the_same_start(
+    make_app, database_url, watchlist_file
+):
+    app = make_app(DATABASE_URL=database_url, WATCHLIST_FILE=watchlist_file(SEEDED), **PRODUCTION)
+    scanner = app.extensions["put_scanner"]
+    with Session(scanner.database) as session:
+        admin = session.scalar(select(User.id).where(User.username == ADMIN))
+    assert scanner.watchlists.read(admin).watchlist.symbols() == ["AAPL", "KO"]
