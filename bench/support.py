@@ -57,14 +57,17 @@ def write_watchlist(directory: Path, count: int) -> Path:
 
 
 def bench_app(url: str, tickers: int, **config):
-    """An app on ``url`` with its own key prefix and a generated watchlist; without earnings
-    dates (a request per ticker per day), so the figures measure the chains alone."""
+    """An app on ``url`` with its own key prefix and a database of its own, seeded with a
+    generated watchlist; without earnings dates (a request per ticker per day), so the
+    figures measure the chains alone."""
     directory = Path(tempfile.mkdtemp(prefix="put-scanner-bench-"))
     settings = {
         "REDIS_URL": url,
         "CACHE_BACKEND": "redis",
         "CACHE_KEY_PREFIX": f"bench-{uuid.uuid4().hex[:8]}:",
         "WATCHLIST_FILE": write_watchlist(directory, tickers),
+        # a database of the run's own: the file seeds it once
+        "DATABASE_URL": f"sqlite:///{directory / 'bench.db'}",
         "SECRET_KEY": "bench",
         "EARNINGS": False,
         **config,

@@ -65,7 +65,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         init_rq(app)
         if is_sqlite_app(app):
             log.warning(SQLITE_RQ_WARNING)
-    app.extensions[APP_EXTENSION] = Scanner.from_app(app)
+    scanner = app.extensions[APP_EXTENSION] = Scanner.from_app(app)
 
     from .cli import register_commands
 
@@ -73,6 +73,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .web import register_web
 
     register_web(app)
+    scanner.start()  # after the first admin exists (production's upgrade, in register_web)
     return app
 
 

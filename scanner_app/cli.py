@@ -1,5 +1,5 @@
-"""Command-line commands: ``flask scan`` for cron, ``flask watchlist check``, and the
-``history`` and ``users`` groups."""
+"""Command-line commands: ``flask scan`` for cron, ``flask watchlist check``, ``import``
+and ``export``, and the ``history`` and ``users`` groups."""
 
 from __future__ import annotations
 
@@ -7,11 +7,14 @@ import contextlib
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
+from .db import describe_database_error
 from .history_cli import history_group
 from .redis_door import CacheUnavailable
 from .redis_door.memory import RedisFull
@@ -19,6 +22,9 @@ from .scan.launch import Outcome, launch_scan
 from .scan.stopping import ScanInterrupted, stopped_by_signals
 from .scan.store import LockLost, Progress, Status
 from .services import Scanner, current_scanner
+from .user_watchlists.imports import export_toml, parse_import
+from .user_watchlists.owners import Owner, default_owner, user_named
+from .user_watchlists.seeding import record_import
 from .users_cli import users_group
 from .watchlist import SHARES_PER_CONTRACT, Position, WatchlistError, load_watchlist
 
@@ -142,7 +148,72 @@ def _read_when_available(scanner: Scanner) -> Status:
 
 @click.group("watchlist", cls=AppGroup)
 def watchlist_group() -> None:
-    """Work with the watchlist file."""
+    """Check watchlist files; import them into a user's watchlist, or export it."""
+
+
+def _owner(scanner: Scanner, username: str | None) -> Owner:
+    """The user named, else local mode's user, else the first admin (said on stderr);
+    exits with an error when there is none."""
+    if username is not None:
+        owner = user_named(scanner.database, username)
+        if owner is None:
+            _fail(f"no user named {username!r}; see `flask --app wsgi users list`")
+        return owner
+    owner = default_owner(scanner.database, scanner.local_mode)
+    if owner is None:
+        _fail(
+            "no admin yet: name a user with --user NAME, or create an admin with "
+            "`flask --app wsgi users create NAME --admin`"
+        )
+    which = "local mode's user" if scanner.local_mode else "the first admin"
+    click.echo(f"Watchlist of {owner.username} ({which}; --user NAME for another).", err=True)
+    return owner
+
+
+def _fail(message: str) -> NoReturn:
+    """Print ``Error: message`` and exit with ``EXIT_ERROR``."""
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+@watchlist_group.command("import")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--user", "username", help="Whose watchlist (default: see above).")
+@click.option("--replace", is_flag=True, help="Make the watchlist exactly the file.")
+def watchlist_import(path: Path, username: str | None, replace: bool) -> None:
+    """Add and update a user's entries from a TOML or CSV file (a bad file imports
+    nothing); ``--replace`` also removes the entries the file does not list."""
+    scanner = current_scanner()
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        _fail(f"{path}: cannot read it: {error.strerror or error}")
+    try:
+        entries = parse_import(str(path), data)
+    except WatchlistError as error:
+        _fail(f"nothing imported: {error}")
+    try:
+        owner = _owner(scanner, username)
+        outcome = scanner.watchlists.import_entries(owner.id, entries, replace)
+        if path.resolve() == Path(scanner.settings["WATCHLIST_FILE"]).resolve():
+            record_import(scanner.database, path, owner.id)
+    except SQLAlchemyError as error:
+        _fail(f"nothing imported: {describe_database_error(error)}")
+    click.echo(f"{path}: imported into {owner.username}'s watchlist: {outcome.summary()}.")
+
+
+@watchlist_group.command("export")
+@click.option("--user", "username", help="Whose watchlist (default: see above).")
+def watchlist_export(username: str | None) -> None:
+    """Write a user's watchlist to standard output as TOML (the ``WATCHLIST_FILE``
+    format)."""
+    scanner = current_scanner()
+    try:
+        owner = _owner(scanner, username)
+        entries = scanner.watchlists.read(owner.id).entries
+    except SQLAlchemyError as error:
+        _fail(describe_database_error(error))
+    click.echo(export_toml(entries), nl=False)
 
 
 @watchlist_group.command("check")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
@@ -30,8 +30,9 @@ from .scan.screen import Criteria
 from .scan.store import ScanStore, Status
 from .scan.ticker_scan import TickerScanner
 from .scan.ticker_volatility import VolatilityGauge
+from .user_watchlists.universe import Universe
+from .user_watchlists.watchlists import Watchlists
 from .valuation.assumptions import Assumptions
-from .watchlist import Watchlist, load_watchlist
 
 
 def utc_now() -> datetime:
@@ -41,12 +42,12 @@ def utc_now() -> datetime:
 
 @dataclass
 class Scanner:
-    """Watchlist, market, store, reader, Redis's eviction policy and memory, criteria,
+    """Watchlists, market, store, reader, Redis's eviction policy and memory, criteria,
     executor and the database: what a scan and a page need (the scan layer's ``ScanParts``
     among them)."""
 
     settings: Mapping[str, Any]
-    watchlist: Watchlist
+    watchlists: Watchlists
     provider: MarketProvider
     store: ScanStore
     reader: ResultReader
@@ -56,6 +57,8 @@ class Scanner:
     executor: Executor
     clock: Callable[[], datetime]
     database: Engine
+    #: The universe the last scan (or the app's start) read: only its size is used here.
+    known_universe: Universe = field(default_factory=Universe)
 
     @classmethod
     def from_app(cls, app: Flask) -> Scanner:
@@ -63,9 +66,10 @@ class Scanner:
         config = app.config
         door = RedisDoor.of(app)
         clock = config.get("CLOCK") or utc_now
+        database = _engine(app)
         return cls(
             settings=config,
-            watchlist=load_watchlist(config["WATCHLIST_FILE"]),
+            watchlists=Watchlists(database, door.write_client, door.keys),
             provider=config.get("MARKET_PROVIDER") or create_provider(config),
             store=ScanStore(
                 door,
@@ -79,8 +83,19 @@ class Scanner:
             criteria=Criteria.from_settings(config),
             executor=config.get("SCAN_RUNNER") or _executor(app, clock),
             clock=clock,
-            database=_engine(app),
+            database=database,
         )
+
+    def start(self) -> None:
+        """Seed the watchlists from ``WATCHLIST_FILE`` once, and learn the universe."""
+        self.known_universe = self.watchlists.start(
+            self.settings["WATCHLIST_FILE"], self.local_mode
+        )
+
+    @property
+    def watchlist(self) -> Universe:
+        """The universe last read (its length is the ``ScanParts``' watchlist size)."""
+        return self.known_universe
 
     @property
     def local_mode(self) -> bool:
@@ -112,7 +127,9 @@ class Scanner:
         return HistoryStore(self.database)
 
     def engine(self) -> ScanEngine:
-        """A scan engine over the current watchlist."""
+        """A scan engine over the current universe: every user's watchlist, read in one
+        query (the last copy in Redis when the database is down)."""
+        universe = self.known_universe = self.watchlists.universe()
         store = self.store
         earnings = (
             EarningsCalendar(store.write_client, store.keys)
@@ -125,8 +142,8 @@ class Scanner:
             rate=self.settings["RISK_FREE_RATE"],
             clock=self.clock,
             earnings=earnings,
-            positions=self.watchlist.positions(),
-            fair_values=self._fair_values(),
+            positions=universe.positions(),
+            fair_values=self._fair_values(universe),
             volatility=(
                 VolatilityGauge(store.write_client, store.keys) if self.history_on else None
             ),
@@ -134,7 +151,7 @@ class Scanner:
         return ScanEngine(
             store=store,
             tickers=tickers,
-            symbols=self.watchlist.symbols(),
+            symbols=universe.symbols(),
             concurrency=self.settings["SCAN_CONCURRENCY"],
             clock=self.clock,
             heartbeat=self.settings["SCAN_HEARTBEAT_SECONDS"],
@@ -160,7 +177,7 @@ class Scanner:
         """Where fundamentals come from (one per process), None where none can."""
         return fundamentals_source(self.settings, self.provider)
 
-    def _fair_values(self) -> FairValueEstimator | None:
+    def _fair_values(self, universe: Universe) -> FairValueEstimator | None:
         """The estimator of fair values, None without a source of fundamentals."""
         source = self.fundamentals
         if source is None:
@@ -168,7 +185,7 @@ class Scanner:
         store = self.store
         assumptions = Assumptions.from_settings(self.settings)
         return FairValueEstimator(
-            store.write_client, store.keys, source, assumptions, self.watchlist, store.ttl
+            store.write_client, store.keys, source, assumptions, universe, store.ttl
         )
 
 

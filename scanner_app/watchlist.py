@@ -126,7 +126,7 @@ def parse_watchlist(text: str, source: str = "<watchlist>") -> Watchlist:
     entries: list[WatchlistEntry] = []
     seen: set[str] = set()
     for index, table in enumerate(tables, start=1):
-        entry = _parse_entry(table, f"{source}: entry {index}")
+        entry = parse_entry(table, f"{source}: entry {index}")
         if entry.symbol in seen:
             raise WatchlistError(
                 f"{source}: entry {index} ({entry.symbol}): duplicate symbol {entry.symbol}"
@@ -136,8 +136,9 @@ def parse_watchlist(text: str, source: str = "<watchlist>") -> Watchlist:
     return Watchlist(tuple(entries))
 
 
-def _parse_entry(table: Any, where: str) -> WatchlistEntry:
-    """One validated entry; ``where`` starts every error message."""
+def parse_entry(table: Any, where: str) -> WatchlistEntry:
+    """One validated entry from a ``[[tickers]]`` table (or the same keys from a form or a
+    CSV line); ``where`` starts every error message."""
     if not isinstance(table, dict):
         raise WatchlistError(f"{where}: expected a [[tickers]] table, got {table!r}")
     raw_symbol = table.get("symbol")

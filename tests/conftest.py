@@ -10,6 +10,7 @@ deleted afterwards, so a ``REDIS_URL`` pointing at a shared server loses nothing
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -18,9 +19,10 @@ from pathlib import Path
 
 import pytest
 import redis
+from flask import Flask
 
 from scanner_app import create_app
-from scanner_app.db import close_all
+from scanner_app.db import close_all, init_db
 from scanner_app.market.demo import DemoProvider
 
 from .database import database_url, empty_database_url, postgres_run_url  # noqa: F401
@@ -129,24 +131,32 @@ def closed_databases() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def shared_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A SQLite file in a temporary folder for the tests that do not look at the history
-    (never one in the checkout's instance folder)."""
-    return f"sqlite:///{tmp_path_factory.mktemp('database') / 'scanner.db'}"
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file with every migration applied, copied for each test (never one in the
+    checkout's instance folder)."""
+    path = tmp_path_factory.mktemp("database") / "scanner.db"
+    template = Flask("migrated_database")
+    template.config["DATABASE_URL"] = f"sqlite:///{path}"
+    init_db(template)
+    close_all()
+    return path
 
 
-@pytest.fixture(scope="session", autouse=True)
-def database_for_processes(shared_database_url: str) -> Iterator[None]:
-    """The processes tests start (``flask``, gunicorn, RQ workers) inherit the shared test
-    database: none writes a SQLite file into the checkout, nor into a ``DATABASE_URL`` of the
+@pytest.fixture
+def shared_database_url(migrated_database: Path, tmp_path: Path) -> str:
+    """A migrated SQLite file of the test's own: the watchlists the app seeds from its
+    ``WATCHLIST_FILE`` (once per database) never leak from one test into the next."""
+    path = tmp_path / "test-scanner.db"
+    shutil.copyfile(migrated_database, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(autouse=True)
+def database_for_processes(shared_database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The processes a test starts (``flask``, gunicorn, RQ workers) inherit its database:
+    none writes a SQLite file into the checkout, nor into a ``DATABASE_URL`` of the
     developer's own."""
-    saved = os.environ.get("DATABASE_URL")
-    os.environ["DATABASE_URL"] = shared_database_url
-    yield
-    if saved is None:
-        os.environ.pop("DATABASE_URL", None)
-    else:
-        os.environ["DATABASE_URL"] = saved
+    monkeypatch.setenv("DATABASE_URL", shared_database_url)
 
 
 @pytest.fixture

@@ -22,8 +22,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from scanner_app.db import database_url as open_url
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
-#: The tables emptied between tests (deleting the users takes their rows along).
-EMPTIED_TABLES = ("ticker_days", "qualified_contracts", "users")
+#: The tables emptied between tests (deleting the users takes their rows along; the
+#: app's facts, such as the watchlist file imported, go too).
+EMPTIED_TABLES = ("ticker_days", "qualified_contracts", "app_facts", "users")
 
 
 def server_url() -> URL:

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import request, url_for
+from werkzeug.routing import IntegerConverter
 from werkzeug.security import check_password_hash
 
 from scanner_app import create_app
@@ -72,13 +73,20 @@ def csrf_log_in(client) -> None:
 
 
 def protected_requests(app) -> list[tuple[str, str]]:
-    """(method, url) of every non-public route, with "AAPL" for any URL argument."""
+    """(method, url) of every non-public route, with "AAPL" for any URL argument (1 for a
+    whole number: an entry id)."""
     requests = []
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
             if rule.endpoint in PUBLIC_ENDPOINTS or rule.endpoint.endswith(".static"):
                 continue
-            url = url_for(rule.endpoint, **dict.fromkeys(rule.arguments, "AAPL"))
+            url = url_for(
+                rule.endpoint,
+                **{
+                    name: 1 if isinstance(rule._converters[name], IntegerConverter) else "AAPL"
+                    for name in rule.arguments
+                },
+            )
             requests += [(method, url) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
     return requests
 

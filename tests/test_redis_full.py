@@ -108,7 +108,10 @@ def test_each_ticker_keeps_its_new_or_its_old_rows_and_earlier_rows_stay_readabl
     # hash of rows for a moment), so some are written before the scan stops.
     later = FROZEN_NOW + timedelta(days=1)
     client.config_set("maxmemory", stored + (stored - empty))
-    second = _app(app_config, url, _watchlist(tmp_path, 60, new=180), now=later)
+    second_list = _watchlist(tmp_path, 60, new=180)
+    second = _app(app_config, url, second_list, now=later)
+    imported = second.test_cli_runner().invoke(args=["watchlist", "import", str(second_list)])
+    assert imported.exit_code == 0, imported.output  # the database is the source
 
     assert second.test_cli_runner().invoke(args=["scan"]).exit_code == 1
 
@@ -168,7 +171,8 @@ def test_the_in_process_redis_runs_the_scripts_without_their_flags(make_app):
 def test_a_full_redis_refusing_a_fair_value_stops_the_scan(make_app, start_redis):
     url = start_redis("--maxmemory-policy", "noeviction")
     app = make_app(REDIS_URL=url)
-    estimator = app.extensions["put_scanner"]._fair_values()
+    scanner = app.extensions["put_scanner"]
+    estimator = scanner._fair_values(scanner.known_universe)
     assert estimator is not None
     redis.Redis.from_url(url).config_set("maxmemory", 1)
     with pytest.raises(RedisFull, match="maxmemory"):

@@ -32,6 +32,6 @@ def test_a_row_without_a_usable_strike_or_bid_has_no_position(row):
 
 
 def test_the_form_s_cash_wins_over_the_setting():
-    assert sizing_cash(5_000.0, {"CASH_AVAILABLE": 20_000.0}) == 5_000.0
-    assert sizing_cash(None, {"CASH_AVAILABLE": 20_000.0}) == 20_000.0
-    assert sizing_cash(None, {"CASH_AVAILABLE": None}) is None
+    assert sizing_cash(5_000.0, 20_000.0) == 5_000.0
+    assert sizing_cash(None, 20_000.0) == 20_000.0
+    assert sizing_cash(None, None) is None

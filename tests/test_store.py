@@ -24,6 +24,7 @@ from scanner_app.scan.store import (
     ScanStore,
     TickerResult,
 )
+from scanner_app.user_watchlists.copies import COPY_TTL
 from scanner_app.web.dashboard.ticker_summaries import TickerSummary
 
 from .scan_results import SCANNED_AT, STARTED_AT
@@ -121,12 +122,20 @@ def test_every_key_has_a_ttl(store, redis_client, key_prefix):
     keys = list(redis_client.scan_iter(match=f"{key_prefix}*"))
     assert len(keys) >= 12
     known = {*store.keys.results(), store.key("scan_in_progress"), store.key(RECORD)}
+    # the watchlists' copies, written when the app started (see test_user_watchlists)
+    copies = {
+        store.keys.universe,
+        *(key.decode() for key in redis_client.scan_iter(match=f"{key_prefix}user:*")),
+    }
+    known |= copies
     assert {key.decode() for key in keys} <= known
     for key in keys:
         ttl = redis_client.ttl(key)
         limit = store.lock_ttl if key.endswith(b"scan_in_progress") else 2700
         if key.endswith(RECORD.encode()):  # outlives the results, to say they expired
             limit = 2700 + RECORD_SECONDS
+        if key.decode() in copies:
+            limit = COPY_TTL
         assert 0 < ttl <= limit, key
 
 

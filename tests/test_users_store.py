@@ -133,8 +133,9 @@ def test_deleting_a_user_takes_their_watchlist_along(store):
 
     store.delete("heidi")
 
-    with Session(store.engine) as session:
-        assert session.scalars(select(WatchlistRow)).all() == []
+    with Session(store.engine) as session:  # (the app's start seeded another user's list)
+        theirs = select(WatchlistRow).where(WatchlistRow.user_id == account.id)
+        assert session.scalars(theirs).all() == []
     with pytest.raises(UnknownUser):
         store.find("heidi")
 

@@ -316,12 +316,18 @@ def test_a_dotted_symbol_gets_a_row_id_without_dots(app_config, tmp_path):
     assert _row_symbols(page) == ["BRK.B", "KO"]
 
 
-def test_the_badge_follows_the_fair_value_without_a_new_scan(app_config, client, scanned):
+def _import(app, path: Path) -> None:
+    """Make the watchlist exactly the file at ``path`` (the database is the source)."""
+    result = app.test_cli_runner().invoke(args=["watchlist", "import", str(path), "--replace"])
+    assert result.exit_code == 0, result.output
+
+
+def test_the_badge_follows_the_fair_value_without_a_new_scan(app, app_config, client, scanned):
     # the store keeps facts (the lowest strike); the badge is judged when the page renders
     lowest = {symbol: min(row["strike"] for row in rows) for symbol, rows in scanned.items()}
     flipped = {"KO": 0.01, "AAPL": 1_000_000, "TSLA": lowest["TSLA"]}
-    path = _watchlist(Path(app_config["WATCHLIST_FILE"]).with_name("flip.toml"), flipped)
-    page = create_app({**app_config, "WATCHLIST_FILE": path}).test_client().get("/").text
+    _import(app, _watchlist(Path(app_config["WATCHLIST_FILE"]).with_name("flip.toml"), flipped))
+    page = client.get("/").text
     expected = {"KO": "badge-high", "AAPL": "badge-good", "TSLA": "badge-good"}
     for symbol, badge in expected.items():
         assert badge in _ticker_group(page, symbol)
@@ -376,15 +382,15 @@ def test_the_drilldown_has_an_accessible_chart_of_all_its_puts(client, scanned):
 
 
 def test_the_chart_and_rows_mark_strikes_against_a_fair_value_between_them(
-    app_config, client, scanned
+    app, app_config, client, scanned
 ):
     symbol, rows = max(scanned.items(), key=lambda item: len(item[1]))
     fair_value = median(row["strike"] for row in rows)
     path = _watchlist(
         Path(app_config["WATCHLIST_FILE"]).with_name("mid.toml"), {symbol: fair_value}
     )
-    other = create_app({**app_config, "WATCHLIST_FILE": path}).test_client()
-    page = other.get(f"/ticker/{symbol}").text
+    _import(app, path)
+    page = client.get(f"/ticker/{symbol}").text
     at_or_below = sum(1 for row in rows if row["strike"] <= fair_value)
     svg = re.search(r"<svg.*?</svg>", page, re.S).group(0)
     assert svg.count('class="point filled"') == at_or_below

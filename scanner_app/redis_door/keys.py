@@ -19,7 +19,8 @@ DEFAULT_QUEUE = "scanner"
 @dataclass(frozen=True)
 class Keys:
     """Full Redis names for one prefix: the results and status, the lock, the sessions, the
-    login limits, the market's rate limit and the RQ queue."""
+    login limits, the market's rate limit, the RQ queue, the scan universe and each user's
+    symbols."""
 
     prefix: str
 
@@ -43,6 +44,17 @@ class Keys:
     def fundamentals(self, symbol: str) -> str:
         """The cached fundamentals of ``symbol`` (a key of its own, with its own TTL)."""
         return self(f"fundamentals:{symbol}")
+
+    @property
+    def universe(self) -> str:
+        """The last known scan universe: every user's watchlist entries, as JSON (what a scan
+        scans when the database is down)."""
+        return self("universe")
+
+    def user_symbols(self, user_id: int) -> str:
+        """The sorted set of one user's symbols (score 0: symbol order), which their own
+        dashboard pages are cut from."""
+        return self(f"user:{user_id}:symbols")
 
     @property
     def lock(self) -> str:

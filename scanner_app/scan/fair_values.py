@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Protocol
 
 import redis
 
@@ -20,7 +20,6 @@ from ..redis_door.memory import RedisFull, is_out_of_memory
 from ..stored_json import load_json
 from ..valuation.assumptions import Assumptions
 from ..valuation.methods import Estimate, Fundamentals, estimate
-from ..watchlist import Watchlist
 from .json_cache import KEEP_SECONDS, MISSING, RETRY_SECONDS, JsonCache
 from .layout import FAIR_VALUES
 
@@ -37,6 +36,17 @@ def _cached_figures(stored: Any) -> Fundamentals | str | None:
     return Fundamentals(**figures)
 
 
+class OwnFigures(Protocol):
+    """What the watchlists set for a symbol: its fair value (the scan then estimates none)
+    and its own assumptions."""
+
+    def fair_value(self, symbol: str) -> float | None:
+        """The fair value set for ``symbol``, None when the scan should estimate one."""
+
+    def assumptions(self, symbol: str) -> dict[str, Any]:
+        """The assumptions set for ``symbol`` alone."""
+
+
 class FairValueEstimator:
     """Estimates and stores a ticker's fair value, unless the watchlist sets one.
 
@@ -49,7 +59,7 @@ class FairValueEstimator:
         keys: Keys,
         source: FundamentalsSource,
         assumptions: Assumptions,
-        watchlist: Watchlist,
+        watchlist: OwnFigures,
         results_ttl: int = 0,
     ) -> None:
         self.client = client

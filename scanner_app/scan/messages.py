@@ -18,6 +18,8 @@ def _outcome_text(facts: RunFacts, when: str) -> str:
         if facts.done is None:  # Redis lost the scan's data: how far it got is unknown
             return f"Scan interrupted at {when}{reason}"
         return f"Scan interrupted at {facts.done} of {facts.tickers} tickers on {when}{reason}"
+    if facts.tickers == 0:
+        return f"Scan completed at {when} — 0 tickers: the watchlists are empty"
     text = f"Scan completed successfully at {when} — {facts.tickers} tickers, {facts.puts} puts"
     if facts.failed:
         text += f" ({facts.failed} failed ticker{'s' if facts.failed != 1 else ''})"

@@ -8,8 +8,8 @@ streams) and a malformed value into "missing", never into an exception for the p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -17,7 +17,7 @@ import redis
 
 from ..redis_door import REDIS_ERRORS, CacheUnavailable, RedisDoor
 from ..stored_json import load_json
-from .scripts import PAGE
+from .scripts import OWN_PAGE, PAGE
 from .store import MAX_COUNT, RunFacts
 
 #: How many failed tickers a page names in its banner, and how many tickers without a
@@ -43,6 +43,8 @@ class Listing:
     no_puts: int = 0
     no_puts_sample: list[str] = field(default_factory=list)
     available: bool = False
+    #: The user's symbols that no scan has reached yet (their own pages only).
+    waiting: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,7 @@ class ResultReader:
         self.client: redis.Redis = door.read_client
         self.keys = door.keys
         self._page = self.client.register_script(PAGE)
+        self._own_page = self.client.register_script(OWN_PAGE)
 
     def read_page(self, order: str | None, offset: int, count: int, descending: bool) -> Listing:
         """``count`` tickers from ``offset`` in the order of ``idx:<order>`` (None: symbols)."""
@@ -145,6 +148,26 @@ class ResultReader:
         except REDIS_ERRORS:
             return Listing()
         return self._listing(*answer)
+
+    def read_own_page(
+        self, own: str, order: str | None, offset: int, count: int, descending: bool
+    ) -> Listing | None:
+        """As ``read_page``, among the symbols of the sorted set ``own`` (one user's) only,
+        at the cost of that set; None when that set is missing."""
+        keys = self.keys
+        index = keys("listed") if order is None else keys.index(order)
+        try:
+            names = ("summaries", "errors", "failed", "changes", "partial", "no_puts")
+            answer = self._own_page(
+                keys=[keys("listed"), index, *map(keys, names), own],
+                args=[offset, count, "1" if descending else "0", FAILED_SHOWN],
+            )
+        except REDIS_ERRORS:
+            return Listing()
+        if not answer:
+            return None
+        *page, waiting = answer
+        return replace(self._listing(*page), waiting=[_decode(symbol) for symbol in waiting])
 
     def read_symbols(self, symbols: list[str]) -> Listing:
         """The summaries and errors of ``symbols``, with the counts: one round trip."""
@@ -242,6 +265,27 @@ class ResultReader:
             return 0, []
         return int(count), [_decode(symbol) for symbol in sample]
 
+    def own_tallies(self, own: str) -> tuple[int, dict[str, str], int, list[str]] | None:
+        """Among the symbols of the sorted set ``own`` (one user's): how many failed, the
+        first ``FAILED_SHOWN`` with their errors, how many have no qualifying put and the
+        first of them; None when Redis fails. Costs the user's symbols."""
+        keys = self.keys
+        try:
+            with self.client.pipeline(transaction=False) as pipe:
+                pipe.zinter([keys("failed"), own])
+                pipe.zinter([keys("no_puts"), own])
+                failed, no_puts = pipe.execute()
+            sample = failed[:FAILED_SHOWN]
+            errors = self.client.hmget(keys("errors"), sample) if sample else []
+        except REDIS_ERRORS:
+            return None
+        return (
+            len(failed),
+            _pairs(sample, errors),
+            len(no_puts),
+            [_decode(symbol) for symbol in no_puts[:FAILED_SHOWN]],
+        )
+
     def lowest_strikes(self) -> tuple[list[str], dict[str, float]] | None:
         """Every listed ticker and its lowest strike (for the fair-value order); None if down."""
         try:
@@ -310,6 +354,17 @@ class ResultReader:
         failure between batches raises it from the iterator.
         """
         return self._row_batches(rows, sorted(self._hash_keys(rows)))
+
+    def rows_of(
+        self, rows: str, symbols: Iterable[str]
+    ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+        """As ``stream_rows``, for ``symbols`` only (one user's): the cost of those. The
+        hash is checked at once, so a failure to read it raises CacheUnavailable here."""
+        try:
+            self.client.hlen(self.keys(rows))
+        except REDIS_ERRORS as error:
+            raise CacheUnavailable.because(error) from error
+        return self._row_batches(rows, sorted(set(symbols)))
 
     def _row_batches(
         self, name: str, symbols: list[str]

@@ -20,12 +20,13 @@ from .error_pages import register_error_pages
 from .host_check import init_host_check
 from .query import LABELS, PER_PAGE_CHOICES
 from .ticker.routes import bp as ticker_bp
+from .watchlist_page.routes import bp as watchlist_bp
 
 
 def register_web(app: Flask) -> None:
     """Register the blueprints, template helpers and error pages, then login and security,
     and the Host check in front of them all."""
-    for blueprint in (dashboard_bp, ticker_bp, api_bp, admin_bp, auth_bp):
+    for blueprint in (dashboard_bp, ticker_bp, api_bp, watchlist_bp, admin_bp, auth_bp):
         app.register_blueprint(blueprint)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -95,6 +95,7 @@ def _start_server(tmp: Path, redis_url: str, app: str = "wsgi", **settings: str)
         for key, value in os.environ.items()
         if not key.startswith(("SCANNER_", "MARKET_", "DEMO_", "SCAN_", "CACHE_", "FLASK_"))
     }
+    env["DATABASE_URL"] = f"sqlite:///{tmp / 'scanner.db'}"  # its own: the file seeds it once
     env.update(
         REDIS_URL=redis_url,
         CACHE_KEY_PREFIX=prefix,

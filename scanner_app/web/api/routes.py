@@ -31,8 +31,10 @@ from ..error_pages import error_response
 from ..fair_value_book import FairValueBook
 from ..history_body import history_body
 from ..json_errors import json_error, json_http_error
-from ..query import ROW_HASHES, ResultFilters, parse_filters, parse_side
+from ..own_watchlist import is_watched, own_rows, own_watchlist, shown_rows
+from ..query import ResultFilters, parse_filters, parse_side
 from ..row_filters import filter_rows
+from ..scope import wants_everyone
 from .csv_rows import csv_lines
 from .health import health_report, live_workers
 
@@ -102,7 +104,7 @@ def _filtered(
     """The rows of ``tickers`` (of ``side``) that pass ``filters``; tickers left without
     rows drop out."""
     scanner = current_scanner()
-    fair_values = FairValueBook(scanner.watchlist, scanner.reader)
+    fair_values = FairValueBook(own_watchlist().watchlist, scanner.reader)
     by_value = filters.at_or_below_fair_value and side == "put"
     if by_value:  # every scanned ticker's, in one round trip
         fair_values.prime(scanner.reader.read_hash("scan_times"))
@@ -121,7 +123,7 @@ def _json_chunks(filters: ResultFilters, messages: list[str], side: str) -> Iter
     try:  # fail before the first byte when Redis is down or a key is of the wrong type
         scan_times, errors = reader.read_hash("scan_times"), reader.read_hash("errors")
         partial = reader.read_partial()
-        tickers = reader.stream_rows(ROW_HASHES[side])
+        tickers = shown_rows(side, wants_everyone(request.args))
     except CacheUnavailable:
         yield json.dumps(
             {
@@ -193,11 +195,11 @@ def ticker_options(symbol: str) -> Response:
     normalized = normalize_symbol(symbol)
     if normalized is None:
         return json_error("Not a valid ticker symbol (1-10 of A-Z, 0-9, '.' or '-').", 404)
-    if normalized not in scanner.watchlist:
+    if not is_watched(normalized):
         return json_error(f"{normalized} is not in the watchlist.", 404)
     view = scanner.reader.read_ticker(normalized)
-    rows = view.calls if side == "call" else view.options
-    fair = FairValueBook(scanner.watchlist, scanner.reader).describe(normalized)
+    rows = own_rows(normalized, view.calls) if side == "call" else view.options
+    fair = FairValueBook(own_watchlist().watchlist, scanner.reader).describe(normalized)
     return jsonify(
         symbol=normalized,
         side=side,
@@ -227,18 +229,20 @@ def _one_ticker(symbol: str, side: str) -> Iterator[tuple[str, list[dict[str, An
     view = current_scanner().reader.read_ticker(symbol)
     if not view.available:
         raise CacheUnavailable("Redis did not answer")
-    rows = view.calls if side == "call" else view.options
+    rows = own_rows(symbol, view.calls) if side == "call" else view.options
     return iter([(symbol, rows)] if rows else [])
 
 
 def _csv_stream(filters: ResultFilters, side: str, symbol: str | None) -> Iterator[str]:
     """The CSV's lines: the header even when Redis fails, before the rows or among them."""
 
+    everyone = wants_everyone(request.args)
+
     def tickers() -> Iterator[tuple[str, list[dict[str, Any]]]]:
         reader = current_scanner().reader  # read only once the header is out
         errors = reader.read_hash("errors")
         if symbol is None:
-            rows = reader.stream_rows(ROW_HASHES[side])
+            rows = shown_rows(side, everyone)
         else:
             rows = _one_ticker(symbol, side)
         yield from _stale_marked(_filtered(rows, filters, side), errors)
@@ -266,7 +270,7 @@ def options_csv() -> Response:
     raw = request.args.get("symbol")
     if raw is not None:
         symbol = normalize_symbol(raw)
-        if symbol is None or symbol not in current_scanner().watchlist:
+        if symbol is None or not is_watched(symbol):
             shown = raw if len(raw) <= MAX_SHOWN_SYMBOL else raw[:MAX_SHOWN_SYMBOL] + "…"
             return error_response(404, "Ticker not found", f"“{shown}” is not in the watchlist.")
     filename = csv_filename(side, symbol)

@@ -1,16 +1,19 @@
-"""The Calls tab: the covered calls of every ticker with shares, read from the ``calls``
-hash (bounded by the positions in the watchlist, not by the whole market), filtered and
-sorted like the puts, and re-read while a scan runs."""
+"""The Calls tab: the covered calls of every ticker the user holds shares of, read from
+the ``calls`` hash for their own positions only, sized to their shares and cut at their
+cost basis (``scan.own_calls``), filtered and sorted like the puts, and re-read while a
+scan runs."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ...redis_door import CacheUnavailable
+from ...scan.own_calls import own_calls
 from ...scan.screen import CALL_DELTA_TARGETS, LATE_CALL_DELTA
 from ...services import current_scanner
 from ..columns import CALLS
 from ..criteria_text import filters_phrase
+from ..own_watchlist import own_watchlist
 from ..query import ResultFilters
 from ..row_filters import filter_rows
 from .scan_status import scan_status
@@ -31,8 +34,13 @@ def calls_context(filters: ResultFilters, messages: list[str]) -> dict[str, Any]
     while a scan runs), and whether Redis could be read."""
     scanner = current_scanner()
     status = scanner.status()
+    positions = own_watchlist().watchlist.positions()
     try:
-        by_ticker = list(scanner.reader.stream_rows("calls"))
+        by_ticker = [
+            (symbol, mine)
+            for symbol, rows in scanner.reader.rows_of("calls", positions)
+            if (mine := own_calls(rows, positions[symbol]))
+        ]
         available = status.available
     except CacheUnavailable:
         by_ticker, available = [], False
@@ -49,7 +57,7 @@ def calls_context(filters: ResultFilters, messages: list[str]) -> dict[str, Any]
         "filters": filters,
         "form_messages": messages,
         "filters_text": filters_phrase(filters),
-        "positions": scanner.watchlist.positions(),
+        "positions": positions,
         "min_call_annualized": scanner.settings["MIN_CALL_ANNUALIZED"],
         "delta_targets": delta_targets(),
     }

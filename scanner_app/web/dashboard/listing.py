@@ -23,6 +23,15 @@ from .ticker_summaries import TickerSummary, badge_scores, order_symbols
 FairValue = Callable[[str], float | None]
 
 
+@dataclass(frozen=True)
+class Among:
+    """One user's tickers: the Redis sorted set of their symbols (a page is cut from it at
+    its own cost), and how to read them all (from the database, rewriting that set)."""
+
+    key: str
+    symbols: Callable[[], list[str]]
+
+
 def _prime(fair_value: FairValue, symbols: Iterable[str]) -> None:
     """Let a lookup that reads Redis (``FairValueBook``) read ``symbols`` in one round trip."""
     prime = getattr(fair_value, "prime", None)
@@ -51,6 +60,8 @@ class ResultsPage:
     available: bool = False
     #: The shown tickers' fair values and where they come from (``FairValue``).
     fair_values: dict[str, Any] = field(default_factory=dict)
+    #: The user's tickers that no scan has reached yet.
+    waiting: list[str] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -96,37 +107,74 @@ def _from_listing(listing: Listing, filters: ResultFilters, fair_value: FairValu
         unlisted=listing.no_puts_sample,
         has_results=listing.listed > 0,
         available=listing.available,
+        waiting=listing.waiting,
     )
 
 
-def _stored_order(reader: ResultReader, filters: ResultFilters, fair_value: FairValue):
+def _own_tallies(page: ResultsPage, reader: ResultReader, among: Among | None) -> ResultsPage:
+    """``page`` with its failed and no-put tallies counted among the user's tickers."""
+    tallies = None if among is None else reader.own_tallies(among.key)
+    if tallies is None:
+        return page
+    failed, failed_sample, no_puts, no_puts_sample = tallies
+    return replace(
+        page,
+        failed=failed,
+        failed_sample=failed_sample,
+        unlisted_count=no_puts,
+        unlisted=no_puts_sample,
+    )
+
+
+def _stored_order(
+    reader: ResultReader, filters: ResultFilters, fair_value: FairValue, among: Among | None
+):
+    """The page in a stored order: Redis cuts it (among the user's tickers: from their
+    set, rewritten from the database when it is missing)."""
     order = None if filters.sort == "ticker" else filters.sort
-    listing = reader.read_page(
-        order, filters.offset, filters.per_page, descending=filters.direction == "desc"
-    )
-    return _from_listing(listing, filters, fair_value)
+    cut = (order, filters.offset, filters.per_page, filters.direction == "desc")
+    if among is None:
+        return _from_listing(reader.read_page(*cut), filters, fair_value)
+    listing = reader.read_own_page(among.key, *cut)
+    if listing is None and among.symbols():  # the set was missing: rewritten, read again
+        listing = reader.read_own_page(among.key, *cut)
+    return _from_listing(listing or Listing(available=True), filters, fair_value)
 
 
-def _fair_value_order(reader: ResultReader, filters: ResultFilters, fair_value: FairValue):
+def _fair_value_order(
+    reader: ResultReader, filters: ResultFilters, fair_value: FairValue, among: Among | None
+):
+    """The page in fair-value order: every listed ticker's (or the user's) badge judged now."""
     strikes = reader.lowest_strikes()
     if strikes is None:
         return ResultsPage(filters)
     listed, lowest = strikes
+    if among is not None:
+        mine = set(among.symbols())
+        listed = [symbol for symbol in listed if symbol in mine]
     _prime(fair_value, listed)
     ordered = order_symbols(
         badge_scores(listed, lowest, fair_value), descending=filters.direction == "desc"
     )
     page = ordered[filters.offset : filters.offset + filters.per_page]
-    return replace(
+    found = replace(
         _from_listing(reader.read_symbols(page), filters, fair_value), listed=len(listed)
     )
+    return _own_tallies(found, reader, among)
 
 
-def _filtered(reader: ResultReader, filters: ResultFilters, fair_value: FairValue):
+def _filtered(
+    reader: ResultReader, filters: ResultFilters, fair_value: FairValue, among: Among | None
+):
+    """The filtered page: every row (of the user's tickers) read and filtered."""
     everything = reader.read_everything()
     if everything is None:
         return ResultsPage(filters)
     puts, scan_times, errors, partial = everything
+    if among is not None:
+        mine = set(among.symbols())
+        puts = {symbol: rows for symbol, rows in puts.items() if symbol in mine}
+        errors = {symbol: error for symbol, error in errors.items() if symbol in mine}
     _prime(fair_value, puts)
     facts = {}
     for symbol, rows in puts.items():
@@ -139,7 +187,7 @@ def _filtered(reader: ResultReader, filters: ResultFilters, fair_value: FairValu
     page = ordered[filters.offset : filters.offset + filters.per_page]
     failed = sorted(errors)
     no_puts, no_puts_sample = reader.no_put_tickers()
-    return ResultsPage(
+    found = ResultsPage(
         filters=filters,
         summaries=[
             TickerSummary.of(
@@ -160,6 +208,7 @@ def _filtered(reader: ResultReader, filters: ResultFilters, fair_value: FairValu
         has_results=bool(puts) or bool(errors),
         available=True,
     )
+    return _own_tallies(found, reader, among)
 
 
 def _scores(
@@ -174,17 +223,22 @@ def _scores(
 
 
 def read_results_page(
-    reader: ResultReader, filters: ResultFilters, messages: list[str], fair_value: FairValue
+    reader: ResultReader,
+    filters: ResultFilters,
+    messages: list[str],
+    fair_value: FairValue,
+    among: Among | None = None,
 ) -> ResultsPage:
-    """The page of tickers that ``filters`` asks for; past the last page, the last page."""
+    """The page of tickers that ``filters`` asks for, among one user's (``among``) or
+    everyone's; past the last page, the last page."""
     if filters.active:
         strategy = _filtered
     elif filters.sort == "value":
         strategy = _fair_value_order
     else:
         strategy = _stored_order
-    page = strategy(reader, filters, fair_value)
+    page = strategy(reader, filters, fair_value, among)
     if page.available and filters.page > page.pages:
         messages = [*messages, PAST_LAST_PAGE.format(page=filters.page, last=page.pages)]
-        page = strategy(reader, filters.on_page(page.pages), fair_value)
+        page = strategy(reader, filters.on_page(page.pages), fair_value, among)
     return replace(page, messages=messages)

@@ -37,6 +37,7 @@ from ..display import data_banners
 from ..error_pages import error_response
 from ..fragments import html_response, wants_fragment
 from ..query import MAX_PER_PAGE, parse_filters
+from ..scope import scope_args
 from .calls_tab import calls_context
 from .listing import ResultsPage
 from .results import results_context, results_page
@@ -95,7 +96,7 @@ def index() -> Response:
     if wants_fragment():
         page = results_page(request.args)
         response = html_response("partials/filtered.html", **results_context(page))
-        query = urlencode(page.filters.query_args())
+        query = urlencode(page.filters.query_args() | scope_args(request.args))
         response.headers["HX-Push-Url"] = f"{request.path}?{query}" if query else request.path
         return response
     # The status first: the table is then at least as new as the version the poll carries.

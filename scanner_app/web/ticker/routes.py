@@ -7,7 +7,7 @@ page is only its fragment.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from itertools import groupby
 from typing import Any
@@ -27,6 +27,7 @@ from ..error_pages import error_response
 from ..fair_value_book import FairValueBook
 from ..fragments import html_response, wants_fragment
 from ..history_body import history_body
+from ..own_watchlist import is_watched, own_rows, own_watchlist
 from ..query import ResultFilters, parse_filters
 from ..row_filters import filter_rows
 from .chart import put_chart
@@ -96,15 +97,17 @@ def ticker(symbol: str) -> Response:
     """One ticker's puts grouped by expiration, with a chart; 404 if not in the watchlist."""
     scanner = current_scanner()
     normalized = normalize_symbol(symbol)
-    if normalized is None or normalized not in scanner.watchlist:
+    if normalized is None or not is_watched(normalized):
         shown = symbol if len(symbol) <= MAX_SHOWN_INPUT else symbol[:MAX_SHOWN_INPUT] + "…"
         return error_response(404, "Ticker not found", f"“{shown}” is not in the watchlist.")
-    view = scanner.reader.read_ticker(normalized)
+    read = scanner.reader.read_ticker(normalized)
+    view = replace(read, calls=own_rows(normalized, read.calls))
     filters, messages = parse_filters(request.args)
-    fair = FairValueBook(scanner.watchlist, scanner.reader).describe(normalized)
+    own = own_watchlist()
+    fair = FairValueBook(own.watchlist, scanner.reader).describe(normalized)
     fair_value = fair.value
     rows = filter_rows(view.options, filters, fair_value)
-    cash = sizing_cash(filters.cash, scanner.settings)
+    cash = sizing_cash(filters.cash, own.cash(scanner.settings["CASH_AVAILABLE"]))
     flat = filters.layout == "table"
     context = {
         "symbol": normalized,

@@ -32,6 +32,7 @@ def position(row: Mapping[str, Any], cash: float) -> Position | None:
     return Position(contracts, contracts * bid * SHARES_PER_CONTRACT)
 
 
-def sizing_cash(filters_cash: float | None, settings: Mapping[str, Any]) -> float | None:
-    """The cash to size with: typed into the form, else ``CASH_AVAILABLE``, else none."""
-    return filters_cash if filters_cash is not None else settings["CASH_AVAILABLE"]
+def sizing_cash(filters_cash: float | None, own_cash: float | None) -> float | None:
+    """The cash to size with: typed into the form, else the user's own (their setting,
+    else ``CASH_AVAILABLE``), else none."""
+    return filters_cash if filters_cash is not None else own_cash

@@ -1,0 +1,1 @@
+"""The watchlist page: each user edits their own tickers, positions and cash."""
