@@ -11,7 +11,6 @@ Run: ``make bench`` (or ``python -m bench.bench_scale``). Prints figures; assert
 from __future__ import annotations
 
 import re
-import statistics
 import time
 from html import unescape as html_unescape
 from urllib.parse import urlencode
@@ -21,23 +20,11 @@ import redis
 from scanner_app.market.demo import DemoProvider
 from scanner_app.scan.store import Progress, TickerResult
 
-from .support import bench_app, clear_prefix, redis_url
+from .support import bench_app, clear_prefix, median_get, redis_url
 
 SIZES = (100, 500, 2000, 5000)
-SAMPLES = 30
 #: Tickers the replayed scan finishes between two polls (a 2 s poll on a fast provider).
 PER_POLL = 8
-
-
-def _median_get(client, path: str) -> tuple[float, int]:
-    """Median seconds of GET ``path`` and the size of its body."""
-    samples, size = [], 0
-    for _ in range(SAMPLES):
-        started = time.perf_counter()
-        response = client.get(path)
-        samples.append(time.perf_counter() - started)
-        size = len(response.data)
-    return statistics.median(samples), size
 
 
 def _held_bytes(client: redis.Redis, prefix: str) -> int:
@@ -105,12 +92,12 @@ def measure(url: str, tickers: int) -> dict[str, float]:
         sent = _input_bytes(raw) - before
         held = _held_bytes(raw, prefix)
         client = app.test_client()
-        page_time, page_bytes = _median_get(client, "/")
-        status_time, _ = _median_get(client, "/api/scan")
-        health_time, _ = _median_get(client, "/healthz")
+        page_time, page_bytes = median_get(client, "/")
+        status_time, _ = median_get(client, "/api/scan")
+        health_time, _ = median_get(client, "/healthz")
         version = scanner.store.read_pulse()[0].version
         at = int(scanner.clock().timestamp())
-        poll_time, _ = _median_get(client, f"/scan/status?v={version}&at={at}")
+        poll_time, _ = median_get(client, f"/scan/status?v={version}&at={at}")
         results = [_result(scanner, symbol) for symbol in sorted(scanner.watchlist.symbols())]
         polled, polls, final_page = _poll_through(app, results)
     finally:

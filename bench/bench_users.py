@@ -13,9 +13,6 @@ Run: ``make bench`` (or ``python -m bench.bench_users``). Prints figures; assert
 
 from __future__ import annotations
 
-import statistics
-import time
-
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -24,22 +21,12 @@ from scanner_app.db.account_tables import User
 from scanner_app.market.demo import DemoProvider
 from scanner_app.watchlist import WatchlistEntry
 
-from .support import bench_app, clear_prefix, redis_url
+from .support import bench_app, clear_prefix, median_get, redis_url
 
 OWN = 50
 UNIVERSE = 5000
-SAMPLES = 30
-
-
-def _median_get(client, path: str) -> tuple[float, int]:
-    """Median seconds of GET ``path`` and the size of its body."""
-    samples, size = [], 0
-    for _ in range(SAMPLES):
-        started = time.perf_counter()
-        response = client.get(path)
-        samples.append(time.perf_counter() - started)
-        size = len(response.data)
-    return statistics.median(samples), size
+#: Unchanged polls whose database statements are counted.
+POLLS = 30
 
 
 class StatementCount:
@@ -86,18 +73,18 @@ def measure(url: str, universe: int) -> dict[str, float]:
         engine.run("bench")
         client = app.test_client()
         client.get("/")  # warm the templates and the identity
-        page_time, page_bytes = _median_get(client, "/")
+        page_time, page_bytes = median_get(client, "/")
         version = scanner.store.read_pulse()[0].version
         at = int(scanner.clock().timestamp())
         with StatementCount(scanner.database) as poll:
-            for _ in range(SAMPLES):
+            for _ in range(POLLS):
                 assert client.get(f"/scan/status?v={version}&at={at}").status_code == 204
         return {
             "universe": len(engine.symbols),
             "page_s": page_time,
             "page_bytes": page_bytes,
             "universe_statements": reads.count,
-            "poll_statements": poll.count / SAMPLES,
+            "poll_statements": poll.count / POLLS,
         }
     finally:
         clear_prefix(app)

@@ -6,6 +6,7 @@ import contextlib
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import tempfile
 import time
@@ -81,3 +82,14 @@ def clear_prefix(app) -> None:
     keys = list(client.scan_iter(match=f"{app.config['CACHE_KEY_PREFIX']}*"))
     if keys:
         client.delete(*keys)
+
+
+def median_get(client, path: str, samples: int = 30) -> tuple[float, int]:
+    """Median seconds of ``samples`` GETs of ``path``, and the size of its body."""
+    seconds, size = [], 0
+    for _ in range(samples):
+        started = time.perf_counter()
+        response = client.get(path)
+        seconds.append(time.perf_counter() - started)
+        size = len(response.data)
+    return statistics.median(seconds), size
