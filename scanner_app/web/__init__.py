@@ -8,6 +8,7 @@ the login session through ``auth.sessions``, the gate every request passes.
 
 from flask import Flask
 
+from ..screens.query import LABELS, PER_PAGE_CHOICES
 from ..services import current_scanner
 from .api.routes import bp as api_bp
 from .auth.routes import bp as auth_bp
@@ -17,7 +18,6 @@ from .dashboard.routes import bp as dashboard_bp
 from .display import app_banners, register_template_filters
 from .error_pages import register_error_pages
 from .host_check import init_host_check
-from .query import LABELS, PER_PAGE_CHOICES
 from .ticker.routes import bp as ticker_bp
 
 

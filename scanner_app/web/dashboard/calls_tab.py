@@ -8,11 +8,11 @@ from typing import Any
 
 from ...redis_door import CacheUnavailable
 from ...scan.screen import CALL_DELTA_TARGETS, LATE_CALL_DELTA
+from ...screens.query import ResultFilters
+from ...screens.row_filters import filter_rows
 from ...services import current_scanner
 from ..columns import CALLS
 from ..criteria_text import filters_phrase
-from ..query import ResultFilters
-from ..row_filters import filter_rows
 from .scan_status import scan_status
 
 

@@ -7,11 +7,11 @@ from dataclasses import replace
 from typing import Any
 
 from ...market.calendar import eastern_text, is_market_open, next_open
+from ...screens.query import parse_filters
 from ...services import current_scanner
 from ..criteria_text import criteria_sentence
 from ..display import data_banners
 from ..fair_value_book import FairValueBook
-from ..query import parse_filters
 from .listing import ResultsPage, read_results_page
 
 
