@@ -1,4 +1,5 @@
-"""Command-line commands: ``flask scan`` for cron, ``flask watchlist check``."""
+"""Command-line commands: ``flask scan`` for cron, ``flask watchlist check``; the history's
+and the saved screens' groups join them."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
+from .alerts.threads import wait_for_deliveries
 from .history_cli import history_group
 from .redis_door import CacheUnavailable
 from .redis_door.memory import RedisFull
 from .scan.launch import Outcome, launch_scan
 from .scan.stopping import ScanInterrupted, stopped_by_signals
 from .scan.store import LockLost, Progress, Status
+from .screens_cli import screens_group
 from .services import Scanner, current_scanner
 from .watchlist import SHARES_PER_CONTRACT, Position, WatchlistError, load_watchlist
 
@@ -66,6 +69,8 @@ def scan_command(force: bool) -> None:
     try:
         with signals:
             launch = launch_scan(scanner, force=force, foreground=show)
+            if launch.summary is not None and launch.scan_id is not None:
+                wait_for_deliveries(launch.scan_id)  # its alerts, sent from this process
         if launch.outcome is Outcome.STARTED and launch.summary is None:
             _follow(scanner, launch.scan_id, show)
     except ScanInterrupted as stopped:
@@ -182,3 +187,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(scan_command)
     app.cli.add_command(watchlist_group)
     app.cli.add_command(history_group)
+    app.cli.add_command(screens_group)

@@ -18,13 +18,14 @@ from .dashboard.routes import bp as dashboard_bp
 from .display import app_banners, register_template_filters
 from .error_pages import register_error_pages
 from .host_check import init_host_check
+from .screens_page.routes import bp as screens_bp
 from .ticker.routes import bp as ticker_bp
 
 
 def register_web(app: Flask) -> None:
     """Register the blueprints, template helpers and error pages, then login and security,
     and the Host check in front of them all."""
-    for blueprint in (dashboard_bp, ticker_bp, api_bp, auth_bp):
+    for blueprint in (dashboard_bp, ticker_bp, api_bp, auth_bp, screens_bp):
         app.register_blueprint(blueprint)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
