@@ -52,12 +52,15 @@ def send_once(url: str, message: AlertMessage) -> str | None:
     notifier = apprise.Apprise()
     if not notifier.add(url):
         return "the target is not an alert URL Apprise understands"
-    result = notifier.notify(
-        body=message.body,
-        title=message.title,
-        body_format=apprise.NotifyFormat.TEXT,
-        log_level=logging.WARNING,
-    )
+    try:
+        result = notifier.notify(
+            body=message.body,
+            title=message.title,
+            body_format=apprise.NotifyFormat.TEXT,
+            log_level=logging.WARNING,
+        )
+    except Exception as error:  # a plugin's own failure: the delivery failed, nothing more
+        return scrub(f"{type(error).__name__}: {error}", url)
     if result:
         return None
     said = [entry.message for entry in result.logs() if entry.level in ("WARNING", "ERROR")]

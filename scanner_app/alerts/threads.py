@@ -9,10 +9,13 @@ own scan's deliveries before it exits.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Callable
 
 from ..scan.stopping import StopSignal, running_scan
+
+log = logging.getLogger(__name__)
 
 #: How long ``flask scan`` waits for its deliveries at most (retries end within a minute).
 WAIT_SECONDS = 90
@@ -26,7 +29,10 @@ def start_delivery(scan_id: str, work: Callable[[StopSignal], None]) -> threadin
 
     def deliver() -> None:
         with running_scan() as stop:
-            work(stop)
+            try:
+                work(stop)
+            except Exception as error:  # never a traceback: its frames may hold a target
+                log.warning("alerts of scan %s failed: %s", scan_id, type(error).__name__)
 
     thread = threading.Thread(target=deliver, name=f"alerts-{scan_id[:8]}", daemon=True)
     with _lock:
