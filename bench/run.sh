@@ -7,3 +7,4 @@ python -m bench.bench_executors
 python -m bench.bench_rate_limit
 python -m bench.bench_history
 python -m bench.bench_poll
+python -m bench.bench_screens

@@ -74,7 +74,8 @@ def test_the_matcher_agrees_with_the_dashboards_filters(seed: int, side: str) ->
             if screen.symbols is None or symbol in screen.symbols
             for row in filter_rows(symbol_rows, screen.filters, FAIR_VALUES[symbol], side)
         ]
-        assert matched[screen.screen_id] == expected
+        assert matched[screen.screen_id].rows() == expected
+        assert matched[screen.screen_id].contracts() == [r["contract_symbol"] for r in expected]
 
 
 def test_each_side_is_read_once_whatever_the_number_of_screens() -> None:

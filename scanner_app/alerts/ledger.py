@@ -3,12 +3,16 @@
 The dedupe rule, per screen and contract: a contract is alerted when it starts matching;
 not again while it keeps matching; again only when it stopped matching and matches anew at
 least the repeat window after its last alert (back sooner, it counts as matching again,
-without an alert). Every claim is one guarded statement, so two workers evaluating the
-same scan, or a restarted app, never claim a contract twice.
+without an alert). Each screen keeps the contracts that matched at its last evaluation;
+each alerted contract its last alert's time. A claim is one guarded upsert (it records
+the contract only when it was never alerted, or not within the window), so two workers
+evaluating the same scan, or a restarted app, never claim a contract twice.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,14 +20,17 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random
 
 from ..db.account_tables import USERS
 from ..db.screen_tables import ALERT_DELIVERIES, ALERT_TARGETS, ALERTED_CONTRACTS, SCREENS
+from ..stored_json import load_json
 
 #: Consecutive failed deliveries (each after its retries) that pause a target.
 PAUSE_AFTER = 10
-#: Contracts per statement (SQLite allows a few thousand parameters).
-CHUNK = 500
+#: Tries of one claim when another evaluation's write made its snapshot stale (SQLite).
+CLAIM_ATTEMPTS = 5
 SENT, FAILED, PAUSED = "sent", "failed", "paused"
 
 
@@ -54,9 +61,9 @@ class Delivery:
         }
 
 
-def _chunks(items: list[str]) -> Iterable[list[str]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
+def matching_digest(contracts: Iterable[str]) -> str:
+    """A digest of a set of contracts (equal sets, equal digests)."""
+    return hashlib.sha1("\n".join(sorted(set(contracts))).encode()).hexdigest()
 
 
 class AlertLedger:
@@ -66,64 +73,67 @@ class AlertLedger:
         self.engine = engine
         self.clock = clock
 
+    def digests(self) -> dict[int, str | None]:
+        """Each screen's digest of the contracts that matched it last (one query)."""
+        query = select(SCREENS.c.id, SCREENS.c.matching_digest)
+        with self.engine.connect() as connection:
+            return {row.id: row.matching_digest for row in connection.execute(query)}
+
     def claim(self, screen_id: int, matching: Iterable[str], repeat: timedelta) -> set[str]:
         """Of the contracts matching the screen now, those to alert (claimed here, so no
-        other evaluation alerts them); the stored state follows what matches now."""
-        now = self.clock()
+        other evaluation alerts them); the screen's matching set becomes ``matching``.
+
+        Only the contracts that started matching touch the table, so a scan that changes
+        little costs little. SQLite refuses a write on a stale snapshot when another
+        evaluation wrote first: the claim is then made again on fresh data.
+        """
+        retrying = Retrying(
+            retry=retry_if_exception_type(OperationalError),
+            stop=stop_after_attempt(CLAIM_ATTEMPTS),
+            wait=wait_random(0.05, 0.25),
+            reraise=True,
+        )
         current = set(matching)
-        table = ALERTED_CONTRACTS
-        mine = table.c.screen_id == screen_id
+        return retrying(self._claim, screen_id, current, repeat)
+
+    def _claim(self, screen_id: int, current: set[str], repeat: timedelta) -> set[str]:
+        now = self.clock()
         claimed: set[str] = set()
         with self.engine.begin() as connection:
-            known = {
-                row.contract_symbol: row
-                for row in connection.execute(
-                    select(table.c.contract_symbol, table.c.matching).where(mine)
-                )
-            }
-            stopped = [symbol for symbol, row in known.items() if row.matching]
-            stopped = [symbol for symbol in stopped if symbol not in current]
-            for chunk in _chunks(stopped):
+            stored = connection.scalar(
+                select(SCREENS.c.matching_contracts).where(SCREENS.c.id == screen_id)
+            )
+            known = load_json(stored)
+            before = {str(item) for item in known} if isinstance(known, list) else set()
+            started = [
+                {"screen_id": screen_id, "contract_symbol": contract, "last_alerted_at": now}
+                for contract in sorted(current - before)
+            ]
+            if started:
+                found = connection.execute(self._upsert(now - repeat), started)
+                claimed.update(found.scalars())
+            if current != before:
                 connection.execute(
-                    update(table)
-                    .where(mine & table.c.contract_symbol.in_(chunk))
-                    .values(matching=False)
+                    update(SCREENS)
+                    .where(SCREENS.c.id == screen_id)
+                    .values(
+                        matching_contracts=json.dumps(sorted(current)),
+                        matching_digest=matching_digest(current),
+                    )
                 )
-            fresh = sorted(current - known.keys())
-            for chunk in _chunks(fresh):
-                rows = [
-                    {
-                        "screen_id": screen_id,
-                        "contract_symbol": symbol,
-                        "last_alerted_at": now,
-                        "matching": True,
-                    }
-                    for symbol in chunk
-                ]
-                added = connection.execute(
-                    self._insert_new().values(rows).returning(table.c.contract_symbol)
-                )
-                claimed.update(added.scalars())
-            back = sorted(s for s in current & known.keys() if not known[s].matching)
-            for chunk in _chunks(back):
-                back_now = mine & table.c.contract_symbol.in_(chunk) & table.c.matching.is_(False)
-                again = connection.execute(
-                    update(table)
-                    .where(back_now & (table.c.last_alerted_at <= now - repeat))
-                    .values(matching=True, last_alerted_at=now)
-                    .returning(table.c.contract_symbol)
-                )
-                claimed.update(again.scalars())
-                connection.execute(update(table).where(back_now).values(matching=True))
         return claimed
 
-    def _insert_new(self):
-        """An insert that skips contracts already recorded (another evaluation's)."""
+    def _upsert(self, cutoff: datetime):
+        """Record contracts as alerted (one statement for many rows), except those alerted
+        after ``cutoff``; returns the ones recorded."""
+        table = ALERTED_CONTRACTS
         dialect = self.engine.dialect.name
-        statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(
-            ALERTED_CONTRACTS
-        )
-        return statement.on_conflict_do_nothing(index_elements=["screen_id", "contract_symbol"])
+        statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
+        return statement.on_conflict_do_update(
+            index_elements=["screen_id", "contract_symbol"],
+            set_={"last_alerted_at": statement.excluded.last_alerted_at},
+            where=table.c.last_alerted_at <= cutoff,
+        ).returning(table.c.contract_symbol, sort_by_parameter_order=True)
 
     def record(
         self, screen_id: int, target_id: int | None, contracts: int, outcome: str, error=None

@@ -26,7 +26,7 @@ from ..screens.matcher import ScreenView, match_screens
 from ..screens.store import SavedScreen, ScreenStore
 from ..watchlist import Watchlist
 from .delivery import send, send_once
-from .ledger import FAILED, PAUSED, SENT, AlertLedger
+from .ledger import FAILED, PAUSED, SENT, AlertLedger, matching_digest
 from .message import AlertMessage, alert_message, trial_message
 
 log = logging.getLogger(__name__)
@@ -104,12 +104,15 @@ class AlertService:
             views, lambda side: self.reader.stream_rows(row_hash(side)), self._fair_values()
         )
         pending = []
+        digests = self.ledger.digests()
         for screen in screens:
-            rows = matched.get(screen.id, [])
-            by_contract = {str(row.get("contract_symbol")): row for row in rows}
-            claimed = self.ledger.claim(screen.id, by_contract, self.settings.repeat)
-            new = [row for contract, row in by_contract.items() if contract in claimed]
-            if new:
+            matches = matched.get(screen.id)
+            contracts = matches.contracts() if matches is not None else []
+            if matching_digest(contracts) == digests.get(screen.id):
+                continue  # the same contracts as last time: nothing started matching
+            claimed = self.ledger.claim(screen.id, contracts, self.settings.repeat)
+            if claimed:
+                new = matches.rows(claimed)
                 message = alert_message(
                     screen.name, screen.view, screen.query, new, self.settings.public_url
                 )

@@ -46,15 +46,17 @@ class RowColumns:
 
     def __init__(self, stream: RowStream, fair_value: Callable[[str], float | None]) -> None:
         self.rows: list[dict[str, Any]] = []
-        symbols: list[str] = []
+        self.tickers: dict[str, int] = {}
+        owners: list[int] = []
         figures: list[tuple[float, ...]] = []
         for symbol, rows in stream:
             fair = _figure(fair_value(symbol))
+            code = self.tickers.setdefault(symbol, len(self.tickers))
             for row in rows:
                 if not isinstance(row, Mapping):
                     continue
                 self.rows.append(row)
-                symbols.append(symbol)
+                owners.append(code)
                 figures.append(
                     (
                         _figure(row.get("annualized")),
@@ -84,7 +86,10 @@ class RowColumns:
             self.strike,
             self.fair_value,
         ) = table.T
-        self.symbols = np.array(symbols, dtype=object)
+        self.owners = np.array(owners, dtype=np.int64)
+        self.contracts = np.array(
+            [str(row.get("contract_symbol")) for row in self.rows], dtype=object
+        )
         self._by_symbols: dict[frozenset[str], np.ndarray] = {}
 
     def __len__(self) -> int:
@@ -93,7 +98,9 @@ class RowColumns:
     def among(self, symbols: frozenset[str]) -> np.ndarray:
         """Which rows belong to ``symbols`` (computed once per set of symbols)."""
         if symbols not in self._by_symbols:
-            self._by_symbols[symbols] = np.isin(self.symbols, list(symbols))
+            chosen = np.zeros(len(self.tickers), dtype=bool)
+            chosen[[self.tickers[s] for s in symbols if s in self.tickers]] = True
+            self._by_symbols[symbols] = chosen[self.owners]
         return self._by_symbols[symbols]
 
     def matching(self, filters: ResultFilters, side: str) -> np.ndarray:
@@ -127,19 +134,39 @@ class RowColumns:
         return keep
 
 
+@dataclass(frozen=True)
+class Matches:
+    """The rows of one side that meet one screen (positions in ``columns``)."""
+
+    columns: RowColumns
+    positions: np.ndarray
+
+    def contracts(self) -> list[str]:
+        """The matching contracts' symbols."""
+        return self.columns.contracts[self.positions].tolist()
+
+    def rows(self, only: set[str] | None = None) -> list[dict[str, Any]]:
+        """The matching rows in symbol order (``only``: of these contracts alone)."""
+        rows = self.columns.rows
+        found = [rows[position] for position in self.positions.tolist()]
+        if only is None:
+            return found
+        return [row for row in found if str(row.get("contract_symbol")) in only]
+
+
 def match_screens(
     screens: Sequence[ScreenView],
     stream: Callable[[str], RowStream],
     fair_value: Callable[[str], float | None],
-) -> dict[int, list[dict[str, Any]]]:
+) -> dict[int, Matches]:
     """Each screen's matching rows, in symbol order: every side's rows read once
     (``stream(side)``), whatever the number of screens."""
-    matched: dict[int, list[dict[str, Any]]] = {}
+    matched: dict[int, Matches] = {}
     for side in sorted({screen.side for screen in screens}):
         columns = RowColumns(stream(side), fair_value)
         for screen in (screen for screen in screens if screen.side == side):
             keep = columns.matching(screen.filters, side)
             if screen.symbols is not None:
                 keep &= columns.among(screen.symbols)
-            matched[screen.screen_id] = [columns.rows[index] for index in np.flatnonzero(keep)]
+            matched[screen.screen_id] = Matches(columns, np.flatnonzero(keep))
     return matched
