@@ -34,7 +34,7 @@ from .scan.screen import Criteria
 from .scan.store import ScanStore, Status
 from .scan.ticker_scan import TickerScanner
 from .scan.ticker_volatility import VolatilityGauge
-from .screens.store import ScreenStore
+from .screens.saved_screens import ScreenStore
 from .valuation.assumptions import Assumptions
 from .watchlist import Watchlist, load_watchlist
 

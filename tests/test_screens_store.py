@@ -9,7 +9,7 @@ import pytest
 
 from scanner_app.alerts.ledger import FAILED, PAUSE_AFTER, PAUSED, SENT, AlertLedger
 from scanner_app.screens.definition import ScreenError, check_screen
-from scanner_app.screens.store import ScreenStore
+from scanner_app.screens.saved_screens import ScreenStore
 
 from .screens_data import add_user, forget_screens
 

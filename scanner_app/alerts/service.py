@@ -23,7 +23,7 @@ from ..scan.fair_values import read_estimates
 from ..scan.reads import ResultReader
 from ..screens.definition import read_query, row_hash
 from ..screens.matcher import ScreenView, match_screens
-from ..screens.store import SavedScreen, ScreenStore
+from ..screens.saved_screens import SavedScreen, ScreenStore
 from ..watchlist import Watchlist
 from .delivery import send, send_once
 from .ledger import FAILED, PAUSED, SENT, AlertLedger, matching_digest

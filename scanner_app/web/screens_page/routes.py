@@ -19,7 +19,7 @@ from ...alerts.message import VIEW_PATHS
 from ...alerts.targets import TargetError, check_targets, masked, split_lines
 from ...db import describe_database_error
 from ...screens.definition import ScreenError, applied_args, check_screen
-from ...screens.store import SavedScreen
+from ...screens.saved_screens import SavedScreen
 from ...services import Scanner, current_scanner
 from ..auth.identity import current_user_id
 from ..error_pages import error_response
