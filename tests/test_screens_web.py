@@ -147,3 +147,17 @@ def test_host_names_are_resolved_before_a_member_may_use_them():
         with pytest.raises(TargetError, match="only an admin may add it"):
             check_targets([url], may_reach_inside=False, resolver=resolver)
     assert check_targets(["json://hooks.internal/x"], may_reach_inside=True, resolver=resolver)
+
+
+def test_a_database_that_does_not_answer_is_said_and_loses_no_scan(make_app):
+    app = make_app(DATABASE_URL="postgresql://postgres@127.0.0.1:9/nowhere")
+    client = app.test_client()
+    answer = client.get("/api/screens")
+    assert answer.status_code == 503
+    assert "the database did not answer" in answer.get_json()["error"]
+    assert client.get("/screens").status_code == 503
+    dashboard = client.get("/")
+    assert dashboard.status_code == 200 and "Saved screens are unavailable" in dashboard.text
+    assert client.post("/scan").status_code in (200, 302, 303)
+    facts = app.extensions["put_scanner"].store.read_status().facts
+    assert facts.outcome == "completed"  # its alerts were skipped, the scan was not
