@@ -22,7 +22,6 @@ from scanner_app.db.account_tables import WATCHLIST_ENTRIES
 from scanner_app.db.screen_tables import ALERT_TARGETS
 from scanner_app.market.demo import DemoProvider
 from scanner_app.screens.definition import check_screen, row_hash
-from scanner_app.screens.matcher import match_screens
 
 from .support import bench_app, clear_prefix, redis_url
 
@@ -113,12 +112,7 @@ def main() -> None:
             alerts = scanner.alerts
             rows = sum(len(r) for _s, r in scanner.reader.stream_rows(row_hash("put")))
             started = time.perf_counter()
-            views = [alerts._view(s) for s in scanner.screens.everyone_alerting()]
-            matched = match_screens(
-                views,
-                lambda side: scanner.reader.stream_rows(row_hash(side)),
-                alerts._fair_values(),
-            )
+            _screens, matched = alerts.match()
             match_seconds = time.perf_counter() - started
             started = time.perf_counter()
             first = alerts.evaluate()

@@ -22,7 +22,7 @@ from ..redis_door import REDIS_ERRORS, CacheUnavailable
 from ..scan.fair_values import read_estimates
 from ..scan.reads import ResultReader
 from ..screens.definition import read_query, row_hash
-from ..screens.matcher import ScreenView, match_screens
+from ..screens.matcher import Matches, ScreenView, match_screens
 from ..screens.saved_screens import SavedScreen, ScreenStore
 from ..watchlist import Watchlist
 from .delivery import send, send_once
@@ -95,14 +95,20 @@ class AlertService:
         for item in pending:
             self.deliver(item, nap, give_up)
 
-    def evaluate(self) -> list[Pending]:
-        """The message of each screen whose matching contracts include new ones (claimed:
-        no other evaluation alerts them)."""
+    def match(self) -> tuple[list[SavedScreen], dict[int, Matches]]:
+        """Every screen with targets, and the rows that meet each (one pass)."""
         screens = self.screens.everyone_alerting()
-        views = [self._view(screen) for screen in screens]
+        owners: dict[int, set[str] | None] = {}  # each owner's view, read once
+        views = [self._view(screen, owners) for screen in screens]
         matched = match_screens(
             views, lambda side: self.reader.stream_rows(row_hash(side)), self._fair_values()
         )
+        return screens, matched
+
+    def evaluate(self) -> list[Pending]:
+        """The message of each screen whose matching contracts include new ones (claimed:
+        no other evaluation alerts them)."""
+        screens, matched = self.match()
         pending = []
         digests = self.ledger.digests()
         for screen in screens:
@@ -119,11 +125,13 @@ class AlertService:
                 pending.append(Pending(screen, len(new), message))
         return pending
 
-    def _view(self, screen: SavedScreen) -> ScreenView:
+    def _view(self, screen: SavedScreen, owners: dict[int, set[str] | None]) -> ScreenView:
         """What the screen asks for, over its owner's view (their watchlist, or the whole
-        universe when the query says ``scope=all``)."""
+        universe when the query says ``scope=all``); ``owners`` keeps the views read."""
         query, _messages = read_query(screen.query, screen.view)
-        symbols = None if query.whole_universe else self.owner_symbols(screen.user_id)
+        if screen.user_id not in owners and not query.whole_universe:
+            owners[screen.user_id] = self.owner_symbols(screen.user_id)
+        symbols = None if query.whole_universe else owners[screen.user_id]
         return ScreenView(
             screen.id, query.side, query.filters, None if symbols is None else frozenset(symbols)
         )
