@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, delete, insert
+import pytest
+from sqlalchemy import Engine, create_engine, delete, insert
 
 from scanner_app.db.account_tables import USERS
 from scanner_app.db.screen_tables import ALERT_DELIVERIES, ALERT_TARGETS, ALERTED_CONTRACTS, SCREENS
@@ -30,3 +31,15 @@ def forget_screens(engine: Engine) -> None:
     with engine.begin() as connection:
         for table in (ALERT_DELIVERIES, ALERTED_CONTRACTS, ALERT_TARGETS, SCREENS):
             connection.execute(delete(table))
+
+
+@pytest.fixture
+def no_screens_left(shared_database_url: str):
+    """After the test, the shared test database keeps no screen: later tests' scans must
+    not alert this test's targets."""
+    yield
+    engine = create_engine(shared_database_url)
+    try:
+        forget_screens(engine)
+    finally:
+        engine.dispose()

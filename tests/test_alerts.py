@@ -15,9 +15,11 @@ from scanner_app.alerts.threads import wait_for_deliveries
 from scanner_app.screens.definition import check_screen
 
 from .alert_receivers import SMTP_PASSWORD, http_receiver, smtp_server
-from .screens_data import add_user, forget_screens
+from .screens_data import add_user, forget_screens, no_screens_left  # noqa: F401 (a fixture)
 
 PUBLIC = "https://scanner.example.com"
+
+pytestmark = pytest.mark.usefixtures("no_screens_left")
 
 
 @pytest.fixture

@@ -15,10 +15,12 @@ from scanner_app.screens.definition import check_screen
 
 from .alert_receivers import http_receiver
 from .rq_workers import WorkerProcess, process_env, wait_until
-from .screens_data import forget_screens
+from .screens_data import forget_screens, no_screens_left  # noqa: F401 (a fixture)
 
 HX = {"HX-Request": "true"}
 TICKERS = [f"T{number:03d}" for number in range(12)]
+
+pytestmark = pytest.mark.usefixtures("no_screens_left")
 
 
 @pytest.fixture

@@ -10,7 +10,9 @@ import pytest
 from scanner_app.screens.query import parse_filters
 
 from .production import PRODUCTION
-from .screens_data import add_user, forget_screens
+from .screens_data import add_user, forget_screens, no_screens_left  # noqa: F401 (a fixture)
+
+pytestmark = pytest.mark.usefixtures("no_screens_left")
 
 
 @pytest.fixture

@@ -33,7 +33,8 @@ def engine(database_url, make_app):
     app = make_app(DATABASE_URL=database_url)
     engine = app.extensions["put_scanner"].database
     forget_screens(engine)
-    return engine
+    yield engine
+    forget_screens(engine)
 
 
 @pytest.fixture

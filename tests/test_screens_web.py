@@ -9,12 +9,15 @@ from sqlalchemy import update
 
 from scanner_app.accounts.local_user import local_user_id
 from scanner_app.alerts.targets import TargetError, check_targets
+from scanner_app.alerts.threads import wait_for_deliveries
 from scanner_app.db.account_tables import USERS
 from scanner_app.screens.definition import check_screen
 from scanner_app.screens.query import parse_filters
 
 from .production import PRODUCTION, log_in
-from .screens_data import add_user, forget_screens
+from .screens_data import add_user, forget_screens, no_screens_left  # noqa: F401 (a fixture)
+
+pytestmark = pytest.mark.usefixtures("no_screens_left")
 
 
 @pytest.fixture
@@ -161,3 +164,4 @@ def test_a_database_that_does_not_answer_is_said_and_loses_no_scan(make_app):
     assert client.post("/scan").status_code in (200, 302, 303)
     facts = app.extensions["put_scanner"].store.read_status().facts
     assert facts.outcome == "completed"  # its alerts were skipped, the scan was not
+    assert wait_for_deliveries(facts.scan_id)
