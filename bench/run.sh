@@ -9,3 +9,4 @@ python -m bench.bench_history
 python -m bench.bench_users
 python -m bench.bench_poll
 python -m bench.bench_login
+python -m bench.bench_screens

@@ -1,5 +1,5 @@
 """Command-line commands: ``flask scan`` for cron, ``flask watchlist check``, ``import``
-and ``export``, and the ``history`` and ``users`` groups."""
+and ``export``, and the ``history``, ``users`` and ``screens`` groups."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
+from .alerts.threads import wait_for_deliveries
 from .db import describe_database_error
 from .history_cli import history_group
 from .redis_door import CacheUnavailable
@@ -21,6 +22,7 @@ from .redis_door.memory import RedisFull
 from .scan.launch import Outcome, launch_scan
 from .scan.stopping import ScanInterrupted, stopped_by_signals
 from .scan.store import LockLost, Progress, Status
+from .screens_cli import screens_group
 from .services import Scanner, current_scanner
 from .user_watchlists.imports import export_toml, parse_import
 from .user_watchlists.owners import Owner, default_owner, user_named
@@ -74,6 +76,8 @@ def scan_command(force: bool) -> None:
     try:
         with signals:
             launch = launch_scan(scanner, force=force, foreground=show)
+            if launch.summary is not None and launch.scan_id is not None:
+                wait_for_deliveries(launch.scan_id)  # its alerts, sent from this process
         if launch.outcome is Outcome.STARTED and launch.summary is None:
             _follow(scanner, launch.scan_id, show)
     except ScanInterrupted as stopped:
@@ -256,3 +260,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(watchlist_group)
     app.cli.add_command(history_group)
     app.cli.add_command(users_group)
+    app.cli.add_command(screens_group)

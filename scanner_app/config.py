@@ -104,6 +104,17 @@ def _absolute_directory(raw: str) -> str:
     return str(path)
 
 
+def _public_url(raw: str) -> str:
+    """An http(s) URL with a host and no query: the app as people reach it."""
+    value = raw.strip().rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+        raise ValueError(
+            "the app's address as people reach it, such as https://scanner.example.com"
+        )
+    return value
+
+
 def _existing_file(raw: str) -> Path:
     path = Path(raw.strip()).expanduser()
     if not path.is_file():
@@ -160,6 +171,10 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "DATABASE_URL": (check_url, None),
     "HISTORY": (_switch, "on"),
     "HISTORY_DAYS": (_integer(30, 3650), "400"),
+    "ALERTS": (_switch, "on"),
+    "ALERT_REPEAT_HOURS": (_number(0, 8760), "24"),
+    "ALERT_RETRY_SECONDS": (_number(0, 10), "2"),
+    "PUBLIC_URL": (_public_url, "http://localhost:5000"),
     **{name.upper(): (rule.parse_text, str(rule.default)) for name, rule in RULES.items()},
 }
 

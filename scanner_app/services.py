@@ -4,22 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import Engine
 
+from .alerts.delivery import keep_apprise_quiet
+from .alerts.ledger import AlertLedger
+from .alerts.service import AlertService, AlertSettings
+from .alerts.threads import nap_until_stopped, start_delivery
 from .db import HistoryStore, db
-from .jobs.extension import rq_executor
+from .jobs.extension import alert_enqueuer, rq_executor
 from .jobs.recovery import scan_lock_ttl
 from .market.provider import FundamentalsSource, MarketProvider
 from .market.registry import create_provider, fundamentals_source
 from .redis_door import MaxmemoryPolicy, RedisDoor
 from .redis_door.memory import MemoryGauge
 from .scan.earnings import EarningsCalendar
-from .scan.engine import ScanEngine
+from .scan.engine import AfterScan, ScanEngine
 from .scan.executors import Executor, ThreadExecutor
 from .scan.fair_values import FairValueEstimator
 from .scan.history import HistoryRecorder
@@ -30,6 +34,7 @@ from .scan.screen import Criteria
 from .scan.store import ScanStore, Status
 from .scan.ticker_scan import TickerScanner
 from .scan.ticker_volatility import VolatilityGauge
+from .screens.saved_screens import ScreenStore
 from .user_watchlists.universe import Universe
 from .user_watchlists.watchlists import Watchlists
 from .valuation.assumptions import Assumptions
@@ -43,8 +48,8 @@ def utc_now() -> datetime:
 @dataclass
 class Scanner:
     """Watchlists, market, store, reader, Redis's eviction policy and memory, criteria,
-    executor and the database: what a scan and a page need (the scan layer's ``ScanParts``
-    among them)."""
+    executor, the database, the saved screens and their alerts: what a scan and a page
+    need (the scan layer's ``ScanParts`` among them)."""
 
     settings: Mapping[str, Any]
     watchlists: Watchlists
@@ -57,8 +62,13 @@ class Scanner:
     executor: Executor
     clock: Callable[[], datetime]
     database: Engine
+    screens: ScreenStore
     #: The universe the last scan (or the app's start) read: only its size is used here.
     known_universe: Universe = field(default_factory=Universe)
+    #: None with ``ALERTS=off``
+    alerts: AlertService | None = None
+    #: what a completed scan's id is handed to: a delivery thread, or an RQ job
+    after_scan: AfterScan | None = None
 
     @classmethod
     def from_app(cls, app: Flask) -> Scanner:
@@ -67,7 +77,8 @@ class Scanner:
         door = RedisDoor.of(app)
         clock = config.get("CLOCK") or utc_now
         database = _engine(app)
-        return cls(
+        screens = ScreenStore(database, clock)
+        scanner = cls(
             settings=config,
             watchlists=Watchlists(database, door.write_client, door.keys),
             provider=config.get("MARKET_PROVIDER") or create_provider(config),
@@ -84,7 +95,14 @@ class Scanner:
             executor=config.get("SCAN_RUNNER") or _executor(app, clock),
             clock=clock,
             database=database,
+            screens=screens,
         )
+        if config["ALERTS"]:
+            scanner.alerts = scanner._alert_service()
+            scanner.after_scan = (
+                alert_enqueuer(app) if config["SCAN_EXECUTOR"] == "rq" else scanner._deliver_aside
+            )
+        return scanner
 
     def start(self) -> None:
         """Seed the watchlists from ``WATCHLIST_FILE`` once, and learn the universe."""
@@ -156,6 +174,33 @@ class Scanner:
             clock=self.clock,
             heartbeat=self.settings["SCAN_HEARTBEAT_SECONDS"],
             history=self._recorder(),
+            after_scan=self.after_scan,
+        )
+
+    def _alert_service(self) -> AlertService:
+        """The alerts of the saved screens, on the app's database and results."""
+        keep_apprise_quiet()
+        settings = self.settings
+        return AlertService(
+            screens=self.screens,
+            ledger=AlertLedger(self.database, self.clock),
+            reader=self.reader,
+            universe=self.watchlists.universe,
+            owner_symbols=self.watchlists.own_symbols,
+            settings=AlertSettings(
+                repeat=timedelta(hours=settings["ALERT_REPEAT_HOURS"]),
+                public_url=settings["PUBLIC_URL"],
+                retry_base=settings["ALERT_RETRY_SECONDS"],
+            ),
+        )
+
+    def _deliver_aside(self, scan_id: str) -> None:
+        """Evaluate and deliver the alerts of scan ``scan_id`` on a background thread."""
+        alerts = self.alerts
+        assert alerts is not None
+        start_delivery(
+            scan_id,
+            lambda stop: alerts.run(scan_id, nap_until_stopped(stop), lambda: bool(stop.error)),
         )
 
     def _recorder(self) -> HistoryRecorder | None:

@@ -72,21 +72,23 @@ def csrf_log_in(client) -> None:
     assert response.status_code == 302
 
 
+def _example_arguments(rule) -> dict[str, object]:
+    """A value for each of a rule's arguments: 1 for a number (an id), else "AAPL"."""
+    return {
+        name: 1 if isinstance(converter, IntegerConverter) else "AAPL"
+        for name, converter in rule._converters.items()
+    }
+
+
 def protected_requests(app) -> list[tuple[str, str]]:
-    """(method, url) of every non-public route, with "AAPL" for any URL argument (1 for a
-    whole number: an entry id)."""
+    """(method, url) of every non-public route, with "AAPL" (or 1 for an id) for any URL
+    argument."""
     requests = []
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
             if rule.endpoint in PUBLIC_ENDPOINTS or rule.endpoint.endswith(".static"):
                 continue
-            url = url_for(
-                rule.endpoint,
-                **{
-                    name: 1 if isinstance(rule._converters[name], IntegerConverter) else "AAPL"
-                    for name in rule.arguments
-                },
-            )
+            url = url_for(rule.endpoint, **_example_arguments(rule))
             requests += [(method, url) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
     return requests
 

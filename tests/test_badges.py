@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scanner_app.scan.summary import summarize_rows
-from scanner_app.web.badges import GOOD, HIGH, NO_FAIR_VALUE, strike_badge
+from scanner_app.screens.badges import GOOD, HIGH, NO_FAIR_VALUE, strike_badge
 from scanner_app.web.dashboard.ticker_summaries import TickerSummary
 
 

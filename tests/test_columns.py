@@ -9,6 +9,7 @@ import pytest
 
 from scanner_app.market.models import ScreenedCall, ScreenedPut
 from scanner_app.scan.summary import SCORED_SORTS
+from scanner_app.screens.query import CALL_SORT_KEYS, PUT_SORT_KEYS, SORT_KEYS
 from scanner_app.web.columns import (
     CALLS,
     PUTS,
@@ -18,7 +19,6 @@ from scanner_app.web.columns import (
     Table,
     sort_rows_by,
 )
-from scanner_app.web.query import CALL_SORT_KEYS, PUT_SORT_KEYS, SORT_KEYS
 
 
 @pytest.mark.parametrize(("table", "model"), [(PUTS, ScreenedPut), (CALLS, ScreenedCall)])

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from scanner_app.scan.screen import Criteria
+from scanner_app.screens.query import ResultFilters
 from scanner_app.web.criteria_text import criteria_sentence, filters_phrase
-from scanner_app.web.query import ResultFilters
 
 DEFAULTS = Criteria(max_spread_pct=1000.0)
 

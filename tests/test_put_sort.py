@@ -7,8 +7,8 @@ from dataclasses import fields
 import pytest
 
 from scanner_app.market.models import ScreenedPut
+from scanner_app.screens.query import PUT_SORT_KEYS
 from scanner_app.web.columns import VOLATILITY, sort_rows_by
-from scanner_app.web.query import PUT_SORT_KEYS
 
 
 def strikes(rows) -> list[float]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scanner_app.web.query import (
+from scanner_app.screens.query import (
     DEFAULT_PER_PAGE,
     LABELS,
     MAX_PAGE,

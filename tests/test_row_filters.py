@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from scanner_app.screens.query import ResultFilters
+from scanner_app.screens.row_filters import filter_rows, volume_to_open_interest
 from scanner_app.web.dashboard.listing import read_results_page
-from scanner_app.web.query import ResultFilters
-from scanner_app.web.row_filters import filter_rows, volume_to_open_interest
 
 from .scan_results import SCANNED_AT, publish_scan
 

@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from scanner_app.web.query import PUT_SORT_KEYS
+from scanner_app.screens.query import PUT_SORT_KEYS
 
 from .scan_results import read_results
 

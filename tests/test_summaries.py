@@ -6,9 +6,9 @@ import pytest
 
 from scanner_app.scan.store import Progress, TickerResult
 from scanner_app.scan.summary import sort_scores, summarize_rows
+from scanner_app.screens.query import SORT_KEYS, ResultFilters
 from scanner_app.web.dashboard.listing import read_results_page
 from scanner_app.web.dashboard.ticker_summaries import TickerSummary, badge_scores, order_symbols
-from scanner_app.web.query import SORT_KEYS, ResultFilters
 
 from .scan_results import STARTED_AT, publish_scan
 

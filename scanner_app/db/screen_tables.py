@@ -13,7 +13,9 @@ from .tables import db
 
 class Screen(db.Model):
     """A dashboard view saved under a name: its query string, puts or calls, private or
-    shared with the team."""
+    shared with the team, and the contracts that matched it at the last evaluation after a
+    scan (a JSON list: what "started matching" is measured against) with their digest (an
+    unchanged set is told without reading the list)."""
 
     __tablename__ = "screens"
     __table_args__ = (UniqueConstraint("user_id", "name"),)
@@ -24,6 +26,8 @@ class Screen(db.Model):
     query: Mapped[str] = mapped_column(Text, default="")
     view: Mapped[str] = mapped_column(String(5), default="puts")
     shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    matching_contracts: Mapped[str | None] = mapped_column(Text)
+    matching_digest: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -42,8 +46,8 @@ class AlertTarget(db.Model):
 
 
 class AlertedContract(db.Model):
-    """A contract a screen alerted: when last alerted, and whether it still matched at the
-    last evaluation (it is alerted again only after it stopped matching)."""
+    """A contract a screen alerted, and when it last did (it is alerted again only after
+    it stopped matching, and not within the repeat window of this time)."""
 
     __tablename__ = "alerted_contracts"
 
@@ -52,7 +56,6 @@ class AlertedContract(db.Model):
     )
     contract_symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
     last_alerted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    matching: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class AlertDelivery(db.Model):

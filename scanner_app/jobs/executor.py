@@ -33,6 +33,8 @@ MAX_BATCH_ROUNDS = 16
 BATCH_RETRIES = 2
 BATCH_TIMEOUT = 3600
 RESULT_TTL = 600
+#: Seconds an alerts job may take: the matching, and each target's retries (a minute each).
+ALERT_JOB_TIMEOUT = 900
 FAILURE_TTL = 86400
 #: A worker whose last heartbeat is older than this does not count as running.
 LIVE_WORKER_SECONDS = 60
@@ -57,6 +59,11 @@ def batches(symbols: list[str], size: int) -> Iterator[list[str]]:
     """``symbols`` in consecutive runs of ``size``."""
     for start in range(0, len(symbols), size):
         yield symbols[start : start + size]
+
+
+def alert_job_id(scan_id: str) -> str:
+    """The id of the job that delivers a completed scan's alerts (one per scan)."""
+    return f"alerts-{scan_id}"
 
 
 def finish_job_id(scan_id: str) -> str:

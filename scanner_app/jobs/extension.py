@@ -13,9 +13,9 @@ from flask import Flask
 
 from ..config import ConfigError
 from ..redis_door import Keys, cache_backend
-from .executor import RQExecutor
+from .executor import ALERT_JOB_TIMEOUT, FAILURE_TTL, RESULT_TTL, RQExecutor, alert_job_id
 from .recovery import WORKER_DEFAULTS
-from .tasks import scheduled_scan
+from .tasks import deliver_alerts, scheduled_scan
 from .worker import ScannerRQ
 
 REFUSED_BACKENDS = {
@@ -57,3 +57,21 @@ def rq_executor(app: Flask, clock: Callable[[], datetime]) -> RQExecutor:
     rq = app.extensions["rq"]
     name = app.config["RQ_QUEUES"][0]
     return RQExecutor(lambda: rq.get_queue(name), app.config["SCAN_CONCURRENCY"], clock)
+
+
+def alert_enqueuer(app: Flask) -> Callable[[str], None]:
+    """Hands a completed scan's alerts to the app's RQ queue (a worker delivers them)."""
+    rq = app.extensions["rq"]
+    name = app.config["RQ_QUEUES"][0]
+
+    def enqueue(scan_id: str) -> None:
+        rq.get_queue(name).enqueue(
+            deliver_alerts,
+            scan_id,
+            job_id=alert_job_id(scan_id),
+            job_timeout=ALERT_JOB_TIMEOUT,
+            result_ttl=RESULT_TTL,
+            failure_ttl=FAILURE_TTL,
+        )
+
+    return enqueue

@@ -1,4 +1,4 @@
-"""The RQ jobs of a scan: its batches, its finish, and the scheduled tick.
+"""The RQ jobs of a scan: its batches, its finish, its alerts and the scheduled tick.
 
 They are enqueued by reference (RQ records each one's module and name). Their arguments stay
 plain (a scan id and symbols): RQ pickles them into Redis. Each runs in a worker with the
@@ -9,6 +9,7 @@ as a scan in a thread.
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import current_app
 
@@ -55,6 +56,14 @@ def finish_scan(scan_id: str) -> None:
         _parts().engine().finish(scan_id)
     except LockLost:
         log.info("scan %s had already ended", scan_id)
+
+
+def deliver_alerts(scan_id: str) -> None:
+    """After scan ``scan_id`` completed: match the saved screens, deliver what is new
+    (retries wait in the job)."""
+    alerts = current_app.extensions[APP_EXTENSION].alerts
+    if alerts is not None:
+        alerts.run(scan_id, time.sleep)
 
 
 def scheduled_scan() -> None:

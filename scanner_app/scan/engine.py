@@ -38,6 +38,9 @@ from .ticker_scan import TickerScanner
 log = logging.getLogger(__name__)
 
 ProgressListener = Callable[[Progress], None]
+#: Told the id of each scan that completed, after its outcome is published (the app's
+#: alerts); it must return quickly and its failure never changes the scan's outcome.
+AfterScan = Callable[[str], None]
 
 REDIS_LOST_REASON = "results were lost when Redis restarted; run a scan"
 #: Why a reader ended a scan whose heartbeat aged: all it can tell.
@@ -76,6 +79,7 @@ class ScanEngine:
         heartbeat: float,
         flush_interval: float = 0.25,
         history: HistoryRecorder | None = None,
+        after_scan: AfterScan | None = None,
     ) -> None:
         self.store = store
         self.tickers = tickers
@@ -87,6 +91,7 @@ class ScanEngine:
         self.heartbeat = min(heartbeat, store.lock_ttl / 3)
         self.flush_interval = flush_interval
         self.history = history
+        self.after_scan = after_scan
 
     # -- the whole scan in this process ----------------------------------------------------
 
@@ -306,8 +311,19 @@ class ScanEngine:
         message = run_message(facts, _display_time(finished_at))
         progress = replace(stored, finished_at=facts.finished_at, current=None)
         self.store.finish(scan_id, message, facts, progress)
+        if facts.outcome == "completed":
+            self._completed(scan_id)
         summary = ScanSummary(scan_id, stored.total, puts, stored.failed, message)
         return summary, progress
+
+    def _completed(self, scan_id: str) -> None:
+        """Tell ``after_scan`` that the scan completed; its failure is only logged."""
+        if self.after_scan is None:
+            return
+        try:
+            self.after_scan(scan_id)
+        except Exception as error:
+            log.warning("after scan %s: %s: %s", scan_id, type(error).__name__, error)
 
     def _history_facts(self, scan_id: str, finished_at: datetime) -> dict[str, Any]:
         """Whether the scan's history was saved, and why not (nothing to say with history

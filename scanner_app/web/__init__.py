@@ -8,6 +8,7 @@ the login session through ``auth.sessions``, the gate every request passes.
 
 from flask import Flask
 
+from ..screens.query import LABELS, PER_PAGE_CHOICES
 from ..services import current_scanner
 from .admin.routes import bp as admin_bp
 from .api.routes import bp as api_bp
@@ -18,7 +19,7 @@ from .dashboard.routes import bp as dashboard_bp
 from .display import app_banners, register_template_filters
 from .error_pages import register_error_pages
 from .host_check import init_host_check
-from .query import LABELS, PER_PAGE_CHOICES
+from .screens_page.routes import bp as screens_bp
 from .ticker.routes import bp as ticker_bp
 from .watchlist_page.routes import bp as watchlist_bp
 
@@ -26,7 +27,7 @@ from .watchlist_page.routes import bp as watchlist_bp
 def register_web(app: Flask) -> None:
     """Register the blueprints, template helpers and error pages, then login and security,
     and the Host check in front of them all."""
-    for blueprint in (dashboard_bp, ticker_bp, api_bp, watchlist_bp, admin_bp, auth_bp):
+    for blueprint in (dashboard_bp, ticker_bp, api_bp, watchlist_bp, admin_bp, screens_bp, auth_bp):
         app.register_blueprint(blueprint)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

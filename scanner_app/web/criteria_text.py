@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from ..market.calendar import expiration_window_end, market_today
 from ..scan.screen import Criteria
-from .query import ResultFilters
+from ..screens.query import ResultFilters
 
 #: The most weekly expirations a scan can fetch (``WEEKS``).
 MAX_WEEKS = 12

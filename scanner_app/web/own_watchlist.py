@@ -14,11 +14,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..db import describe_database_error
 from ..scan.own_calls import own_calls
+from ..screens.query import ROW_HASHES
 from ..services import current_scanner
 from ..user_watchlists.entries import UserWatchlist
 from ..watchlist import Position, Watchlist
 from .auth.identity import current_user_id
-from .query import ROW_HASHES
 
 log = logging.getLogger(__name__)
 

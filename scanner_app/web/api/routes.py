@@ -23,6 +23,8 @@ from ...db import describe_database_error
 from ...market.calendar import market_today
 from ...redis_door import CacheUnavailable
 from ...scan.store import Progress, Status
+from ...screens.query import ResultFilters, parse_filters, parse_side
+from ...screens.row_filters import filter_rows
 from ...services import current_scanner
 from ...watchlist import normalize_symbol
 from ..columns import Table, shown_tables
@@ -32,8 +34,6 @@ from ..fair_value_book import FairValueBook
 from ..history_body import history_body
 from ..json_errors import json_error, json_http_error
 from ..own_watchlist import is_watched, own_rows, own_watchlist, shown_rows
-from ..query import ResultFilters, parse_filters, parse_side
-from ..row_filters import filter_rows
 from ..scope import wants_everyone
 from .csv_rows import csv_lines
 from .health import health_report, live_workers

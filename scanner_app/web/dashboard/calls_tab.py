@@ -10,12 +10,12 @@ from typing import Any
 from ...redis_door import CacheUnavailable
 from ...scan.own_calls import own_calls
 from ...scan.screen import CALL_DELTA_TARGETS, LATE_CALL_DELTA
+from ...screens.query import ResultFilters
+from ...screens.row_filters import filter_rows
 from ...services import current_scanner
 from ..columns import CALLS
 from ..criteria_text import filters_phrase
 from ..own_watchlist import own_watchlist
-from ..query import ResultFilters
-from ..row_filters import filter_rows
 from .scan_status import scan_status
 
 

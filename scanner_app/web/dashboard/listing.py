@@ -16,8 +16,8 @@ from typing import Any
 
 from ...scan.reads import FAILED_SHOWN, Listing, ResultReader
 from ...scan.summary import sort_scores, summarize_rows
-from ..query import ResultFilters
-from ..row_filters import filter_rows
+from ...screens.query import ResultFilters
+from ...screens.row_filters import filter_rows
 from .ticker_summaries import TickerSummary, badge_scores, order_symbols
 
 FairValue = Callable[[str], float | None]

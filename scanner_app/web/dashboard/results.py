@@ -9,12 +9,12 @@ from typing import Any
 from flask import request
 
 from ...market.calendar import eastern_text, is_market_open, next_open
+from ...screens.query import parse_filters
 from ...services import current_scanner
 from ..criteria_text import criteria_sentence
 from ..display import data_banners
 from ..fair_value_book import FairValueBook
 from ..own_watchlist import own_symbols_key, own_watchlist
-from ..query import parse_filters
 from ..scope import scope_args, wants_everyone
 from .listing import Among, ResultsPage, read_results_page
 

@@ -30,13 +30,13 @@ from ...redis_door import CacheUnavailable
 from ...scan.launch import Outcome, launch_scan
 from ...scan.liveness import beating
 from ...scan.store import Status
+from ...screens.query import MAX_PER_PAGE, parse_filters
 from ...services import Scanner, current_scanner
 from ...watchlist import normalize_symbol
 from ..auth.sessions import check_session, session_keys, verify_session
 from ..display import data_banners
 from ..error_pages import error_response
 from ..fragments import html_response, wants_fragment
-from ..query import MAX_PER_PAGE, parse_filters
 from ..scope import scope_args
 from .calls_tab import calls_context
 from .listing import ResultsPage

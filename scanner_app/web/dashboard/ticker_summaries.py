@@ -13,7 +13,7 @@ from typing import Any
 
 from ...numbers import finite_number
 from ...scan.summary import BEST_PUT_FIELDS, BEST_PUT_RANKS
-from ..badges import BADGE_RANK, strike_badge
+from ...screens.badges import BADGE_RANK, strike_badge
 
 #: The numeric volatility figures of a summary.
 FIGURE_NUMBERS = ("iv30", "hv20", "iv_rank", "iv_percentile")

@@ -16,7 +16,7 @@ from typing import Any
 from markupsafe import Markup
 
 from ...numbers import finite_number
-from ..badges import GOOD, strike_badge
+from ...screens.badges import GOOD, strike_badge
 from ..display import expiration_label, money
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"

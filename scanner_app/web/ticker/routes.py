@@ -17,9 +17,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ...db import describe_database_error
 from ...scan.store import NEVER_RUN_MESSAGE
+from ...screens.badges import strike_badge
+from ...screens.query import ResultFilters, parse_filters
+from ...screens.row_filters import filter_rows
 from ...services import current_scanner
 from ...watchlist import normalize_symbol
-from ..badges import strike_badge
 from ..columns import PUTS
 from ..criteria_text import criteria_sentence
 from ..display import data_banners, last_run_text
@@ -28,8 +30,6 @@ from ..fair_value_book import FairValueBook
 from ..fragments import html_response, wants_fragment
 from ..history_body import history_body
 from ..own_watchlist import is_watched, own_rows, own_watchlist
-from ..query import ResultFilters, parse_filters
-from ..row_filters import filter_rows
 from .chart import put_chart
 from .history_chart import history_chart
 from .sizing import position, sizing_cash

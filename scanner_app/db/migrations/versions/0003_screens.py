@@ -23,6 +23,8 @@ def upgrade():
         sa.Column("query", sa.Text(), nullable=False),
         sa.Column("view", sa.String(length=5), nullable=False),
         sa.Column("shared", sa.Boolean(), nullable=False),
+        sa.Column("matching_contracts", sa.Text(), nullable=True),
+        sa.Column("matching_digest", sa.String(length=40), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -56,7 +58,6 @@ def upgrade():
         sa.Column("screen_id", sa.Integer(), nullable=False),
         sa.Column("contract_symbol", sa.String(length=32), nullable=False),
         sa.Column("last_alerted_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("matching", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["screen_id"],
             ["screens.id"],

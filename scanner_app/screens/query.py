@@ -1,7 +1,12 @@
 """What the user asked to see, from the query string: filters, sort order, page and side.
 
 Parsing filters never fails: a bad value falls back to its default with a message that says
-so. An unknown side is a 400 (``parse_side``).
+so. An unknown side is a 400 (``parse_side``). The dashboard, the saved screens and the
+after-scan matcher share this parser, so a screen's query means what the page shows.
+
+The sort keys are the sortable columns of ``web/columns.py``'s tables, in page order,
+named here because the parser sits below the web layer; ``tests/test_columns.py`` ties
+them to the declaration.
 """
 
 from __future__ import annotations
@@ -14,15 +19,13 @@ from typing import Any
 
 from werkzeug.exceptions import BadRequest
 
-from .columns import CALLS, PUTS, SUMMARY
-
 MAX_PARAM_LENGTH = 100
 #: side (the ``side`` query value) -> the working-set hash that holds its rows
 ROW_HASHES = {"put": "puts", "call": "calls"}
 MAX_SHOWN_SIDE = 20
 
 #: Summary columns the dashboard can sort by (the ``sort`` query value).
-SORT_KEYS = SUMMARY.sort_keys
+SORT_KEYS = ("ticker", "annualized", "delta", "spot", "value", "iv_rank", "puts")
 DEFAULT_PER_PAGE = 50
 #: The page sizes the form offers (any from 1 to ``MAX_PER_PAGE`` works in the URL).
 PER_PAGE_CHOICES = (10, 25, 50, 100)
@@ -30,9 +33,41 @@ MAX_PER_PAGE = 500
 MAX_PAGE = 100_000
 DIRECTIONS = ("asc", "desc")
 #: Columns of a ticker's puts table it can sort by (the ``put_sort`` query value).
-PUT_SORT_KEYS = PUTS.sort_keys
+PUT_SORT_KEYS = (
+    "strike",
+    "expiration",
+    "bid",
+    "spread_pct",
+    "annualized",
+    "pct_otm",
+    "strike_in_expected_moves",
+    "delta",
+    "prob_otm",
+    "premium",
+    "collateral",
+    "iv",
+    "dte",
+    "volume",
+    "open_interest",
+)
 #: Columns of the Calls tab it can sort by (the ``call_sort`` query value).
-CALL_SORT_KEYS = CALLS.sort_keys
+CALL_SORT_KEYS = (
+    "ticker",
+    "expiration",
+    "strike",
+    "bid",
+    "spread_pct",
+    "annualized",
+    "called_away_annualized",
+    "pct_otm",
+    "delta",
+    "prob_otm",
+    "contracts",
+    "cost_basis",
+    "iv",
+    "dte",
+    "open_interest",
+)
 #: How the drilldown lays its puts out (``layout``): a table per expiration, or one table.
 LAYOUTS = ("grouped", "table")
 #: The direction a column sorts in when first chosen: the interesting end first.

@@ -1,4 +1,4 @@
-"""Which put rows meet the dashboard's filters."""
+"""Which rows meet a view's filters: the dashboard's, and a saved screen's after a scan."""
 
 from __future__ import annotations
 
