@@ -14,7 +14,8 @@ from scanner_app.db.account_tables import USERS
 from scanner_app.screens.definition import check_screen
 from scanner_app.screens.query import parse_filters
 
-from .production import PRODUCTION, log_in
+from .accounts import create_user, log_in_as
+from .production import ADMIN, PRODUCTION, log_in
 from .screens_data import add_user, forget_screens, no_screens_left  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.usefixtures("no_screens_left")
@@ -117,19 +118,20 @@ def test_a_member_in_production_may_not_alert_a_private_address(make_app):
     app = make_app(**PRODUCTION)
     scanner = app.extensions["put_scanner"]
     forget_screens(scanner.database)
-    me = local_user_id(scanner.database)
-    with scanner.database.begin() as connection:
-        connection.execute(update(USERS).where(USERS.c.id == me).values(role="member"))
+    member = create_user(app, "bob")
     client = app.test_client()
-    log_in(client)
-    screen = scanner.screens.create(me, "S", check_screen("x", "")[1])
+    log_in_as(client, "bob")
+    screen = scanner.screens.create(member, "S", check_screen("x", "")[1])
     refused = client.post(f"/screens/{screen.id}/targets", data={"targets": "json://127.0.0.1/x"})
     assert refused.status_code == 400 and "a loopback or private address" in refused.text
-    assert scanner.screens.find(me, screen.id).targets == ()
-    with scanner.database.begin() as connection:
-        connection.execute(update(USERS).where(USERS.c.id == me).values(role="admin"))
-    client.post(f"/screens/{screen.id}/targets", data={"targets": "json://127.0.0.1/x"})
-    assert len(scanner.screens.find(me, screen.id).targets) == 1
+    assert scanner.screens.find(member, screen.id).targets == ()
+
+    admin = app.test_client()
+    log_in(admin)
+    admin_id = create_user(app, ADMIN, role="admin")
+    own = scanner.screens.create(admin_id, "S", check_screen("x", "")[1])
+    admin.post(f"/screens/{own.id}/targets", data={"targets": "json://127.0.0.1/x"})
+    assert len(scanner.screens.find(admin_id, own.id).targets) == 1
 
 
 def test_host_names_are_resolved_before_a_member_may_use_them():
