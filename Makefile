@@ -18,7 +18,7 @@ run: $(STAMP)
 	@PATH="$(CURDIR)/$(BIN):$$PATH" exec sh scripts/serve.sh
 
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
