@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
@@ -14,8 +15,8 @@ from ..db.account_tables import User, WatchlistRow
 from ..watchlist import Position, Watchlist, WatchlistEntry
 
 
-def entry_of(row: WatchlistRow) -> WatchlistEntry:
-    """The validated entry a stored row holds."""
+def entry_of(row: Any) -> WatchlistEntry:
+    """The validated entry a stored row holds (an ORM object or a plain row)."""
     position = None if row.shares is None else Position(row.shares, row.cost_basis)
     return WatchlistEntry(row.symbol, row.fair_value, position, dict(row.assumptions or {}))
 
@@ -66,12 +67,15 @@ class WatchlistStore:
         self.engine = engine
 
     def read(self, user_id: int) -> UserWatchlist:
-        """``user_id``'s watchlist and cash."""
+        """``user_id``'s watchlist and cash (plain rows, not ORM objects: a page reads the
+        whole list on every request)."""
+        table = WatchlistRow.__table__
+        columns = ("id", "symbol", "fair_value", "shares", "cost_basis", "assumptions")
         with Session(self.engine) as session:
-            rows = session.scalars(
-                select(WatchlistRow)
-                .where(WatchlistRow.user_id == user_id)
-                .order_by(WatchlistRow.position, WatchlistRow.id)
+            rows = session.execute(
+                select(*(table.c[name] for name in columns))
+                .where(table.c.user_id == user_id)
+                .order_by(table.c.position, table.c.id)
             ).all()
             cash = session.scalar(select(User.cash_available).where(User.id == user_id))
             return UserWatchlist(
