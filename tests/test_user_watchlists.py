@@ -175,6 +175,11 @@ def test_the_store_adds_edits_removes_and_keeps_each_users_own(scanner):
     assert watchlists.remove(alice, bobs_entry) is None
     assert watchlists.update(alice, mine.ids["AAPL"], entry)
     assert watchlists.read(alice).watchlist.positions()["AAPL"].cost_basis == 120
+    own_rules = entry_from_fields("NVDA", {"eps_multiple": "9", "preferred_method": "fcf"}, "")
+    assert watchlists.update(alice, mine.ids["NVDA"], own_rules)
+    read_back = watchlists.read(alice).watchlist
+    assert read_back.assumptions("NVDA") == {"eps_multiple": 9, "preferred_method": "fcf"}
+    assert read_back.assumptions("AAPL") == {}
     assert watchlists.remove(alice, mine.ids["MSFT"]) == "MSFT"
     assert watchlists.read(alice).watchlist.symbols() == ["AAPL", "NVDA"]
     assert watchlists.read(bob).watchlist.symbols() == ["TSLA"]

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Connection,
     Date,
     Engine,
+    Select,
     String,
     and_,
     bindparam,
@@ -113,6 +114,68 @@ def _missing(bars: Sequence[StoredDay], spans: dict[str, tuple]) -> list[StoredD
 def _chunks(rows: Sequence[Any]) -> Iterable[Sequence[Any]]:
     for start in range(0, len(rows), CHUNK):
         yield rows[start : start + CHUNK]
+
+
+def _standings_query() -> Select:
+    """Per symbol of ``:symbols``, its window: the last ``:back`` + 1 days with an IV30 up
+    to ``:up_to`` (the bounds found by walking the primary key's index from the newest
+    day), summed up: the latest day's figures, the count, the extremes and how many days
+    lie below the latest's IV30."""
+    table = TICKER_DAYS
+    listed = (
+        select(table.c.symbol)
+        .where(table.c.symbol.in_(bindparam("symbols", expanding=True)))
+        .group_by(table.c.symbol)
+        .cte("listed")
+    )
+
+    def newest(offset: Any) -> Any:
+        """The date of the ``offset``-th newest day with an IV30 of ``listed``'s symbol."""
+        inner = table.alias()
+        query = (
+            select(inner.c.date)
+            .where(
+                inner.c.symbol == listed.c.symbol,
+                inner.c.iv30.is_not(None),
+                inner.c.date <= bindparam("up_to", type_=Date),
+            )
+            .order_by(inner.c.date.desc())
+        )
+        return query.limit(1).offset(offset).scalar_subquery()
+
+    # materialized: each symbol's bounds are found once, not once per row joined
+    bounds = (
+        select(listed.c.symbol, newest(0).label("last"), newest(bindparam("back")).label("first"))
+        .cte("bounds")
+        .prefix_with("MATERIALIZED")
+    )
+    latest, day = table.alias("latest"), table.alias("day")
+    in_window = and_(
+        day.c.symbol == bounds.c.symbol,
+        day.c.iv30.is_not(None),
+        day.c.date <= bounds.c.last,
+        day.c.date >= func.coalesce(bounds.c.first, date.min),
+    )
+    figures = [latest.c.symbol, latest.c.date, *(latest.c[name] for name in FIGURES)]
+    return (
+        select(
+            *figures,
+            func.count(),
+            func.min(day.c.iv30),
+            func.max(day.c.iv30),
+            func.sum(case((day.c.iv30 < latest.c.iv30, 1), else_=0)),
+        )
+        .select_from(
+            bounds.join(
+                latest, and_(latest.c.symbol == bounds.c.symbol, latest.c.date == bounds.c.last)
+            ).join(day, in_window)
+        )
+        .group_by(*figures)
+    )
+
+
+#: Built once: a scan runs it for every batch, and building it cost more than running it.
+STANDINGS = _standings_query()
 
 
 class HistoryStore:
@@ -277,64 +340,16 @@ class HistoryStore:
     def _standings(
         self, connection: Connection, symbols: set[str], up_to: date | None, size: int
     ) -> dict[str, IvStanding]:
-        """One query: per symbol, the window's first and last day (the primary key's index
-        walked from the newest day), then the window's days summed up."""
+        """Each symbol's window summed up by ``STANDINGS``, one query."""
         if not symbols:
             return {}
         if self._dialect is postgresql:
             # compiling this short query costs PostgreSQL's JIT more than it ever saves
             connection.execute(text("SET LOCAL jit = off"))
-        table = TICKER_DAYS
-        listed = (
-            select(table.c.symbol)
-            .where(table.c.symbol.in_(sorted(symbols)))
-            .group_by(table.c.symbol)
-            .cte("listed")
-        )
-
-        def newest(offset: int) -> Any:
-            """The date of the ``offset``-th newest day with an IV30 of ``listed``'s symbol."""
-            inner = table.alias()
-            conditions = [inner.c.symbol == listed.c.symbol, inner.c.iv30.is_not(None)]
-            if up_to is not None:
-                conditions.append(inner.c.date <= up_to)
-            query = select(inner.c.date).where(*conditions).order_by(inner.c.date.desc())
-            return query.limit(1).offset(offset).scalar_subquery()
-
-        # materialized: each symbol's bounds are found once, not once per row joined
-        bounds = (
-            select(listed.c.symbol, newest(0).label("last"), newest(size - 1).label("first"))
-            .cte("bounds")
-            .prefix_with("MATERIALIZED")
-        )
-        latest, day = table.alias("latest"), table.alias("day")
-        in_window = and_(
-            day.c.symbol == bounds.c.symbol,
-            day.c.iv30.is_not(None),
-            day.c.date <= bounds.c.last,
-            day.c.date >= func.coalesce(bounds.c.first, date.min),
-        )
-        figures = [latest.c.symbol, latest.c.date, *(latest.c[name] for name in FIGURES)]
-        query = (
-            select(
-                *figures,
-                func.count(),
-                func.min(day.c.iv30),
-                func.max(day.c.iv30),
-                func.sum(case((day.c.iv30 < latest.c.iv30, 1), else_=0)),
-            )
-            .select_from(
-                bounds.join(
-                    latest,
-                    and_(latest.c.symbol == bounds.c.symbol, latest.c.date == bounds.c.last),
-                ).join(day, in_window)
-            )
-            .group_by(*figures)
-        )
+        parameters = {"symbols": sorted(symbols), "up_to": up_to or date.max, "back": size - 1}
         standings = {}
-        for symbol, day_, close, iv30, hv20, days, lowest, highest, below in connection.execute(
-            query
-        ):
+        rows = connection.execute(STANDINGS, parameters)
+        for symbol, day_, close, iv30, hv20, days, lowest, highest, below in rows:
             latest_day = StoredDay(symbol, day_, close, iv30, hv20)
             standings[symbol] = IvStanding(latest_day, days, lowest, highest, int(below))
         return standings

@@ -4,21 +4,34 @@ theirs is treated as missing."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, Text, cast, delete, func, select
 from sqlalchemy.orm import Session
 
 from ..db.account_tables import User, WatchlistRow
 from ..watchlist import Position, Watchlist, WatchlistEntry
 
+#: How an empty ``assumptions`` object comes back as text (SQLite; PostgreSQL's json).
+EMPTY_JSON = frozenset({"{}", "null"})
 
-def entry_of(row: Any) -> WatchlistEntry:
-    """The validated entry a stored row holds (an ORM object or a plain row)."""
+
+def entry_of(row: Any, assumptions: dict[str, Any] | None = None) -> WatchlistEntry:
+    """The validated entry a stored row holds (an ORM object, or a plain row with its
+    ``assumptions`` given already decoded)."""
     position = None if row.shares is None else Position(row.shares, row.cost_basis)
-    return WatchlistEntry(row.symbol, row.fair_value, position, dict(row.assumptions or {}))
+    if assumptions is None:
+        assumptions = dict(row.assumptions or {})
+    return WatchlistEntry(row.symbol, row.fair_value, position, assumptions)
+
+
+def _decoded(stored: str | None) -> dict[str, Any]:
+    """Assumptions from their stored JSON text: most entries have none, and a page reads
+    every entry on every request, so an empty object is not parsed."""
+    return {} if stored is None or stored in EMPTY_JSON else dict(json.loads(stored))
 
 
 def _fill(row: WatchlistRow, entry: WatchlistEntry) -> None:
@@ -70,16 +83,16 @@ class WatchlistStore:
         """``user_id``'s watchlist and cash (plain rows, not ORM objects: a page reads the
         whole list on every request)."""
         table = WatchlistRow.__table__
-        columns = ("id", "symbol", "fair_value", "shares", "cost_basis", "assumptions")
+        columns = [table.c[name] for name in ("id", "symbol", "fair_value", "shares", "cost_basis")]
         with Session(self.engine) as session:
             rows = session.execute(
-                select(*(table.c[name] for name in columns))
+                select(*columns, cast(table.c.assumptions, Text).label("assumptions"))
                 .where(table.c.user_id == user_id)
                 .order_by(table.c.position, table.c.id)
             ).all()
             cash = session.scalar(select(User.cash_available).where(User.id == user_id))
             return UserWatchlist(
-                Watchlist(tuple(entry_of(row) for row in rows)),
+                Watchlist(tuple(entry_of(row, _decoded(row.assumptions)) for row in rows)),
                 {row.symbol: row.id for row in rows},
                 cash,
             )
