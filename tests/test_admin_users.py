@@ -4,11 +4,15 @@ route, CSRF on every form, clear messages and never a 500 or a password hash."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from flask import url_for
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from scanner_app.accounts.users import UsersStore
+from scanner_app.db.account_tables import User
 from scanner_app.scan.parts import APP_EXTENSION
 from scanner_app.web.auth.routes import CSRF_MESSAGE
 from tests.accounts import PASSWORD, create_user, log_in_as, password_hash
@@ -16,6 +20,8 @@ from tests.production import PRODUCTION
 
 NEW = "a new long password"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+#: A time as every page writes one: ``Sun Dec 6, 2026 9:00 AM EST``.
+TIME = re.compile(r"[A-Z][a-z]{2} [A-Z][a-z]{2} \d{1,2}, \d{4} \d{1,2}:\d{2} [AP]M E[SD]T")
 
 
 @pytest.fixture
@@ -78,6 +84,30 @@ def test_the_list_shows_every_user_and_never_a_hash(app):
     for name in ("admin", "alice", "boss (you)"):
         assert name in html
     assert "scrypt" not in html and password_hash(PASSWORD) not in html
+
+
+def test_the_list_writes_times_as_every_page_does(app):
+    """New York time with the zone named (``eastern_time``), not UTC."""
+    with Session(app.extensions[APP_EXTENSION].database) as session, session.begin():
+        alice = session.scalar(select(User).where(User.username == "alice"))
+        alice.created_at = datetime(2026, 12, 6, 14, 0, tzinfo=UTC)
+        alice.last_login_at = datetime(2026, 7, 1, 13, 5, tzinfo=UTC)
+    html = signed_in(app, "boss").get("/admin/users").get_data(as_text=True)
+
+    row = re.search(r'<th scope="row">alice</th>(.*?)</tr>', html, re.S).group(1)
+    cells = re.findall(r"<td>([^<]*)</td>", row)
+    assert cells == [
+        "member",
+        "enabled",
+        "Sun Dec 6, 2026 9:00 AM EST",
+        "Wed Jul 1, 2026 9:05 AM EDT",
+    ]
+    # boss has just logged in; nobody has ever logged in as admin
+    for name, last_login in (("boss (you)", TIME), ("admin", re.compile("never"))):
+        row = re.search(rf'<th scope="row">{re.escape(name)}</th>(.*?)</tr>', html, re.S).group(1)
+        created, last = re.findall(r"<td>([^<]*)</td>", row)[2:4]
+        assert TIME.fullmatch(created) and last_login.fullmatch(last), (name, created, last)
+    assert "UTC" not in html
     assert "Delete boss" not in html and "Delete alice" in html
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 from scanner_app.scan.screen import Criteria
 from scanner_app.screens.query import ResultFilters
 from scanner_app.web.criteria_text import criteria_sentence, filters_phrase
 
 DEFAULTS = Criteria(max_spread_pct=1000.0)
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def test_the_default_settings_read_like_the_issue():
@@ -88,3 +91,18 @@ def test_the_calls_phrase_names_each_of_the_views_filters():
     assert filters_phrase(ResultFilters()) is None
     phrase = filters_phrase(ResultFilters(min_delta=-0.3, max_spread=8.0, min_iv_rank=55.5))
     assert phrase == "|delta| <= 0.30, spread <= 8 % and IV rank >= 55.5"
+
+
+def test_the_readme_says_the_sentence_as_the_code_does():
+    text = " ".join(README.read_text().split())
+    said = re.search(
+        r"\*\*The criteria in force\*\*.*?naming every filter in force \((.*?)\)", text
+    )
+    assert (
+        said and "IV rank" in said.group(1) and "strike at or below the fair value" in said.group(1)
+    )
+    example = re.search(r'for example "(Puts with .*?\.)"', text).group(1)
+    filters = ResultFilters(min_annualized=50.0, min_dte=30, max_dte=45, min_volume=10)
+    weeks = int(re.search(r"in the next (\d+) weekly", example).group(1))
+    criteria = Criteria(max_spread_pct=1000.0, weeks=weeks)
+    assert criteria_sentence(criteria, filters, cash=25_000) == example

@@ -3,10 +3,12 @@ for anything that is not a usable value."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from scanner_app.scan.store import RunFacts
-from scanner_app.web.display import MISSING, eastern_time, last_run_text, money
+from scanner_app.scan.store import RunFacts, ScanRecord
+from scanner_app.web.display import MISSING, eastern_time, expired_text, last_run_text, money
 
 FINISHED = "2026-11-18T16:02:00+00:00"  # 11:02 AM EST
 
@@ -46,6 +48,16 @@ def test_without_facts_the_stored_message_is_shown():
     assert last_run_text(None, "Never") == "Never"
 
 
+def test_expired_results_invite_a_scan_or_say_when_one_can_run():
+    record = ScanRecord(finished_at=FINISHED, ttl=2700)
+    expired = "Results from the scan at Wed Nov 18, 2026 11:02 AM EST expired after 45 minutes"
+    assert expired_text(record) == f"{expired}; press Scan"
+    opens = "Mon Nov 23, 2026 9:30 AM EST"
+    assert expired_text(record, opens) == (
+        f"{expired}. The market is closed: a scan can run when it opens, {opens}."
+    )
+
+
 @pytest.mark.parametrize(
     ("value", "shown"),
     [
@@ -53,6 +65,8 @@ def test_without_facts_the_stored_message_is_shown():
         ("9999-12-31T23:59:59-23:59", MISSING),  # past year 9999 in New York
         ("0001-01-01T00:00:00+14:00", MISSING),  # before year 1 in New York
         ("2026-11-18T16:00:00", MISSING),  # no offset: no moment
+        (datetime(2026, 11, 18, 16, 0, tzinfo=UTC), "Wed Nov 18, 2026 11:00 AM EST"),
+        (datetime(2026, 11, 18, 16, 0), MISSING),  # no zone: no moment
         ("soon", MISSING),
         (1795017600, MISSING),
     ],

@@ -71,6 +71,7 @@ def test_without_a_usable_method_the_badge_is_na_with_the_reasons(client):
     row = _group(client.get("/").text, "ABC")
 
     assert "badge-na" in row and "est." not in row
+    assert re.search(r'<span class="badge badge-na" title="No estimate: [^"]*">no FV</span>', row)
     assert "No estimate: EPS not positive" in row
     assert "free cash flow per share not positive" in row
 

@@ -60,6 +60,13 @@ def test_the_dashboard_sorts_and_filters_by_iv_rank(scanned):
     assert "constant-maturity 30-day at-the-money IV, last 252 stored days" in page
 
 
+def test_the_iv_rank_hover_writes_its_date_as_the_drilldown_does(scanned):
+    client = scanned()
+    hovers = re.findall(r'class="iv-rank" title="([^"]*)"', client.get("/").text)
+    assert hovers and all(hover.endswith(", as of Wed Nov 18, 2026") for hover in hovers)
+    assert "<dt>As of</dt><dd>Wed Nov 18, 2026 (" in client.get("/ticker/AAPL").text
+
+
 def test_a_bad_min_iv_rank_is_ignored_with_a_message(scanned):
     page = scanned().get("/?min_iv_rank=120").text
     assert "Min IV rank must be a number from 0 to 100; ignored." in page

@@ -114,6 +114,14 @@ def test_a_member_sees_their_own_deliveries_an_admin_everyones(web):
     assert own["screen"] == "Mine" and set(own) >= {"created_at", "contracts", "outcome", "error"}
 
 
+def test_the_last_alert_is_timed_as_every_page_writes_a_time(web):
+    _app, client, scanner = web
+    mine = scanner.screens.create(local_user_id(scanner.database), "Mine", check_screen("x", "")[1])
+    scanner.alerts.ledger.record(mine.id, None, 3, "sent")  # at the frozen clock's time
+    page = " ".join(client.get("/screens").text.split())
+    assert "Last alert: sent, 3 contract(s), Wed Nov 18, 2026 11:00 AM EST" in page
+
+
 def test_a_member_in_production_may_not_alert_a_private_address(make_app):
     app = make_app(**PRODUCTION)
     scanner = app.extensions["put_scanner"]

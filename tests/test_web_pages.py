@@ -13,6 +13,7 @@ import pytest
 
 from scanner_app import create_app
 from scanner_app.market.demo import DemoProvider
+from scanner_app.web.dashboard.routes import DATA_LOST_NOTE
 
 from .conftest import FROZEN_NOW
 from .scan_results import read_results
@@ -136,6 +137,42 @@ def test_while_the_market_is_closed_the_scan_button_says_when_it_opens(make_app)
     assert "press Scan" not in page
 
 
+def test_while_the_market_is_closed_no_page_says_press_scan(make_app, watchlist_file):
+    from .production import PRODUCTION, log_in
+
+    saturday = datetime(2026, 11, 21, 17, 0, tzinfo=UTC)
+    held = '[[tickers]]\nsymbol = "AAPL"\nshares = 300\n\n[[tickers]]\nsymbol = "KO"\n'
+    app = make_app(**PRODUCTION, CLOCK=lambda: saturday, WATCHLIST_FILE=watchlist_file(held))
+    client = app.test_client()
+    log_in(client)
+    waits = "The market is closed: a scan can run when it opens, Mon Nov 23, 2026 9:30 AM EST."
+
+    calls = client.get("/calls").text
+    assert f"No qualifying calls for AAPL yet. {waits}" in calls
+    ticker = client.get("/ticker/KO").text
+    assert f"No qualifying puts for KO. {waits}" in ticker
+    # a poll from a version Redis no longer has: the lost results, and when a scan can run
+    poll = client.get("/scan/status?v=999&s=KO&n=1", headers=HX).text
+    assert f"{DATA_LOST_NOTE} {waits}" in poll
+    for page in (calls, ticker, poll):
+        assert "press scan" not in page.lower()
+
+
+def test_on_an_open_market_the_empty_pages_say_press_scan(make_app, watchlist_file):
+    held = '[[tickers]]\nsymbol = "AAPL"\nshares = 300\n\n[[tickers]]\nsymbol = "KO"\n'
+    client = make_app(WATCHLIST_FILE=watchlist_file(held)).test_client()
+    dashboard = '<a href="/">dashboard</a>.'
+    assert (
+        f"No qualifying calls for AAPL yet — press Scan on the {dashboard}"
+        in client.get("/calls").text
+    )
+    assert (
+        f"No qualifying puts for KO. Press Scan on the {dashboard}" in client.get("/ticker/KO").text
+    )
+    poll = client.get("/scan/status?v=999&s=KO&n=1", headers=HX).text
+    assert f"{DATA_LOST_NOTE} Press Scan to fetch them again." in poll
+
+
 def test_every_page_shows_the_local_mode_and_demo_data_banners(client):
     for path in ("/", "/ticker/KO", "/no-such-page"):
         page = client.get(path).text
@@ -170,6 +207,74 @@ def test_after_a_scan_each_ticker_has_one_summary_row(client, scanned):
         assert f'href="/ticker/{symbol}"' in _ticker_group(page, symbol)
 
 
+def _pager(page: str) -> list[tuple[str, str]]:
+    """The pager's entries in order: (link target or "current", text)."""
+    nav = re.search(r'<nav class="pager" aria-label="Pages of results".*?</nav>', page, re.S)
+    assert nav, "no pager"
+    entries = re.findall(
+        r'<a href="([^"]*)"[^>]*>([^<]*)</a>|<span aria-current="page">(\d+)</span>', nav.group(0)
+    )
+    return [
+        (html.unescape(href), text) if href else ("current", current)
+        for href, text, current in entries
+    ]
+
+
+def test_the_pager_has_previous_and_next_around_the_page_numbers(client, scanned):
+    on = "/?sort=spot&per_page=1"
+    first, second, third = on, "/?sort=spot&page=2&per_page=1", "/?sort=spot&page=3&per_page=1"
+    assert _pager(client.get(on).text) == [
+        ("current", "1"),
+        (second, "2"),
+        (third, "3"),
+        (second, "Next"),
+    ]
+    middle = client.get(second).text
+    assert '<p class="results-count">2–2 of 3 tickers</p>' in middle
+    assert _pager(middle) == [
+        (first, "Previous"),
+        (first, "1"),
+        ("current", "2"),
+        (third, "3"),
+        (third, "Next"),
+    ]
+    assert 'rel="prev">Previous</a>' in middle and 'rel="next">Next</a>' in middle
+    assert _pager(client.get(third).text) == [
+        (second, "Previous"),
+        (first, "1"),
+        (second, "2"),
+        ("current", "3"),
+    ]
+
+
+def test_per_page_offers_10_25_50_and_100(client, scanned):
+    def options(page: str) -> list[tuple[str, bool]]:
+        select = re.search(r'<select id="filter-per-page" name="per_page">.*?</select>', page, re.S)
+        found = re.findall(r'<option value="(\d+)"( selected)?>\1</option>', select.group(0))
+        return [(value, bool(selected)) for value, selected in found]
+
+    assert options(client.get("/").text) == [
+        ("10", False),
+        ("25", False),
+        ("50", True),
+        ("100", False),
+    ]  # 50 by default
+    assert options(client.get("/?per_page=25").text) == [
+        ("10", False),
+        ("25", True),
+        ("50", False),
+        ("100", False),
+    ]
+    # a size from the URL that the form does not offer is kept, in its place
+    assert options(client.get("/?per_page=1").text) == [
+        ("1", True),
+        ("10", False),
+        ("25", False),
+        ("50", False),
+        ("100", False),
+    ]
+
+
 def test_sorting_by_delta_names_the_put_of_the_lowest_delta(client, scanned):
     page = client.get("/?sort=delta").text
     for symbol, rows in scanned.items():
@@ -178,11 +283,38 @@ def test_sorting_by_delta_names_the_put_of_the_lowest_delta(client, scanned):
         assert cells[2:4] == [f"${safest['strike']:,.2f}", f"{safest['delta']:.2f}"]
 
 
+#: A fair-value badge: its class, its hover, its text.
+VALUE_BADGE = re.compile(
+    r'<span class="badge (badge-(?:good|high|na))" title="([^"]*)">([^<]*)</span>'
+)
+
+
 def test_the_summary_badge_compares_strikes_with_the_fair_value(client, scanned):
     page = client.get("/").text
-    expected = {"KO": "badge-good", "AAPL": "badge-high", "TSLA": "badge-high"}  # TSLA: est.
-    for symbol in scanned:
-        assert expected[symbol] in _ticker_group(page, symbol)
+    expected = {
+        "KO": (
+            "badge-good",
+            "The lowest qualifying strike is at or below the fair value of $1,000,000.00",
+            "a strike ≤ FV",
+        ),
+        "AAPL": (
+            "badge-high",
+            "Every qualifying strike is above the fair value of $0.01",
+            "strikes &gt; FV",
+        ),
+    }
+    for symbol, badge in expected.items():
+        assert VALUE_BADGE.search(_ticker_group(page, symbol)).groups() == badge
+    kind, title, text = VALUE_BADGE.search(_ticker_group(page, "TSLA")).groups()  # est.
+    assert (kind, text) == ("badge-high", "strikes &gt; FV")
+    assert title.startswith("Every qualifying strike is above the fair value of $")
+    # beside the badge, the spot against the same fair value: said to be the spot's
+    assert re.search(
+        r'class="discount" title="The spot, \$[\d,.]+, against the fair value">'
+        r"spot 100% below</span>",
+        _ticker_group(page, "KO"),
+    )
+    assert re.search(r">spot [\d,]+% above</span>", _ticker_group(page, "AAPL"))
 
 
 def test_puts_load_lazily_so_the_page_grows_with_tickers_not_puts(client, scanned):
@@ -369,6 +501,88 @@ def test_the_drilldown_badges_each_strike(client, scanned):
             re.findall(r"<table.*?</table>", client.get(f"/ticker/{symbol}").text, re.S)
         )
         assert tables.count(expected[symbol]) == len(rows)
+        badges = set(VALUE_BADGE.findall(tables))
+        assert len(badges) == 1, badges  # one strike's wording per row, the same on each
+        ((kind, title, text),) = badges
+        assert kind == expected[symbol]
+        if symbol == "KO":
+            assert title == "The strike is at or below the fair value of $1,000,000.00"
+            assert text == "strike ≤ FV"
+        else:
+            assert title.startswith("The strike is above the fair value of $")
+            assert text == "strike &gt; FV"
+
+
+def _body_cells(table: str) -> list[list[str]]:
+    """The text of each body row's cells (th and td), tags stripped."""
+    body = re.search(r"<tbody>.*?</tbody>", table, re.S).group(0)
+    return [_cells(row) for row in re.findall(r"<tr>.*?</tr>", body, re.S)]
+
+
+def test_the_drilldown_shows_one_table_sorted_across_expirations(client, scanned):
+    symbol, rows = "KO", scanned["KO"]
+    assert len({row["expiration"] for row in rows}) > 1
+    page = client.get(f"/ticker/{symbol}?layout=table&put_sort=annualized&put_dir=desc").text
+
+    tables = re.findall(r'<table class="puts-table">.*?</table>', page, re.S)
+    assert len(tables) == 1
+    table = tables[0]
+    assert f"{symbol} · {len(rows)} puts across expirations" in table
+    assert "sorted by annualized return on the collateral (descending)" in table
+    headers = column_headers(table)
+    assert headers[:2] == ["Strike", "Exp."]  # the expiration has a column of its own
+    annualized, dte = headers.index("Ann."), headers.index("DTE")
+    shown = [(cells[annualized], cells[dte]) for cells in _body_cells(table)]
+    best_first = sorted(rows, key=lambda row: row["annualized"], reverse=True)
+    assert shown == [(f"{row['annualized']:,.1f}%", str(row["dte"])) for row in best_first]
+    # every column sorts the one table: its links keep the layout
+    assert (
+        f'href="/ticker/{symbol}?put_sort=dte&amp;put_dir=asc&amp;layout=table'
+        f'#sort-ticker-{symbol}-dte"' in table
+    )
+    assert (
+        f'href="/ticker/{symbol}?put_sort=annualized&amp;put_dir=asc&amp;layout=table'
+        f'#sort-ticker-{symbol}-annualized"' in table
+    )  # the sorted column: the other way
+    switch = re.search(r'<p class="layout-switch">.*?</p>', page, re.S).group(0)
+    assert '<strong aria-current="true">one table</strong>' in switch
+    grouped = f"/ticker/{symbol}?put_sort=annualized&amp;put_dir=desc"
+    assert f'<a href="{grouped}">a table per expiration</a>' in switch  # keeping the sort
+
+
+def test_the_drilldown_is_grouped_by_expiration_by_default(client, scanned):
+    symbol, rows = "KO", scanned["KO"]
+    page = client.get(f"/ticker/{symbol}").text
+    tables = re.findall(r'<table class="puts-table">.*?</table>', page, re.S)
+    assert len(tables) == len({row["expiration"] for row in rows})
+    assert "Exp." not in column_headers(tables[0])
+    switch = re.search(r'<p class="layout-switch">.*?</p>', page, re.S).group(0)
+    assert '<strong aria-current="true">a table per expiration</strong>' in switch
+    assert f'<a href="/ticker/{symbol}?layout=table">one table</a>' in switch
+
+
+def test_the_drilldown_has_its_own_csv_and_json_links(client, scanned):
+    symbol = "KO"
+    page = client.get(f"/ticker/{symbol}?min_annualized=50&layout=table").text
+    exports = re.search(r'<p class="exports">.*?</p>', page, re.S).group(0)
+    links = {
+        text: html.unescape(href)
+        for href, text in re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', exports)
+    }
+    # the CSV holds the puts the page shows: this ticker's, under the same filters
+    assert links == {
+        f"{symbol} CSV": f"/options.csv?symbol={symbol}&min_annualized=50",
+        f"{symbol} JSON": f"/api/options/{symbol}",
+    }
+    assert "download" in re.search(r"<a [^>]*>KO CSV</a>", exports).group(0)
+    csv = client.get(links[f"{symbol} CSV"])
+    assert csv.status_code == 200
+    lines = csv.text.splitlines()
+    expected = [row for row in scanned[symbol] if row["annualized"] >= 50]
+    assert expected and len(lines) == 1 + len(expected)
+    assert all(line.startswith(f"{symbol},") for line in lines[1:])
+    body = client.get(links[f"{symbol} JSON"]).get_json()
+    assert body["symbol"] == symbol and len(body["options"]) == len(scanned[symbol])
 
 
 def test_the_drilldown_has_an_accessible_chart_of_all_its_puts(client, scanned):

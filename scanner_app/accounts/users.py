@@ -17,7 +17,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from ..db import describe_database_error
+from ..db import describe_database_error, stored_time
 from ..db.account_tables import User
 from .account_errors import (
     AccountsUnavailable,
@@ -63,8 +63,8 @@ class Account:
             username=user.username,
             role=user.role,
             disabled=user.disabled,
-            created_at=user.created_at,
-            last_login_at=user.last_login_at,
+            created_at=stored_time(user.created_at),
+            last_login_at=stored_time(user.last_login_at) if user.last_login_at else None,
         )
 
 

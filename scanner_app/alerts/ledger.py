@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -23,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random
 
+from ..db import stored_time
 from ..db.account_tables import USERS
 from ..db.screen_tables import ALERT_DELIVERIES, ALERT_TARGETS, ALERTED_CONTRACTS, SCREENS
 from ..stored_json import load_json
@@ -200,15 +201,10 @@ class AlertLedger:
                     row.screen_id,
                     row.name,
                     row.username,
-                    _utc(row.created_at),
+                    stored_time(row.created_at),
                     row.contracts,
                     row.outcome,
                     row.error,
                 )
                 for row in connection.execute(query)
             ]
-
-
-def _utc(moment: datetime) -> datetime:
-    """A stored time as an aware UTC time (SQLite gives it back without its zone)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

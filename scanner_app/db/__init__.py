@@ -11,6 +11,7 @@ from .door import (
     head_revision,
     init_db,
     is_sqlite_app,
+    stored_time,
 )
 from .history_store import DayBatch, HistoryStore, IvStanding, StoredDay
 from .tables import QUALIFIED_CONTRACTS, TICKER_DAYS, db
@@ -32,4 +33,5 @@ __all__ = [
     "head_revision",
     "init_db",
     "is_sqlite_app",
+    "stored_time",
 ]

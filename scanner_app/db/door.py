@@ -15,6 +15,7 @@ import logging
 import os
 import weakref
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -177,6 +178,12 @@ def database_reachable(engine: Engine) -> str | None:
     except SQLAlchemyError as error:
         return describe_database_error(error)
     return None
+
+
+def stored_time(moment: datetime) -> datetime:
+    """A time read back from a ``DateTime(timezone=True)`` column as an aware UTC time:
+    the app writes UTC, and SQLite gives it back without its zone."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def describe_database_error(error: BaseException) -> str:

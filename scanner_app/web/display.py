@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
-from ..market.calendar import eastern_text, is_market_open
+from ..market.calendar import eastern_text, is_market_open, next_open
 from ..numbers import finite_number
 from ..scan.launch import market_closed_message
 from ..scan.messages import run_message
@@ -27,6 +27,7 @@ NEARLY_FULL_BANNER = (
     'with "Redis is full". Raise maxmemory or free memory before scanning.'
 )
 DEMO_DATA_BANNER = "Demo market data: synthetic prices, not real quotes."
+SCAN_WAITS_TEXT = "The market is closed: a scan can run when it opens, {opens}."
 
 
 def _finite(value: Any) -> bool:
@@ -59,16 +60,15 @@ def fraction_percent(value: Any, digits: int = 1) -> str:
 
 
 def eastern_time(value: Any) -> str:
-    """An ISO-8601 time with an offset as New York time with the zone named.
+    """An ISO-8601 time with an offset, or an aware datetime, as New York time with the
+    zone named.
 
     ``2026-11-18T16:00:00+00:00`` -> ``Wed Nov 18, 2026 11:00 AM EST``; a dash when
-    missing or unreadable.
+    missing, unreadable or without its zone.
     """
-    if not isinstance(value, str):
-        return MISSING
     try:
-        moment = datetime.fromisoformat(value)
-        if moment.utcoffset() is None:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        if not isinstance(moment, datetime) or moment.utcoffset() is None:
             return MISSING
         return eastern_text(moment)
     except (ValueError, OverflowError):  # not a time, or beyond year 9999 in New York
@@ -110,10 +110,25 @@ def delta_target(dte: Any) -> float | None:
     return None if days is None else call_delta_target(int(days))
 
 
+def market_opens(scanner: Scanner) -> str | None:
+    """When the market next opens, while it is closed and scans wait for it (production);
+    None when a scan can start now."""
+    now = scanner.clock()
+    if not scanner.enforces_market_hours or is_market_open(now):
+        return None
+    return eastern_text(next_open(now))
+
+
+def scan_waits(opens: str) -> str:
+    """What every page says instead of "press Scan" while the market is closed in
+    production: when a scan can run (``opens``, from ``market_opens``)."""
+    return SCAN_WAITS_TEXT.format(opens=opens)
+
+
 def register_template_filters(app: Flask) -> None:
     """Make the formatting helpers available to templates under their own names."""
     helpers = (money, whole_money, number, percent, fraction_percent, eastern_time)
-    helpers += (expiration_label, short_date)
+    helpers += (expiration_label, short_date, scan_waits)
     for helper in (*helpers, ticker_error, row_id, delta_target):
         app.add_template_filter(helper)
 
@@ -173,19 +188,22 @@ def last_run_text(facts: RunFacts | None, message: str) -> str:
     return run_message(facts, eastern_time(facts.finished_at))
 
 
-EXPIRED_TEXT = "Results from the scan at {time} expired after {lifetime}; press Scan"
+EXPIRED_TEXT = "Results from the scan at {time} expired after {lifetime}"
 
 
-def expired_text(record: ScanRecord) -> str:
-    """The "Last scan" line once the results of the scan in ``record`` have expired."""
+def expired_text(record: ScanRecord, opens: str | None = None) -> str:
+    """The "Last scan" line once the results of the scan in ``record`` have expired,
+    inviting a new scan: press Scan, or while the market is closed (``opens``, from
+    ``market_opens``) when one can run."""
     minutes = record.ttl / 60
     lifetime = f"{minutes:.0f} minutes" if minutes < 120 else f"{minutes / 60:g} hours"
-    return EXPIRED_TEXT.format(time=eastern_time(record.finished_at), lifetime=lifetime)
+    expired = EXPIRED_TEXT.format(time=eastern_time(record.finished_at), lifetime=lifetime)
+    return f"{expired}. {scan_waits(opens)}" if opens else f"{expired}; press Scan"
 
 
-def status_line(status: Status) -> str:
+def status_line(status: Status, opens: str | None = None) -> str:
     """The "Last scan" line for ``status``: how the last scan ended, or that its results
-    expired."""
+    expired (and, with ``opens``, that the market is closed until then)."""
     if status.expired is not None:
-        return expired_text(status.expired)
+        return expired_text(status.expired, opens)
     return last_run_text(status.facts, status.last_run)

@@ -28,7 +28,7 @@ from ...screens.row_filters import filter_rows
 from ...services import current_scanner
 from ...watchlist import normalize_symbol
 from ..columns import Table, shown_tables
-from ..display import expired_text
+from ..display import expired_text, market_opens
 from ..error_pages import error_response
 from ..fair_value_book import FairValueBook
 from ..history_body import history_body
@@ -89,7 +89,11 @@ def scan_status() -> Response:
         outcome=status.facts.outcome if ended else None,
         scan_id=status.running_scan or (progress.scan_id if progress else None),
         progress=_progress_json(progress),
-        last_run=expired_text(status.expired) if status.expired else status.last_run,
+        last_run=(
+            expired_text(status.expired, market_opens(scanner))
+            if status.expired
+            else status.last_run
+        ),
         last_run_facts=asdict(status.facts) if status.facts else None,
         started_at=progress.started_at if progress else None,
         finished_at=progress.finished_at if progress else None,

@@ -15,6 +15,7 @@ from ...screens.row_filters import filter_rows
 from ...services import current_scanner
 from ..columns import CALLS
 from ..criteria_text import filters_phrase
+from ..display import market_opens
 from ..own_watchlist import own_watchlist
 from .scan_status import scan_status
 
@@ -31,7 +32,8 @@ def delta_targets() -> list[tuple[str, float]]:
 def calls_context(filters: ResultFilters, messages: list[str]) -> dict[str, Any]:
     """Every held ticker's calls that pass ``filters`` (``call_rows``, each naming its
     ticker, in the view's order), the criteria, the scan's status (the tab re-reads itself
-    while a scan runs), and whether Redis could be read."""
+    while a scan runs), whether Redis could be read, and when the market opens while it
+    is closed in production."""
     scanner = current_scanner()
     status = scanner.status()
     positions = own_watchlist().watchlist.positions()
@@ -60,4 +62,5 @@ def calls_context(filters: ResultFilters, messages: list[str]) -> dict[str, Any]
         "positions": positions,
         "min_call_annualized": scanner.settings["MIN_CALL_ANNUALIZED"],
         "delta_targets": delta_targets(),
+        "market_opens": market_opens(scanner),
     }

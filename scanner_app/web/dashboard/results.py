@@ -8,11 +8,10 @@ from typing import Any
 
 from flask import request
 
-from ...market.calendar import eastern_text, is_market_open, next_open
 from ...screens.query import parse_filters
 from ...services import current_scanner
 from ..criteria_text import criteria_sentence
-from ..display import data_banners
+from ..display import data_banners, market_opens
 from ..fair_value_book import FairValueBook
 from ..own_watchlist import own_symbols_key, own_watchlist
 from ..scope import scope_args, wants_everyone
@@ -40,16 +39,6 @@ def results_page(args: Mapping[str, str]) -> ResultsPage:
     return replace(page, fair_values={symbol: book.describe(symbol) for symbol in page.symbols})
 
 
-def market_opens() -> str | None:
-    """When the market next opens, while it is closed and scans wait for it (production);
-    None when a scan can start now."""
-    scanner = current_scanner()
-    now = scanner.clock()
-    if not scanner.enforces_market_hours or is_market_open(now):
-        return None
-    return eastern_text(next_open(now))
-
-
 def results_context(page: ResultsPage) -> dict[str, Any]:
     """What ``partials/results.html``, the filter form and the banners show for ``page``."""
     scanner = current_scanner()
@@ -69,6 +58,6 @@ def results_context(page: ResultsPage) -> dict[str, Any]:
         "everyone": wants_everyone(request.args),
         "scope": scope_args(request.args).get("scope"),
         "watchlist_unavailable": own.unavailable,
-        "market_opens": market_opens(),
+        "market_opens": market_opens(scanner),
         "cache_banners": data_banners(page.available, page.failed, page.failed_sample),
     }

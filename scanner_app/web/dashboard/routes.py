@@ -34,7 +34,7 @@ from ...screens.query import MAX_PER_PAGE, parse_filters
 from ...services import Scanner, current_scanner
 from ...watchlist import normalize_symbol
 from ..auth.sessions import check_session, session_keys, verify_session
-from ..display import data_banners
+from ..display import data_banners, market_opens, scan_waits
 from ..error_pages import error_response
 from ..fragments import html_response, wants_fragment
 from ..scope import scope_args
@@ -51,7 +51,7 @@ bp = Blueprint("dashboard", __name__)
 SCAN_NOT_STARTED = "The scan was not started: {reason}."
 DATA_LOST_NOTE = (
     "Redis has lost the results since this page was loaded (restarted without persistence, "
-    "or keys evicted). Press Scan to fetch them again."
+    "or keys evicted)."
 )
 STARTED_NOTE = "Scan started."
 JOINED_NOTE = "A scan is already running; showing its progress."
@@ -211,6 +211,14 @@ def status() -> Response:
     return _poll_response(status, page, known)
 
 
+def _data_lost_note() -> str:
+    """``DATA_LOST_NOTE`` and how to fetch the results again: press Scan, or while the
+    market is closed (production) when a scan can run."""
+    opens = market_opens(current_scanner())
+    fetch = scan_waits(opens) if opens else "Press Scan to fetch them again."
+    return f"{DATA_LOST_NOTE} {fetch}"
+
+
 def _poll_response(status: Status, page: ResultsPage, known: int | None) -> Response:
     """Fresh status, and what the shown table needs, swapped out of band."""
     shown = _shown_symbols()
@@ -227,7 +235,7 @@ def _poll_response(status: Status, page: ResultsPage, known: int | None) -> Resp
     return html_response(
         "partials/poll.html",
         # results that expired are said so by the status line, not blamed on Redis
-        status=scan_status(status, note=DATA_LOST_NOTE if lost and not status.expired else None),
+        status=scan_status(status, note=_data_lost_note() if lost and not status.expired else None),
         plan=plan,
         summaries={summary.symbol: summary for summary in page.summaries},
         send_meta=whole_table or _whole_arg("n") != page.listed,

@@ -24,7 +24,7 @@ from ...services import current_scanner
 from ...watchlist import normalize_symbol
 from ..columns import PUTS
 from ..criteria_text import criteria_sentence
-from ..display import data_banners, last_run_text
+from ..display import data_banners, last_run_text, market_opens
 from ..error_pages import error_response
 from ..fair_value_book import FairValueBook
 from ..fragments import html_response, wants_fragment
@@ -133,6 +133,7 @@ def ticker(symbol: str) -> Response:
         "filters": filters,
         "filter_messages": messages,
         "chart": put_chart(normalized, rows, fair_value),
+        "market_opens": market_opens(scanner),
         **_history_context(normalized),
     }
     if wants_fragment():
