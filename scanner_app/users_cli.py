@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from .accounts.account_errors import (
@@ -144,7 +145,12 @@ def _run(action: Callable[[UserAdmin], T]) -> T:
     """``action`` on the app's users; an AccountError ends the command with its message and
     exit code."""
     door = current_door()
-    admin = UserAdmin.build(UsersStore(current_scanner().database), door.write_client, door.keys)
+    admin = UserAdmin.build(
+        UsersStore(current_scanner().database),
+        door.write_client,
+        door.keys,
+        current_app.permanent_session_lifetime,
+    )
     try:
         return action(admin)
     except AccountError as error:

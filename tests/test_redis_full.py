@@ -5,6 +5,7 @@ and nothing stored is lost or torn."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -17,6 +18,8 @@ from scanner_app.redis_door.script_flags import FlaggedScript
 from scanner_app.scan import scripts
 
 from .conftest import FROZEN_NOW
+from .rq_workers import WorkerProcess, process_env
+from .test_rq import wait_for_workers
 
 PREFIX = "full:"
 FULL = "Redis is full (maxmemory"
@@ -55,17 +58,20 @@ def _stored_bytes(client) -> dict[str, int]:
     return sizes
 
 
+def _roomy_scan(app_config, url, watchlist) -> tuple[int, dict[str, int]]:
+    """Scan ``watchlist`` into the empty Redis at ``url``, with room to spare: the bytes of
+    memory it took, and what each ticker's write stores (``_stored_bytes``)."""
+    client = redis.Redis.from_url(url)
+    base = client.info("memory")["used_memory"]
+    assert _app(app_config, url, watchlist).test_cli_runner().invoke(args=["scan"]).exit_code == 0
+    return client.info("memory")["used_memory"] - base, _stored_bytes(client)
+
+
 def test_a_scan_that_does_not_fit_stops_saying_redis_is_full_and_grows_it_by_one_ticker_at_most(
     app_config, tmp_path, start_redis
 ):
     watchlist = _watchlist(tmp_path, 120)
-    # The same scan with room to spare: how much it stores, all told and per ticker.
-    roomy = start_redis()
-    roomy_client = redis.Redis.from_url(roomy)
-    base = roomy_client.info("memory")["used_memory"]
-    assert _app(app_config, roomy, watchlist).test_cli_runner().invoke(args=["scan"]).exit_code == 0
-    whole = roomy_client.info("memory")["used_memory"] - base
-    sizes = _stored_bytes(roomy_client)
+    whole, sizes = _roomy_scan(app_config, start_redis(), watchlist)
     # A ticker's write in memory: its bytes, scaled by what the whole scan took per byte.
     one_ticker = max(sizes.values()) * whole / sum(sizes.values())
 
@@ -189,3 +195,69 @@ def test_results_stay_readable_when_redis_is_full(app_config, tmp_path, start_re
     assert web.get("/api/options").get_json()["options"]
     response = web.post("/scan", headers={"HX-Request": "true"})
     assert response.status_code == 503 and FULL in response.get_data(as_text=True)
+
+
+def test_with_rq_the_batch_redis_refuses_fails_the_scan_at_once(app_config, tmp_path, start_redis):
+    """SCAN_EXECUTOR=rq on a real worker: the batch that meets a full Redis ends the scan
+    itself, with no retry, and ``flask scan``, the page and /api/scan say Redis is full."""
+    watchlist = _watchlist(tmp_path, 120)
+    whole, _sizes = _roomy_scan(app_config, start_redis(), watchlist)
+    url = start_redis("--maxmemory-policy", "noeviction")
+    client = redis.Redis.from_url(url)
+    settings = {"SCAN_EXECUTOR": "rq", "SCAN_RUNNER": None, "CLOCK": None}
+    app = _app({**app_config, **settings}, url, watchlist)
+    env = process_env(
+        REDIS_URL=url,
+        CACHE_KEY_PREFIX=PREFIX,
+        WATCHLIST_FILE=str(watchlist),
+        DEMO_LATENCY_MS="0",
+        EARNINGS="off",
+    )
+    worker = WorkerProcess(env, tmp_path / "worker.log")
+    try:
+        wait_for_workers(app, 1)
+        client.config_set("maxmemory", client.info("memory")["used_memory"] + whole // 2)
+
+        result = app.test_cli_runner().invoke(args=["scan"])
+    finally:
+        worker.stop()
+
+    assert result.exit_code == 1, result.output
+    assert FULL in result.output and "noeviction)" in result.output
+    status = app.test_client().get("/api/scan").get_json()
+    assert status["state"] == "idle" and status["outcome"] in ("failed", "interrupted")
+    assert FULL in status["last_run"] and FULL in status["last_run_facts"]["reason"]
+    assert 0 < status["progress"]["done"] < 120
+    assert FULL in app.test_client().get("/").get_data(as_text=True)
+    assert app.extensions["put_scanner"].store.lock_owner() is None
+    # no batch raised, so RQ retried none (RQ's own bookkeeping may fail on a full Redis)
+    batch_raised = re.compile(
+        rf"job scan-{status['last_run_facts']['scan_id']}-\d+: exception raised"
+    )
+    assert not batch_raised.search(worker.output()), worker.output()
+
+
+def test_a_scan_redis_refuses_records_why_in_the_room_its_contract_keys_would_take(
+    app_config, tmp_path, start_redis
+):
+    """Rebuilding the contract keys would not fit; the few bytes saying why the scan failed
+    do, so they are written instead."""
+    url = start_redis("--maxmemory-policy", "noeviction")
+    app = _app(app_config, url, _watchlist(tmp_path, 10))
+    assert app.test_cli_runner().invoke(args=["scan"]).exit_code == 0
+    client = redis.Redis.from_url(url)
+    contract = [f"{PREFIX}{name}" for name in ("ticker_options", "ticker_calls")]
+    rebuild = sum(client.strlen(key) for key in contract)
+    client.delete(*contract)  # as if the last scan had left none: rebuilding them takes room
+    scanner = app.extensions["put_scanner"]
+    engine = scanner.engine()
+    assert scanner.store.acquire_lock("second")
+    engine.begin("second")
+    client.config_set("maxmemory", client.info("memory")["used_memory"] + rebuild // 2)
+
+    engine.fail("second", RedisFull.on(client))
+
+    status = app.test_client().get("/api/scan").get_json()
+    assert status["last_run_facts"]["scan_id"] == "second"
+    assert status["last_run"].startswith("Scan failed at ") and FULL in status["last_run"]
+    assert client.exists(*contract) == 0

@@ -163,3 +163,36 @@ def _id_in_request(app, cookie: str) -> int:
 def test_without_a_signed_in_user_production_names_nobody(app):
     with app.test_request_context("/"), pytest.raises(NotSignedIn):
         current_user_id()
+
+
+def test_a_revocation_count_outlives_every_session_that_holds_it(
+    make_app, redis_client, key_prefix
+):
+    """Bumps and logins give the count the session lifetime, never less than it has, and
+    never make a count for a user who was never revoked."""
+    app = make_app(**PRODUCTION)
+    create_user(app, "alice")
+    create_user(app, "bob")
+    saved = cookie_of(app, "alice")
+    count = f"{key_prefix}session_epoch:alice"
+    lifetime = int(app.permanent_session_lifetime.total_seconds())
+
+    assert users(app, "disable", "alice").exit_code == 0
+    assert lifetime - 60 < redis_client.ttl(count) <= lifetime
+    redis_client.expire(count, 5)  # as if the disabling were hours old
+    users(app, "enable", "alice")
+    cookie_of(app, "alice")
+    assert lifetime - 60 < redis_client.ttl(count) <= lifetime
+    redis_client.persist(count)  # a count written before counts expired
+    cookie_of(app, "alice")
+    assert lifetime - 60 < redis_client.ttl(count) <= lifetime
+    redis_client.expire(count, 2 * lifetime)
+    cookie_of(app, "alice")
+    users(app, "disable", "alice")
+    assert redis_client.ttl(count) > lifetime
+
+    records = redis_client.scan_iter(match=f"{key_prefix}session:*")
+    assert all(redis_client.ttl(record) <= redis_client.ttl(count) for record in records)
+    assert not is_live(app, saved)
+    cookie_of(app, "bob")
+    assert not redis_client.exists(f"{key_prefix}session_epoch:bob")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
 from redis import Redis, RedisError
 
@@ -29,9 +30,10 @@ class UserAdmin:
         self.epochs = epochs
 
     @classmethod
-    def build(cls, users: UsersStore, client: Redis, keys: Keys) -> UserAdmin:
-        """The admin of ``users`` whose sessions live in ``client`` under ``keys``."""
-        return cls(users, SessionEpochs(client, keys))
+    def build(cls, users: UsersStore, client: Redis, keys: Keys, lifetime: timedelta) -> UserAdmin:
+        """The admin of ``users`` whose sessions, lasting ``lifetime``, live in ``client``
+        under ``keys``."""
+        return cls(users, SessionEpochs(client, keys, lifetime))
 
     def create(self, username: str, password: str, role: str = MEMBER) -> Account:
         """Add a user (see ``UsersStore.create``)."""

@@ -15,6 +15,7 @@ from flask import current_app
 
 from ..market.calendar import is_market_open
 from ..market.errors import ProviderRefused
+from ..redis_door.memory import RedisFull
 from ..scan.launch import launch_scan
 from ..scan.parts import APP_EXTENSION, ScanParts
 from ..scan.store import LockLost
@@ -32,7 +33,8 @@ def scan_batch(scan_id: str, symbols: list[str]) -> None:
 
     The batch that completes the last ticker finishes the scan at once (the finishing job
     then finds nothing to do). Redis trouble raises, so RQ retries the batch; a refused
-    account fails the whole scan.
+    account, or a full Redis, fails the whole scan at once: a retry would only be refused
+    again, and freeing the lock stops the other batches.
     """
     engine = _parts().engine()
     try:
@@ -42,6 +44,11 @@ def scan_batch(scan_id: str, symbols: list[str]) -> None:
         return
     except ProviderRefused as error:
         log.warning("scan %s: the market refused the account: %s", scan_id, error)
+        engine.fail(scan_id, error)
+        engine.release(scan_id)
+        return
+    except RedisFull as error:
+        log.error("scan %s stopped: %s", scan_id, error)
         engine.fail(scan_id, error)
         engine.release(scan_id)
         return

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..market.calendar import eastern_text, history_day, market_today
 from ..redis_door import CacheUnavailable, describe_error
+from ..redis_door.memory import RedisFull
 from .daemon_pool import DaemonPool
 from .heartbeat import Heartbeat
 from .history import HistoryRecorder
@@ -164,10 +165,17 @@ class ScanEngine:
             self.release(scan_id)
 
     def fail(self, scan_id: str, error: BaseException) -> None:
-        """Say that the scan failed, with the contract keys rebuilt from what it published."""
+        """Say that the scan failed, with the contract keys rebuilt from what it published.
+
+        Not when Redis is full: they keep the last scan's, and what room is left goes to
+        the few bytes that say why the scan stopped.
+        """
         moment = self.clock()
         try:
-            _with_puts, puts = self.store.assemble(scan_id)
+            if isinstance(error, RedisFull):
+                puts = self.store.published_puts()
+            else:
+                _with_puts, puts = self.store.assemble(scan_id)
             progress = self._own_progress(scan_id)
             facts = RunFacts(
                 scan_id=scan_id,

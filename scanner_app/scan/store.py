@@ -599,6 +599,14 @@ class ScanStore:
         with_puts, puts = self._fenced("ASSEMBLE", scan_id, [])
         return int(with_puts), int(puts)
 
+    def published_puts(self) -> int:
+        """The puts of the listed tickers, as ``assemble`` counts them, without writing."""
+        try:
+            scores = self.write_client.zrange(self.key("idx:puts"), 0, -1, withscores=True)
+        except REDIS_ERRORS as error:
+            raise self.refusal(error) from error
+        return int(sum(score for _symbol, score in scores))
+
     def interrupt(
         self,
         owner: str | None,

@@ -54,20 +54,21 @@ UNAVAILABLE_MESSAGE = "Your session cannot be checked while Redis is unavailable
 def revocation_count(username: str) -> int:
     """The revocation count of ``username`` now, to record with a session that starts after a
     password check: a revocation in between ends that session (raises RedisError)."""
-    door = current_door()
-    return SessionEpochs(door.write_client, door.keys).current(username)
+    return _epochs().current(username)
 
 
 def start_session(account: Account, count: int) -> None:
     """Log ``account`` in: a new session id with its record in Redis (holding ``count``, read
     before the password was checked), and a fresh cookie.
 
-    Raises RedisError when the record cannot be written (the cookie is then left as it was).
+    The user's revocation count, if any, is first made to outlive the record, so the record
+    can never see the count drop back to 0. Raises RedisError when either cannot be written
+    (the cookie is then left as it was).
     """
     session_id = secrets.token_urlsafe(32)
-    lifetime = current_app.permanent_session_lifetime
     record = json.dumps({"user": account.id, "epoch": count})
-    _client().set(_record_key(session_id), record, ex=lifetime)
+    _epochs().keep(account.username)
+    _client().set(_record_key(session_id), record, ex=current_app.permanent_session_lifetime)
     session.clear()
     login_user(SignedInUser(account))
     session[USER_KEY] = account.username
@@ -172,6 +173,12 @@ def _is_live(values: Sequence[bytes | None]) -> bool:
 def _read(keys: list[str]) -> list[bytes | None]:
     """The raw values of ``keys``: one round trip, none for no keys."""
     return _client().mget(keys) if keys else []
+
+
+def _epochs() -> SessionEpochs:
+    """The revocation counts in the app's Redis, kept as long as a session lives."""
+    door = current_door()
+    return SessionEpochs(door.write_client, door.keys, current_app.permanent_session_lifetime)
 
 
 def _record_key(session_id: str) -> str:

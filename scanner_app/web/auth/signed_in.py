@@ -48,7 +48,9 @@ def current_users() -> UsersStore:
 def current_user_admin() -> UserAdmin:
     """The users store of the current app with the sessions they have in its Redis."""
     door = current_door()
-    return UserAdmin.build(current_users(), door.write_client, door.keys)
+    return UserAdmin.build(
+        current_users(), door.write_client, door.keys, current_app.permanent_session_lifetime
+    )
 
 
 def load_user(user_id: str) -> SignedInUser | None:
