@@ -5,6 +5,7 @@ recorded and never change the scan; targets stay secret."""
 from __future__ import annotations
 
 import logging
+import socket
 
 import pytest
 
@@ -14,7 +15,9 @@ from scanner_app.alerts.service import Pending
 from scanner_app.alerts.threads import wait_for_deliveries
 from scanner_app.screens.definition import check_screen
 
+from .accounts import create_user, log_in_as
 from .alert_receivers import SMTP_PASSWORD, http_receiver, smtp_server
+from .production import PRODUCTION, log_in
 from .screens_data import add_user, forget_screens, no_screens_left  # noqa: F401 (a fixture)
 
 PUBLIC = "https://scanner.example.com"
@@ -210,3 +213,35 @@ def test_a_shared_screens_alerts_follow_its_owners_view(alerts_app):
     tickers = {line.split()[0] for line in titles["Bob's"].splitlines()[1:] if line.strip()}
     assert tickers - {"Open"} == {"KO"}
     assert "AAPL" in titles["Bob's all"]
+
+
+def test_a_members_target_that_now_resolves_inward_is_refused_when_sent(alerts_app, monkeypatch):
+    """DNS rebinding: ``localhost`` answered a public address when bob saved his target
+    (the one DNS answer the test makes up); at delivery it resolves to loopback again."""
+    app = alerts_app(**PRODUCTION)
+    scanner = scanner_of(app)
+    real_getaddrinfo = socket.getaddrinfo
+
+    def public_localhost(host, *args, **kwargs):
+        return real_getaddrinfo("93.184.216.34" if host == "localhost" else host, *args, **kwargs)
+
+    create_user(app, "bob")
+    bob, admin = app.test_client(), app.test_client()
+    log_in_as(bob, "bob")
+    log_in(admin)
+    with http_receiver() as receiver:
+        target = receiver.url.replace("127.0.0.1", "localhost")
+        form = {"name": "Bob's", "query": "scope=all", "view": "puts", "targets": target}
+        with monkeypatch.context() as dns:
+            dns.setattr(socket, "getaddrinfo", public_localhost)
+            assert bob.post("/screens", data=form).status_code == 303
+        assert admin.post("/screens", data=form | {"name": "Admin's"}).status_code == 303
+        scan(app, "scan-1")
+        [screen] = [s for s in scanner.screens.everyone_alerting() if s.name == "Bob's"]
+        tested = bob.post(f"/screens/{screen.id}/test", follow_redirects=True).text
+        assert [body["title"].split(" for ")[1] for body in receiver.bodies] == ["Admin's"]
+    refused = "refused: localhost now resolves to a loopback or private address"
+    assert refused in tested
+    outcomes = {d.screen: (d.outcome, d.error or "") for d in scanner.alerts.ledger.recent(None)}
+    assert outcomes["Admin's"] == (SENT, "")
+    assert outcomes["Bob's"][0] == FAILED and outcomes["Bob's"][1].startswith(refused)

@@ -5,6 +5,10 @@ one message per screen to each of its targets, every delivery recorded.
 finished the scan, or an RQ job). It never raises: a database, Redis or target failure is
 logged (never with a target) and recorded where it can be, and the scan's outcome is
 already published before any of it starts.
+
+In production a member's target is checked again when it is sent: a host name that
+resolved to a public address when the target was saved may resolve inward now (DNS
+rebinding), and such a send is refused and recorded as failed.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from ..user_watchlists.universe import Universe
 from .delivery import send, send_once
 from .ledger import FAILED, PAUSED, SENT, AlertLedger, matching_digest
 from .message import AlertMessage, alert_message, trial_message
+from .targets import inner_address
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +42,13 @@ OwnerSymbols = Callable[[int], Iterable[str]]
 
 @dataclass(frozen=True)
 class AlertSettings:
-    """``ALERT_REPEAT_HOURS``, ``PUBLIC_URL`` and the base wait between retries."""
+    """``ALERT_REPEAT_HOURS``, ``PUBLIC_URL``, the base wait between retries, and local
+    mode (where any target may reach a loopback or private address)."""
 
     repeat: timedelta
     public_url: str
     retry_base: float
+    local_mode: bool
 
 
 @dataclass(frozen=True)
@@ -166,6 +173,8 @@ class AlertService:
         for target in item.screen.targets:
             if target.paused:
                 outcome, error = PAUSED, "the target is paused after repeated failures"
+            elif (error := self.refusal(item.screen, target.url)) is not None:
+                outcome = FAILED
             else:
                 error = send(target.url, item.message, self.settings.retry_base, nap, give_up)
                 outcome = SENT if error is None else FAILED
@@ -186,8 +195,25 @@ class AlertService:
                     describe_database_error(failure),
                 )
 
+    def refusal(self, screen: SavedScreen, url: str) -> str | None:
+        """Why ``url`` may not be reached now for the screen's owner (None: it may). In
+        production only an admin's target may reach a loopback or private address; its
+        host is resolved again here, whatever it resolved to when it was saved."""
+        if self.settings.local_mode:
+            return None
+        host = inner_address(url)
+        if host is None or self.screens.is_admin(screen.user_id):
+            return None
+        return (
+            f"refused: {host} now resolves to a loopback or private address (or does not "
+            "resolve), which only an admin's target may reach"
+        )
+
     def send_trial(self, screen: SavedScreen) -> list[str | None]:
         """Send the test message to each of the screen's targets once, now; each target's
         error (None: sent). A test is not a delivery: it is not recorded."""
         message = trial_message(screen.name, screen.view, screen.query, self.settings.public_url)
-        return [send_once(target.url, message) for target in screen.targets]
+        return [
+            self.refusal(screen, target.url) or send_once(target.url, message)
+            for target in screen.targets
+        ]
