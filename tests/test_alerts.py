@@ -5,7 +5,10 @@ recorded and never change the scan; targets stay secret."""
 from __future__ import annotations
 
 import logging
+import re
 import socket
+import threading
+import time
 
 import pytest
 
@@ -13,10 +16,11 @@ from scanner_app.alerts.ledger import FAILED, PAUSE_AFTER, SENT
 from scanner_app.alerts.message import AlertMessage
 from scanner_app.alerts.service import Pending
 from scanner_app.alerts.threads import wait_for_deliveries
+from scanner_app.scan.stopping import stop_scans
 from scanner_app.screens.definition import check_screen
 
 from .accounts import create_user, log_in_as
-from .alert_receivers import SMTP_PASSWORD, http_receiver, smtp_server
+from .alert_receivers import SMTP_PASSWORD, http_receiver, smtp_server, wait_for
 from .production import PRODUCTION, log_in
 from .screens_data import add_user, forget_screens, no_screens_left  # noqa: F401 (a fixture)
 
@@ -27,10 +31,10 @@ pytestmark = pytest.mark.usefixtures("no_screens_left")
 
 @pytest.fixture
 def alerts_app(make_app):
-    """An app whose retries wait 10 ms, with no saved screens yet."""
+    """An app whose retries wait 10 ms (unless told), with no saved screens yet."""
 
     def build(keep_screens: bool = False, **overrides):
-        app = make_app(ALERT_RETRY_SECONDS=0.01, PUBLIC_URL=PUBLIC, **overrides)
+        app = make_app(**{"ALERT_RETRY_SECONDS": 0.01, "PUBLIC_URL": PUBLIC} | overrides)
         if not keep_screens:
             forget_screens(app.extensions["put_scanner"].database)
         return app
@@ -175,14 +179,36 @@ def test_alerts_off_sends_nothing_and_hides_the_fields(alerts_app):
     assert "targets" not in client.get("/api/screens").get_json()["screens"][0]
 
 
-def test_send_test_reaches_the_target_now(alerts_app):
+def test_send_test_retries_like_a_delivery_and_says_how_each_target_went(alerts_app):
     app = alerts_app()
-    with http_receiver() as receiver:
-        screen = save(app, "Weekly income", "max_dte=21", [receiver.url])
+    with http_receiver() as steady, http_receiver() as flaky, http_receiver() as down:
+        flaky.fail_first = 2
+        down.status = 500
+        urls = [steady.url, flaky.url, down.url]
+        screen = save(app, "Weekly income", "max_dte=21", urls)
         response = app.test_client().post(f"/screens/{screen.id}/test", follow_redirects=True)
-        assert receiver.bodies[0]["title"] == "Test alert for Weekly income"
-    assert "json://127.0.0.1/…: sent." in response.text
+        hits = [receiver.hits for receiver in (steady, flaky, down)]
+        titles = [body["title"] for body in steady.bodies + flaky.bodies]
+    assert hits == [1, 3, 4]  # the first try and up to 3 retries, as a delivery gets
+    assert titles == ["Test alert for Weekly income"] * 2
+    said = re.findall(r"<li>json://127\.0\.0\.1/…: (.*?)</li>", response.text)
+    assert said[:2] == ["sent.", "sent after 2 retries."]
+    assert said[2].startswith("failed after 4 tries: ") and "error=500" in said[2]
     assert scanner_of(app).alerts.ledger.recent(None) == []  # a test is not a delivery
+
+
+def test_a_shutdown_cuts_the_send_tests_retries_short(alerts_app):
+    app = alerts_app(ALERT_RETRY_SECONDS=5)  # all the retries: 5 + 10 + 20 s of waits
+    with http_receiver() as down:
+        down.status = 500
+        screen = save(app, "Down", "", [down.url])
+        stopper = threading.Thread(target=lambda: (wait_for(lambda: down.hits), stop_scans()))
+        stopper.start()
+        started = time.monotonic()
+        [outcome] = scanner_of(app).alerts.send_trial(screen)
+        stopper.join()
+    assert time.monotonic() - started < 4
+    assert outcome.tries <= 2 and "error=500" in outcome.error
 
 
 def test_flask_scan_waits_for_its_deliveries(alerts_app):

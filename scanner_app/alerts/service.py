@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -25,14 +26,16 @@ from ..db import describe_database_error
 from ..redis_door import REDIS_ERRORS, CacheUnavailable
 from ..scan.fair_values import read_estimates
 from ..scan.reads import ResultReader
+from ..scan.stopping import running_scan
 from ..screens.definition import read_query, row_hash
 from ..screens.matcher import Matches, ScreenView, match_screens
 from ..screens.saved_screens import SavedScreen, ScreenStore
 from ..user_watchlists.universe import Universe
-from .delivery import send, send_once
+from .delivery import Sent, send
 from .ledger import FAILED, PAUSED, SENT, AlertLedger, matching_digest
 from .message import AlertMessage, alert_message, trial_message
 from .targets import inner_address
+from .threads import nap_until_stopped
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +179,7 @@ class AlertService:
             elif (error := self.refusal(item.screen, target.url)) is not None:
                 outcome = FAILED
             else:
-                error = send(target.url, item.message, self.settings.retry_base, nap, give_up)
+                error = send(target.url, item.message, self.settings.retry_base, nap, give_up).error
                 outcome = SENT if error is None else FAILED
             if error is not None:
                 log.warning(
@@ -209,11 +212,20 @@ class AlertService:
             "resolve), which only an admin's target may reach"
         )
 
-    def send_trial(self, screen: SavedScreen) -> list[str | None]:
-        """Send the test message to each of the screen's targets once, now; each target's
-        error (None: sent). A test is not a delivery: it is not recorded."""
+    def send_trial(self, screen: SavedScreen) -> list[Sent]:
+        """Send the test message to each of the screen's targets now, all at once, each
+        retried like a delivery (a shutdown stops the retries); how each went. A test is
+        not a delivery: it is not recorded."""
         message = trial_message(screen.name, screen.view, screen.query, self.settings.public_url)
-        return [
-            self.refusal(screen, target.url) or send_once(target.url, message)
-            for target in screen.targets
-        ]
+        with running_scan() as stop:
+            nap = nap_until_stopped(stop)
+
+            def attempt(url: str) -> Sent:
+                refusal = self.refusal(screen, url)
+                if refusal is not None:
+                    return Sent(refusal, 0)
+                return send(url, message, self.settings.retry_base, nap, lambda: bool(stop.error))
+
+            urls = [target.url for target in screen.targets]
+            with ThreadPoolExecutor(max_workers=max(len(urls), 1)) as pool:
+                return list(pool.map(attempt, urls))
