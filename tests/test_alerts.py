@@ -13,7 +13,7 @@ import time
 import pytest
 
 from scanner_app.alerts.ledger import FAILED, PAUSE_AFTER, SENT
-from scanner_app.alerts.message import AlertMessage
+from scanner_app.alerts.message import MAX_ROWS, AlertMessage
 from scanner_app.alerts.service import Pending
 from scanner_app.alerts.threads import wait_for_deliveries
 from scanner_app.scan.stopping import stop_scans
@@ -82,6 +82,9 @@ def test_the_owner_gets_an_email_with_the_new_puts(alerts_app):
         "Ticker", "Expiration", "Strike", "Bid", "Annualized", "Delta", "IV", "rank"
     ]  # fmt: skip
     assert "AAPL" in body and f"Open the screen: {PUBLIC}/?max_dte=60" in body
+    listed = body.replace("\r\n", "\n").split("\n\nOpen the screen")[0].splitlines()[1:]
+    assert count > MAX_ROWS and len(listed) == MAX_ROWS + 1  # 25 rows, then the rest counted
+    assert listed[-1] == f"and {count - MAX_ROWS} more"
     [delivery] = scanner_of(app).alerts.ledger.recent(None)
     assert (delivery.outcome, delivery.contracts) == (SENT, count)
 

@@ -33,7 +33,7 @@ from ..screens.saved_screens import SavedScreen, ScreenStore
 from ..user_watchlists.universe import Universe
 from .delivery import Sent, send
 from .ledger import FAILED, PAUSED, SENT, AlertLedger, matching_digest
-from .message import AlertMessage, alert_message, trial_message
+from .message import MAX_ROWS, AlertMessage, alert_message, trial_message
 from .targets import inner_address
 from .threads import nap_until_stopped
 
@@ -128,11 +128,16 @@ class AlertService:
                 continue  # the same contracts as last time: nothing started matching
             claimed = self.ledger.claim(screen.id, contracts, self.settings.repeat)
             if claimed:
-                new = matches.rows(claimed)
+                first = matches.rows(claimed, MAX_ROWS)
                 message = alert_message(
-                    screen.name, screen.view, screen.query, new, self.settings.public_url
+                    screen.name,
+                    screen.view,
+                    screen.query,
+                    first,
+                    len(claimed),
+                    self.settings.public_url,
                 )
-                pending.append(Pending(screen, len(new), message))
+                pending.append(Pending(screen, len(claimed), message))
         return pending
 
     def _view(self, screen: SavedScreen, owners: dict[int, frozenset[str]]) -> ScreenView:
