@@ -181,7 +181,7 @@ class AlertService:
         for target in item.screen.targets:
             if target.paused:
                 outcome, error = PAUSED, "the target is paused after repeated failures"
-            elif (error := self.refusal(item.screen, target.url)) is not None:
+            elif (error := self._refusal(item.screen, target.url)) is not None:
                 outcome = FAILED
             else:
                 error = send(target.url, item.message, self.settings.retry_base, nap, give_up).error
@@ -203,7 +203,7 @@ class AlertService:
                     describe_database_error(failure),
                 )
 
-    def refusal(self, screen: SavedScreen, url: str) -> str | None:
+    def _refusal(self, screen: SavedScreen, url: str) -> str | None:
         """Why ``url`` may not be reached now for the screen's owner (None: it may). In
         production only an admin's target may reach a loopback or private address; its
         host is resolved again here, whatever it resolved to when it was saved."""
@@ -226,7 +226,7 @@ class AlertService:
             nap = nap_until_stopped(stop)
 
             def attempt(url: str) -> Sent:
-                refusal = self.refusal(screen, url)
+                refusal = self._refusal(screen, url)
                 if refusal is not None:
                     return Sent(refusal, 0)
                 return send(url, message, self.settings.retry_base, nap, lambda: bool(stop.error))
