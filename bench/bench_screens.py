@@ -1,7 +1,8 @@
 """Evaluating 200 saved screens after a 5000-ticker scan (demo market, real Redis, SQLite).
 
 - matching alone: every screen against the stored rows, each side read once;
-- the whole evaluation the first time (every match is new: the ledger records each one);
+- the whole evaluation the first time (every match is new: each screen's claim records
+  all it matches);
 - the whole evaluation again after a second scan (nothing new: the steady state).
 
 Targets are left out: delivery runs off the scan's path and is not part of the figure.

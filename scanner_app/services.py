@@ -191,6 +191,7 @@ class Scanner:
                 repeat=timedelta(hours=settings["ALERT_REPEAT_HOURS"]),
                 public_url=settings["PUBLIC_URL"],
                 retry_base=settings["ALERT_RETRY_SECONDS"],
+                local_mode=self.local_mode,
             ),
         )
 

@@ -1,5 +1,6 @@
 """Real receivers for alert tests, on loopback only: an SMTP server (aiosmtpd) that takes
-a login, and an HTTP server that records each JSON POST and answers a chosen status."""
+a login, and an HTTP server that records each JSON POST and answers a chosen status (or
+500 to its first few POSTs)."""
 
 from __future__ import annotations
 
@@ -20,11 +21,13 @@ SMTP_USER, SMTP_PASSWORD = "alerts", "s3cret-smtp-pass"
 
 
 class HttpReceiver:
-    """Records the JSON bodies POSTed to it; answers ``status`` (200 by default)."""
+    """Records the JSON bodies POSTed to it; answers 500 to the first ``fail_first`` POSTs,
+    then ``status`` (200 by default)."""
 
     def __init__(self) -> None:
         self.bodies: list[dict] = []
         self.status = 200
+        self.fail_first = 0
         self.hits = 0
         receiver = self
 
@@ -33,9 +36,10 @@ class HttpReceiver:
                 length = int(self.headers.get("Content-Length", 0))
                 raw = self.rfile.read(length)
                 receiver.hits += 1
-                if receiver.status == 200:
+                status = 500 if receiver.hits <= receiver.fail_first else receiver.status
+                if status == 200:
                     receiver.bodies.append(json.loads(raw))
-                self.send_response(receiver.status)
+                self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

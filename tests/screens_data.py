@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, delete, insert
 
 from scanner_app.db.account_tables import USERS
-from scanner_app.db.screen_tables import ALERT_DELIVERIES, ALERT_TARGETS, ALERTED_CONTRACTS, SCREENS
+from scanner_app.db.screen_tables import ALERT_CLAIMS, ALERT_DELIVERIES, ALERT_TARGETS, SCREENS
 
 
 def add_user(engine: Engine, role: str = "member", name: str | None = None) -> int:
@@ -29,7 +29,7 @@ def add_user(engine: Engine, role: str = "member", name: str | None = None) -> i
 def forget_screens(engine: Engine) -> None:
     """Delete every screen, target, alert and delivery (a test starts with none)."""
     with engine.begin() as connection:
-        for table in (ALERT_DELIVERIES, ALERTED_CONTRACTS, ALERT_TARGETS, SCREENS):
+        for table in (ALERT_DELIVERIES, ALERT_CLAIMS, ALERT_TARGETS, SCREENS):
             connection.execute(delete(table))
 
 

@@ -5,16 +5,23 @@ recorded and never change the scan; targets stay secret."""
 from __future__ import annotations
 
 import logging
+import re
+import socket
+import threading
+import time
 
 import pytest
 
 from scanner_app.alerts.ledger import FAILED, PAUSE_AFTER, SENT
-from scanner_app.alerts.message import AlertMessage
+from scanner_app.alerts.message import MAX_ROWS, AlertMessage
 from scanner_app.alerts.service import Pending
 from scanner_app.alerts.threads import wait_for_deliveries
+from scanner_app.scan.stopping import stop_scans
 from scanner_app.screens.definition import check_screen
 
-from .alert_receivers import SMTP_PASSWORD, http_receiver, smtp_server
+from .accounts import create_user, log_in_as
+from .alert_receivers import SMTP_PASSWORD, http_receiver, smtp_server, wait_for
+from .production import PRODUCTION, log_in
 from .screens_data import add_user, forget_screens, no_screens_left  # noqa: F401 (a fixture)
 
 PUBLIC = "https://scanner.example.com"
@@ -24,10 +31,10 @@ pytestmark = pytest.mark.usefixtures("no_screens_left")
 
 @pytest.fixture
 def alerts_app(make_app):
-    """An app whose retries wait 10 ms, with no saved screens yet."""
+    """An app whose retries wait 10 ms (unless told), with no saved screens yet."""
 
     def build(keep_screens: bool = False, **overrides):
-        app = make_app(ALERT_RETRY_SECONDS=0.01, PUBLIC_URL=PUBLIC, **overrides)
+        app = make_app(**{"ALERT_RETRY_SECONDS": 0.01, "PUBLIC_URL": PUBLIC} | overrides)
         if not keep_screens:
             forget_screens(app.extensions["put_scanner"].database)
         return app
@@ -75,6 +82,9 @@ def test_the_owner_gets_an_email_with_the_new_puts(alerts_app):
         "Ticker", "Expiration", "Strike", "Bid", "Annualized", "Delta", "IV", "rank"
     ]  # fmt: skip
     assert "AAPL" in body and f"Open the screen: {PUBLIC}/?max_dte=60" in body
+    listed = body.replace("\r\n", "\n").split("\n\nOpen the screen")[0].splitlines()[1:]
+    assert count > MAX_ROWS and len(listed) == MAX_ROWS + 1  # 25 rows, then the rest counted
+    assert listed[-1] == f"and {count - MAX_ROWS} more"
     [delivery] = scanner_of(app).alerts.ledger.recent(None)
     assert (delivery.outcome, delivery.contracts) == (SENT, count)
 
@@ -172,14 +182,36 @@ def test_alerts_off_sends_nothing_and_hides_the_fields(alerts_app):
     assert "targets" not in client.get("/api/screens").get_json()["screens"][0]
 
 
-def test_send_test_reaches_the_target_now(alerts_app):
+def test_send_test_retries_like_a_delivery_and_says_how_each_target_went(alerts_app):
     app = alerts_app()
-    with http_receiver() as receiver:
-        screen = save(app, "Weekly income", "max_dte=21", [receiver.url])
+    with http_receiver() as steady, http_receiver() as flaky, http_receiver() as down:
+        flaky.fail_first = 2
+        down.status = 500
+        urls = [steady.url, flaky.url, down.url]
+        screen = save(app, "Weekly income", "max_dte=21", urls)
         response = app.test_client().post(f"/screens/{screen.id}/test", follow_redirects=True)
-        assert receiver.bodies[0]["title"] == "Test alert for Weekly income"
-    assert "json://127.0.0.1/…: sent." in response.text
+        hits = [receiver.hits for receiver in (steady, flaky, down)]
+        titles = [body["title"] for body in steady.bodies + flaky.bodies]
+    assert hits == [1, 3, 4]  # the first try and up to 3 retries, as a delivery gets
+    assert titles == ["Test alert for Weekly income"] * 2
+    said = re.findall(r"<li>json://127\.0\.0\.1/…: (.*?)</li>", response.text)
+    assert said[:2] == ["sent.", "sent after 2 retries."]
+    assert said[2].startswith("failed after 4 tries: ") and "error=500" in said[2]
     assert scanner_of(app).alerts.ledger.recent(None) == []  # a test is not a delivery
+
+
+def test_a_shutdown_cuts_the_send_tests_retries_short(alerts_app):
+    app = alerts_app(ALERT_RETRY_SECONDS=5)  # all the retries: 5 + 10 + 20 s of waits
+    with http_receiver() as down:
+        down.status = 500
+        screen = save(app, "Down", "", [down.url])
+        stopper = threading.Thread(target=lambda: (wait_for(lambda: down.hits), stop_scans()))
+        stopper.start()
+        started = time.monotonic()
+        [outcome] = scanner_of(app).alerts.send_trial(screen)
+        stopper.join()
+    assert time.monotonic() - started < 4
+    assert outcome.tries <= 2 and "error=500" in outcome.error
 
 
 def test_flask_scan_waits_for_its_deliveries(alerts_app):
@@ -210,3 +242,35 @@ def test_a_shared_screens_alerts_follow_its_owners_view(alerts_app):
     tickers = {line.split()[0] for line in titles["Bob's"].splitlines()[1:] if line.strip()}
     assert tickers - {"Open"} == {"KO"}
     assert "AAPL" in titles["Bob's all"]
+
+
+def test_a_members_target_that_now_resolves_inward_is_refused_when_sent(alerts_app, monkeypatch):
+    """DNS rebinding: ``localhost`` answered a public address when bob saved his target
+    (the one DNS answer the test makes up); at delivery it resolves to loopback again."""
+    app = alerts_app(**PRODUCTION)
+    scanner = scanner_of(app)
+    real_getaddrinfo = socket.getaddrinfo
+
+    def public_localhost(host, *args, **kwargs):
+        return real_getaddrinfo("93.184.216.34" if host == "localhost" else host, *args, **kwargs)
+
+    create_user(app, "bob")
+    bob, admin = app.test_client(), app.test_client()
+    log_in_as(bob, "bob")
+    log_in(admin)
+    with http_receiver() as receiver:
+        target = receiver.url.replace("127.0.0.1", "localhost")
+        form = {"name": "Bob's", "query": "scope=all", "view": "puts", "targets": target}
+        with monkeypatch.context() as dns:
+            dns.setattr(socket, "getaddrinfo", public_localhost)
+            assert bob.post("/screens", data=form).status_code == 303
+        assert admin.post("/screens", data=form | {"name": "Admin's"}).status_code == 303
+        scan(app, "scan-1")
+        [screen] = [s for s in scanner.screens.everyone_alerting() if s.name == "Bob's"]
+        tested = bob.post(f"/screens/{screen.id}/test", follow_redirects=True).text
+        assert [body["title"].split(" for ")[1] for body in receiver.bodies] == ["Admin's"]
+    refused = "refused: localhost now resolves to a loopback or private address"
+    assert refused in tested
+    outcomes = {d.screen: (d.outcome, d.error or "") for d in scanner.alerts.ledger.recent(None)}
+    assert outcomes["Admin's"] == (SENT, "")
+    assert outcomes["Bob's"][0] == FAILED and outcomes["Bob's"][1].startswith(refused)

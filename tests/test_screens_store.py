@@ -3,6 +3,7 @@ the dedupe rule per screen and contract."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -94,12 +95,28 @@ def test_a_contract_back_after_the_repeat_window_is_alerted_again(engine, clock)
 
 
 def test_two_ledgers_claiming_at_once_alert_each_contract_once(engine, clock):
+    """Two evaluations of the same scans at the same moment, each on its own connection:
+    each contract that starts matching is claimed by exactly one of them."""
     store = ScreenStore(engine, clock)
     screen = store.create(add_user(engine), "S", check_screen("x", "")[1])
-    first, second = AlertLedger(engine, clock), AlertLedger(engine, clock)
-    contracts = {f"C{number}" for number in range(1200)}
-    claimed = first.claim(screen.id, contracts, DAY)
-    assert claimed == contracts and second.claim(screen.id, contracts, DAY) == set()
+    scans = [{f"C{number}" for number in range(start, start + 1200)} for start in (0, 600, 1200)]
+    claimed: list[list[set[str]]] = [[], []]
+    together = threading.Barrier(2)
+
+    def evaluate(worker: int) -> None:
+        ledger = AlertLedger(engine, clock)
+        for contracts in scans:
+            together.wait()
+            claimed[worker].append(ledger.claim(screen.id, contracts, DAY))
+
+    workers = [threading.Thread(target=evaluate, args=(worker,)) for worker in (0, 1)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    for number, (first, second) in enumerate(zip(*claimed, strict=True)):
+        started = scans[number] - (scans[number - 1] if number else set())
+        assert not first & second and first | second == started
 
 
 def test_ten_failed_deliveries_in_a_row_pause_a_target(engine, clock):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
 import apprise
@@ -23,6 +24,26 @@ ATTEMPTS = 4
 #: Waits shorter than this are never scrubbed (a secret is longer).
 SHORTEST_SECRET = 4
 MAX_ERROR_LENGTH = 300
+
+
+@dataclass(frozen=True)
+class Sent:
+    """How one send went: the last error (None: it went) and the tries made (0: none)."""
+
+    error: str | None
+    tries: int
+
+    def said(self) -> str:
+        """The outcome in words: "sent.", "sent after 2 retries.", "failed after 4 tries: …"."""
+        if self.error is None:
+            retries = self.tries - 1
+            return (
+                f"sent after {retries} retr{'y' if retries == 1 else 'ies'}."
+                if retries
+                else "sent."
+            )
+        tried = f" after {self.tries} tr{'y' if self.tries == 1 else 'ies'}" if self.tries else ""
+        return f"failed{tried}: {self.error}"
 
 
 def keep_apprise_quiet() -> None:
@@ -73,10 +94,10 @@ def send(
     base: float,
     nap: Callable[[float], None],
     give_up: Callable[[], bool],
-) -> str | None:
-    """Send ``message`` to ``url``, retried with backoff; None when it went, else the last
-    error. ``nap`` waits between tries (a shutdown cuts it short) and ``give_up`` says to
-    stop retrying."""
+) -> Sent:
+    """Send ``message`` to ``url``, retried with backoff; the last error (None: it went)
+    and the tries made. ``nap`` waits between tries (a shutdown cuts it short) and
+    ``give_up`` says to stop retrying."""
     retrying = Retrying(
         stop=stop_after_attempt(ATTEMPTS),
         wait=wait_exponential(multiplier=base, min=base, max=4 * base),
@@ -84,6 +105,7 @@ def send(
         sleep=nap,
     )
     try:
-        return retrying(send_once, url, message)
+        error = retrying(send_once, url, message)
     except RetryError as failed:
-        return failed.last_attempt.result()
+        error = failed.last_attempt.result()
+    return Sent(error, retrying.statistics["attempt_number"])

@@ -4,28 +4,28 @@ The dedupe rule, per screen and contract: a contract is alerted when it starts m
 not again while it keeps matching; again only when it stopped matching and matches anew at
 least the repeat window after its last alert (back sooner, it counts as matching again,
 without an alert). Each screen keeps the contracts that matched at its last evaluation;
-each alerted contract its last alert's time. A claim is one guarded upsert (it records
-the contract only when it was never alerted, or not within the window), so two workers
-evaluating the same scan, or a restarted app, never claim a contract twice.
+each alert a claim: one row with the screen, the time and the contracts it alerted (a
+screen's first evaluation writes one row, not a row per contract). A claim starts with a
+write to the screen's row, so two claims of one screen run one after the other (a row
+lock on PostgreSQL, SQLite's single writer): two workers evaluating the same scan, or a
+restarted app, never claim a contract twice.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random
 
 from ..db import stored_time
 from ..db.account_tables import USERS
-from ..db.screen_tables import ALERT_DELIVERIES, ALERT_TARGETS, ALERTED_CONTRACTS, SCREENS
+from ..db.screen_tables import ALERT_CLAIMS, ALERT_DELIVERIES, ALERT_TARGETS, SCREENS
 from ..stored_json import load_json
 
 #: Consecutive failed deliveries (each after its retries) that pause a target.
@@ -62,9 +62,11 @@ class Delivery:
         }
 
 
-def matching_digest(contracts: Iterable[str]) -> str:
-    """A digest of a set of contracts (equal sets, equal digests)."""
-    return hashlib.sha1("\n".join(sorted(set(contracts))).encode()).hexdigest()
+def matching_digest(contracts: Sequence[str]) -> str:
+    """A digest of the contracts as listed: equal digests, the same contracts. The matcher
+    lists a set of contracts in one order (by ticker, then as the scan stored them), so
+    unchanged contracts give an unchanged digest without a sort."""
+    return hashlib.sha1("\n".join(contracts).encode()).hexdigest()
 
 
 class AlertLedger:
@@ -81,12 +83,13 @@ class AlertLedger:
             return {row.id: row.matching_digest for row in connection.execute(query)}
 
     def claim(self, screen_id: int, matching: Iterable[str], repeat: timedelta) -> set[str]:
-        """Of the contracts matching the screen now, those to alert (claimed here, so no
-        other evaluation alerts them); the screen's matching set becomes ``matching``.
+        """Of the contracts matching the screen now (each once, as the matcher lists them),
+        those to alert (claimed here, so no other evaluation alerts them); the screen's
+        matching set becomes ``matching``.
 
-        Only the contracts that started matching touch the table, so a scan that changes
-        little costs little. SQLite refuses a write on a stale snapshot when another
-        evaluation wrote first: the claim is then made again on fresh data.
+        The claims are read only when some contract started matching, so a scan that
+        changes little costs little. SQLite refuses a write on a stale snapshot when
+        another evaluation wrote first: the claim is then made again on fresh data.
         """
         retrying = Retrying(
             retry=retry_if_exception_type(OperationalError),
@@ -94,47 +97,59 @@ class AlertLedger:
             wait=wait_random(0.05, 0.25),
             reraise=True,
         )
-        current = set(matching)
-        return retrying(self._claim, screen_id, current, repeat)
+        return retrying(self._claim, screen_id, list(matching), repeat)
 
-    def _claim(self, screen_id: int, current: set[str], repeat: timedelta) -> set[str]:
+    def _claim(self, screen_id: int, matching: list[str], repeat: timedelta) -> set[str]:
+        """One try of ``claim``."""
         now = self.clock()
-        claimed: set[str] = set()
+        current = set(matching)
+        screen = SCREENS.c
         with self.engine.begin() as connection:
-            stored = connection.scalar(
-                select(SCREENS.c.matching_contracts).where(SCREENS.c.id == screen_id)
+            # the write first: the claims of this screen wait for this one
+            connection.execute(
+                update(SCREENS)
+                .where(screen.id == screen_id)
+                .values(matching_digest=matching_digest(matching))
             )
-            known = load_json(stored)
+            known = load_json(
+                connection.scalar(select(screen.matching_contracts).where(screen.id == screen_id))
+            )
             before = {str(item) for item in known} if isinstance(known, list) else set()
-            started = [
-                {"screen_id": screen_id, "contract_symbol": contract, "last_alerted_at": now}
-                for contract in sorted(current - before)
-            ]
-            if started:
-                found = connection.execute(self._upsert(now - repeat), started)
-                claimed.update(found.scalars())
+            started = current - before
+            claimed = (
+                started - self._recent(connection, screen_id, now - repeat) if started else set()
+            )
+            listed = json.dumps(matching)
+            if claimed:
+                alerted = (  # all it matches (a first claim): the same list
+                    listed
+                    if claimed == current
+                    else json.dumps([c for c in matching if c in claimed])
+                )
+                connection.execute(
+                    insert(ALERT_CLAIMS).values(
+                        screen_id=screen_id, claimed_at=now, contracts=alerted
+                    )
+                )
             if current != before:
                 connection.execute(
-                    update(SCREENS)
-                    .where(SCREENS.c.id == screen_id)
-                    .values(
-                        matching_contracts=json.dumps(sorted(current)),
-                        matching_digest=matching_digest(current),
-                    )
+                    update(SCREENS).where(screen.id == screen_id).values(matching_contracts=listed)
                 )
         return claimed
 
-    def _upsert(self, cutoff: datetime):
-        """Record contracts as alerted (one statement for many rows), except those alerted
-        after ``cutoff``; returns the ones recorded."""
-        table = ALERTED_CONTRACTS
-        dialect = self.engine.dialect.name
-        statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
-        return statement.on_conflict_do_update(
-            index_elements=["screen_id", "contract_symbol"],
-            set_={"last_alerted_at": statement.excluded.last_alerted_at},
-            where=table.c.last_alerted_at <= cutoff,
-        ).returning(table.c.contract_symbol, sort_by_parameter_order=True)
+    @staticmethod
+    def _recent(connection: Connection, screen_id: int, cutoff: datetime) -> set[str]:
+        """The contracts the screen alerted after ``cutoff``; its older claims are deleted
+        (they hold nothing back any more)."""
+        claims = ALERT_CLAIMS.c
+        mine = claims.screen_id == screen_id
+        connection.execute(delete(ALERT_CLAIMS).where(mine & (claims.claimed_at <= cutoff)))
+        recent: set[str] = set()
+        for stored in connection.scalars(select(claims.contracts).where(mine)):
+            found = load_json(stored)
+            if isinstance(found, list):
+                recent.update(str(item) for item in found)
+        return recent
 
     def record(
         self, screen_id: int, target_id: int | None, contracts: int, outcome: str, error=None

@@ -44,10 +44,12 @@ def _cell(row: Mapping[str, Any], field: str, pattern: str) -> str:
     return "-" if number is None else pattern.format(number)
 
 
-def table(rows: Sequence[Mapping[str, Any]]) -> str:
-    """The rows as a fixed-width text table (at most ``MAX_ROWS``, then "and N more")."""
-    shown = [[_cell(row, field, pattern) for _h, field, pattern in COLUMNS] for row in rows]
-    shown = shown[:MAX_ROWS]
+def table(rows: Sequence[Mapping[str, Any]], total: int) -> str:
+    """The first of ``total`` rows as a fixed-width text table (at most ``MAX_ROWS``), then
+    "and N more" for the rest."""
+    shown = [
+        [_cell(row, field, pattern) for _h, field, pattern in COLUMNS] for row in rows[:MAX_ROWS]
+    ]
     headers = [header for header, _field, _pattern in COLUMNS]
     widths = [max(len(line[i]) for line in [headers, *shown]) for i in range(len(headers))]
     lines = [
@@ -57,8 +59,8 @@ def table(rows: Sequence[Mapping[str, Any]]) -> str:
         ).rstrip()
         for line in [headers, *shown]
     ]
-    if len(rows) > MAX_ROWS:
-        lines.append(f"and {len(rows) - MAX_ROWS} more")
+    if total > len(shown):
+        lines.append(f"and {total - len(shown)} more")
     return "\n".join(lines)
 
 
@@ -69,13 +71,14 @@ def screen_link(public_url: str, view: str, query: str) -> str:
 
 
 def alert_message(
-    name: str, view: str, query: str, rows: Sequence[Mapping[str, Any]], public_url: str
+    name: str, view: str, query: str, rows: Sequence[Mapping[str, Any]], total: int, public_url: str
 ) -> AlertMessage:
-    """The message for ``rows``, the contracts that started matching the screen ``name``."""
-    kind = view if len(rows) != 1 else view.removesuffix("s")
-    title = f"{len(rows)} new {kind} for {name}"
+    """The message for ``total`` contracts that started matching the screen ``name``;
+    ``rows`` are the first of them (``MAX_ROWS`` are enough)."""
+    kind = view if total != 1 else view.removesuffix("s")
+    title = f"{total} new {kind} for {name}"
     link = screen_link(public_url, view, query)
-    return AlertMessage(title, f"{table(rows)}\n\nOpen the screen: {link}")
+    return AlertMessage(title, f"{table(rows, total)}\n\nOpen the screen: {link}")
 
 
 def trial_message(name: str, view: str, query: str, public_url: str) -> AlertMessage:

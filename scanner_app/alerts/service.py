@@ -5,12 +5,17 @@ one message per screen to each of its targets, every delivery recorded.
 finished the scan, or an RQ job). It never raises: a database, Redis or target failure is
 logged (never with a target) and recorded where it can be, and the scan's outcome is
 already published before any of it starts.
+
+In production a member's target is checked again when it is sent: a host name that
+resolved to a public address when the target was saved may resolve inward now (DNS
+rebinding), and such a send is refused and recorded as failed.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -21,13 +26,16 @@ from ..db import describe_database_error
 from ..redis_door import REDIS_ERRORS, CacheUnavailable
 from ..scan.fair_values import read_estimates
 from ..scan.reads import ResultReader
+from ..scan.stopping import running_scan
 from ..screens.definition import read_query, row_hash
 from ..screens.matcher import Matches, ScreenView, match_screens
 from ..screens.saved_screens import SavedScreen, ScreenStore
 from ..user_watchlists.universe import Universe
-from .delivery import send, send_once
+from .delivery import Sent, send
 from .ledger import FAILED, PAUSED, SENT, AlertLedger, matching_digest
-from .message import AlertMessage, alert_message, trial_message
+from .message import MAX_ROWS, AlertMessage, alert_message, trial_message
+from .targets import inner_address
+from .threads import nap_until_stopped
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +45,13 @@ OwnerSymbols = Callable[[int], Iterable[str]]
 
 @dataclass(frozen=True)
 class AlertSettings:
-    """``ALERT_REPEAT_HOURS``, ``PUBLIC_URL`` and the base wait between retries."""
+    """``ALERT_REPEAT_HOURS``, ``PUBLIC_URL``, the base wait between retries, and local
+    mode (where any target may reach a loopback or private address)."""
 
     repeat: timedelta
     public_url: str
     retry_base: float
+    local_mode: bool
 
 
 @dataclass(frozen=True)
@@ -118,11 +128,16 @@ class AlertService:
                 continue  # the same contracts as last time: nothing started matching
             claimed = self.ledger.claim(screen.id, contracts, self.settings.repeat)
             if claimed:
-                new = matches.rows(claimed)
+                first = matches.rows(claimed, MAX_ROWS)
                 message = alert_message(
-                    screen.name, screen.view, screen.query, new, self.settings.public_url
+                    screen.name,
+                    screen.view,
+                    screen.query,
+                    first,
+                    len(claimed),
+                    self.settings.public_url,
                 )
-                pending.append(Pending(screen, len(new), message))
+                pending.append(Pending(screen, len(claimed), message))
         return pending
 
     def _view(self, screen: SavedScreen, owners: dict[int, frozenset[str]]) -> ScreenView:
@@ -166,8 +181,10 @@ class AlertService:
         for target in item.screen.targets:
             if target.paused:
                 outcome, error = PAUSED, "the target is paused after repeated failures"
+            elif (error := self._refusal(item.screen, target.url)) is not None:
+                outcome = FAILED
             else:
-                error = send(target.url, item.message, self.settings.retry_base, nap, give_up)
+                error = send(target.url, item.message, self.settings.retry_base, nap, give_up).error
                 outcome = SENT if error is None else FAILED
             if error is not None:
                 log.warning(
@@ -186,8 +203,34 @@ class AlertService:
                     describe_database_error(failure),
                 )
 
-    def send_trial(self, screen: SavedScreen) -> list[str | None]:
-        """Send the test message to each of the screen's targets once, now; each target's
-        error (None: sent). A test is not a delivery: it is not recorded."""
+    def _refusal(self, screen: SavedScreen, url: str) -> str | None:
+        """Why ``url`` may not be reached now for the screen's owner (None: it may). In
+        production only an admin's target may reach a loopback or private address; its
+        host is resolved again here, whatever it resolved to when it was saved."""
+        if self.settings.local_mode:
+            return None
+        host = inner_address(url)
+        if host is None or self.screens.is_admin(screen.user_id):
+            return None
+        return (
+            f"refused: {host} now resolves to a loopback or private address (or does not "
+            "resolve), which only an admin's target may reach"
+        )
+
+    def send_trial(self, screen: SavedScreen) -> list[Sent]:
+        """Send the test message to each of the screen's targets now, all at once, each
+        retried like a delivery (a shutdown stops the retries); how each went. A test is
+        not a delivery: it is not recorded."""
         message = trial_message(screen.name, screen.view, screen.query, self.settings.public_url)
-        return [send_once(target.url, message) for target in screen.targets]
+        with running_scan() as stop:
+            nap = nap_until_stopped(stop)
+
+            def attempt(url: str) -> Sent:
+                refusal = self._refusal(screen, url)
+                if refusal is not None:
+                    return Sent(refusal, 0)
+                return send(url, message, self.settings.retry_base, nap, lambda: bool(stop.error))
+
+            urls = [target.url for target in screen.targets]
+            with ThreadPoolExecutor(max_workers=max(len(urls), 1)) as pool:
+                return list(pool.map(attempt, urls))

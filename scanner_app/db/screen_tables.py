@@ -1,5 +1,5 @@
-"""Saved screens and their alerts: the screens, their targets, what was alerted, and each
-delivery. The schema changes only through ``migrations/``."""
+"""Saved screens and their alerts: the screens, their targets, what was alerted (a claim per
+screen and time), and each delivery. The schema changes only through ``migrations/``."""
 
 from __future__ import annotations
 
@@ -45,17 +45,17 @@ class AlertTarget(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class AlertedContract(db.Model):
-    """A contract a screen alerted, and when it last did (it is alerted again only after
-    it stopped matching, and not within the repeat window of this time)."""
+class AlertClaim(db.Model):
+    """The contracts a screen alerted at one time (a JSON list). A contract is alerted again
+    only after it stopped matching, and not while a claim of it is within the repeat window;
+    the claims older than the window are deleted."""
 
-    __tablename__ = "alerted_contracts"
+    __tablename__ = "alert_claims"
 
-    screen_id: Mapped[int] = mapped_column(
-        ForeignKey("screens.id", ondelete="CASCADE"), primary_key=True
-    )
-    contract_symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
-    last_alerted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    screen_id: Mapped[int] = mapped_column(ForeignKey("screens.id", ondelete="CASCADE"), index=True)
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    contracts: Mapped[str] = mapped_column(Text)
 
 
 class AlertDelivery(db.Model):
@@ -77,5 +77,5 @@ class AlertDelivery(db.Model):
 
 SCREENS = Screen.__table__
 ALERT_TARGETS = AlertTarget.__table__
-ALERTED_CONTRACTS = AlertedContract.__table__
+ALERT_CLAIMS = AlertClaim.__table__
 ALERT_DELIVERIES = AlertDelivery.__table__

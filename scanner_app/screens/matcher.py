@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -142,16 +143,21 @@ class Matches:
     positions: np.ndarray
 
     def contracts(self) -> list[str]:
-        """The matching contracts' symbols."""
+        """The matching contracts' symbols (each once: a side has a row per contract)."""
         return self.columns.contracts[self.positions].tolist()
 
-    def rows(self, only: set[str] | None = None) -> list[dict[str, Any]]:
-        """The matching rows in symbol order (``only``: of these contracts alone)."""
-        rows = self.columns.rows
-        found = [rows[position] for position in self.positions.tolist()]
-        if only is None:
-            return found
-        return [row for row in found if str(row.get("contract_symbol")) in only]
+    def rows(self, only: set[str] | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """The matching rows in symbol order (``only``: of these contracts alone; ``limit``:
+        the first so many)."""
+        positions: Iterable[int] = self.positions.tolist()
+        if only is not None:
+            contracts = self.columns.contracts[self.positions].tolist()
+            positions = (
+                position
+                for position, contract in zip(positions, contracts, strict=True)
+                if contract in only
+            )
+        return [self.columns.rows[position] for position in islice(positions, limit)]
 
 
 def match_screens(

@@ -186,13 +186,14 @@ def resume(screen_id: int) -> Response:
 
 @bp.post("/screens/<int:screen_id>/test")
 def send_test(screen_id: int) -> Response:
-    """Send the test message to each of the screen's targets now; say how each went."""
+    """Send the test message to each of the screen's targets now, retried like a delivery
+    (within a minute); say how each went."""
     scanner, _user_id, screen = _own(screen_id)
     if scanner.alerts is None:
         abort(404)
-    errors = scanner.alerts.send_trial(screen)
-    for target, error in zip(screen.targets, errors, strict=True):
-        flash(f"{masked(target.url)}: " + ("sent." if error is None else f"failed: {error}"))
+    outcomes = scanner.alerts.send_trial(screen)
+    for target, outcome in zip(screen.targets, outcomes, strict=True):
+        flash(f"{masked(target.url)}: {outcome.said()}")
     if not screen.targets:
         flash(f"“{screen.name}” has no targets to test.")
     return _back(screen)
