@@ -3,7 +3,7 @@ row per screen and contract: a screen's first evaluation writes a row, not thous
 
 Revision ID: 0004_alert_claims
 Revises: 0003_screens
-Create Date: 2026-12-20
+Create Date: 2026-12-06
 """
 
 import json
