@@ -4,6 +4,7 @@ Command-line flags and ``GUNICORN_CMD_ARGS`` override any of them, e.g. ``-w 4``
 ``GUNICORN_CMD_ARGS="--bind 0.0.0.0:8000"``. See the README, "Production".
 """
 
+import functools
 import logging
 import os
 import signal
@@ -47,7 +48,8 @@ limit_request_line = 8190
 def post_worker_init(worker):
     """The app logs (INFO and up) to gunicorn's error log. SIGTERM (the arbiter's TERM, or
     HUP's replacement of old workers) stops the worker's scans at once, then lets gunicorn's
-    graceful stop go on."""
+    graceful stop go on. SIGINT and SIGQUIT run gunicorn's quick stop once, however many
+    arrive."""
     from scanner_app.scan.stopping import stop_scans
 
     app_log = logging.getLogger("scanner_app")
@@ -63,6 +65,31 @@ def post_worker_init(worker):
 
     signal.signal(signal.SIGTERM, stop_then_exit)
     signal.siginterrupt(signal.SIGTERM, False)  # as gunicorn has it: requests go on
+
+    # The quick stop (SIGINT, SIGQUIT), once however many signals arrive: Ctrl-C reaches the
+    # whole terminal's group, so a worker gets SIGINT from the terminal and SIGQUIT from the
+    # arbiter. gthread's own handler shuts its thread pool down inside the handler, taking
+    # the pool's lock, which the interrupted main thread may hold (handing a connection to
+    # the pool) or a first stop holds (the second signal): the worker hangs until the
+    # arbiter kills it ("Worker (pid:...) was sent SIGKILL! Perhaps out of memory?"). The
+    # generic quick stop (worker_int, then exit) needs no lock, and the interpreter's exit
+    # winds the pool down anyway.
+    from gunicorn.workers.base import Worker
+    from gunicorn.workers.gthread import ThreadWorker
+
+    quick_stop = signal.getsignal(signal.SIGQUIT)
+    if isinstance(worker, ThreadWorker):
+        quick_stop = functools.partial(Worker.handle_quit, worker)
+    stopping = []
+
+    def stop_once(number, frame):
+        if stopping:
+            return
+        stopping.append(number)
+        quick_stop(number, frame)
+
+    signal.signal(signal.SIGQUIT, stop_once)
+    signal.signal(signal.SIGINT, stop_once)
 
 
 def stop_worker_scans(worker):

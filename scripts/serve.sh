@@ -6,11 +6,13 @@
 # one-line warning saying how to get Redis).
 # Quiet by default: gunicorn logs warnings and errors only, no line per request;
 # LOG_LEVEL=info (or debug) brings back its info lines and the access log.
-# Ctrl-C stops the server and the private redis-server, and ends with status 0.
+# Ctrl-C stops the server and the private redis-server, and ends with status 0; gunicorn
+# ending otherwise (a worker that cannot boot, say) ends this with gunicorn's status.
+# A taken port: one line, and status 0.
 set -eu
-# Ctrl-C reaches every process of the terminal's group: gunicorn and redis-server stop,
-# and this shell, which ignores it, waits for them, cleans up and ends with 0, so make
-# (which runs it with exec) reports no error.
+# Ctrl-C reaches every process of the terminal's group: gunicorn stops its workers and
+# ends with 0, redis-server stops, and this shell, which ignores it, waits for them,
+# cleans up and ends with gunicorn's 0, so make (which runs it with exec) reports no error.
 trap '' INT
 port="${PORT:-5000}"
 log_level="${LOG_LEVEL:-warning}"
@@ -45,5 +47,6 @@ case "$log_level" in
 esac
 echo "Put Scanner on http://127.0.0.1:${port}  (Ctrl-C to stop; PORT=... for another port)"
 # Threads, timeouts and the rest come from gunicorn.conf.py, which gunicorn reads from here.
+# Its status is this script's (set -e; the EXIT trap above still cleans up).
 # shellcheck disable=SC2086  # access_log is empty or two words
-gunicorn --bind "127.0.0.1:${port}" --workers 1 --log-level "$log_level" $access_log wsgi:app || true
+gunicorn --bind "127.0.0.1:${port}" --workers 1 --log-level "$log_level" $access_log wsgi:app

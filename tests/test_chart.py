@@ -116,6 +116,72 @@ def test_without_a_fair_value_every_point_is_filled_and_the_legend_says_nothing_
     assert "No fair value" in svg.find("svg:desc", NS).text
 
 
+#: A generous advance per character at the chart's 13 px: wider than DejaVu Sans's average
+#: (the widest of the usual sans-serif fonts), so a real label is never longer than this says.
+TEXT_ADVANCE = 13 * 0.6
+TEXT_HALF_HEIGHT = 8
+
+
+def _legend_boxes(svg: ET.Element) -> list[tuple[str, float, float, float, float]]:
+    """Each legend entry's label and bounding box (left, right, top, bottom): its marker
+    and its label, at ``TEXT_ADVANCE`` per character."""
+    boxes = []
+    for entry in svg.find("svg:g[@class='legend']", NS):
+        marker, text = entry[0], entry.find("svg:text", NS)
+        x, y = _center(marker)
+        left = x - 8
+        right = float(text.get("x")) + len(text.text) * TEXT_ADVANCE
+        top = min(y - 8, float(text.get("y")) - TEXT_HALF_HEIGHT * 1.5)
+        bottom = max(y + 8, float(text.get("y")) + TEXT_HALF_HEIGHT / 2)
+        boxes.append((text.text, left, right, top, bottom))
+    return boxes
+
+
+def _overlap(a, b) -> bool:
+    _, a_left, a_right, a_top, a_bottom = a
+    _, b_left, b_right, b_top, b_bottom = b
+    return a_left < b_right and b_left < a_right and a_top < b_bottom and b_top < a_bottom
+
+
+WEEKLY = [f"2026-{month}-{day:02d}" for month in (11, 12) for day in (6, 13, 20, 27)]
+
+
+@pytest.mark.parametrize(
+    ("rows", "fair_value"),
+    [
+        (ROWS, 128.72),  # the drilldown whose "filled" label ran into the "hollow" marker
+        (ROWS, 12345.67),
+        (ROWS, None),
+        ([_row(day, 95.0, 40.0, -0.1, dte=100 + i) for i, day in enumerate(WEEKLY)], 1234.5),
+        ([{**_row(day, 95.0, 40.0, -0.1), "dte": None} for day in WEEKLY[:3]], 92.5),
+    ],
+    ids=["fair-value", "large-fair-value", "no-fair-value", "eight-expirations", "no-dte"],
+)
+def test_legend_entries_neither_overlap_nor_leave_the_chart(rows, fair_value):
+    svg = _parse(rows=rows, fair_value=fair_value)
+    width, height = map(float, svg.get("viewBox").split()[2:])
+    boxes = _legend_boxes(svg)
+    assert len(boxes) == len({row["expiration"] for row in rows}) + (fair_value is not None) * 2
+    for index, box in enumerate(boxes):
+        label, left, right, top, bottom = box
+        assert 0 <= left and right <= width, f"{label!r} leaves the chart: {left}..{right}"
+        assert bottom <= height, f"{label!r} is below the chart: {bottom} > {height}"
+        for other in boxes[index + 1 :]:
+            assert not _overlap(box, other), f"{label!r} overlaps {other[0]!r}"
+
+
+def test_the_fair_value_marking_gets_a_legend_row_of_its_own():
+    rows_of = {}
+    for entry in _parse(fair_value=128.72).find("svg:g[@class='legend']", NS):
+        text = entry.find("svg:text", NS)
+        rows_of[text.text] = float(text.get("y"))
+    filled, hollow = (
+        rows_of.pop("filled: strike ≤ fair value $128.72"),
+        rows_of.pop("hollow: strike > fair value $128.72"),
+    )
+    assert filled == hollow > max(rows_of.values())
+
+
 def _center(marker: ET.Element) -> tuple[float, float]:
     """The centre of a circle or of a regular polygon marker."""
     if marker.get("cx") is not None:

@@ -1,5 +1,8 @@
 """Changed polls carry only the shown page's changes, and leave the table as a fresh render.
 
+Also the lines above the table, of the tickers no scan has reached yet and those without a
+qualifying put: every changed poll brings them up to date.
+
 A scan is replayed through the real store on the real Redis, a few tickers at a time;
 after every publish the browser's table (modelled in ``table_model``) takes the poll's
 swaps and must equal a fresh render of the same URL.
@@ -58,6 +61,13 @@ def scanned(app):
     return results
 
 
+def _notes(html: str) -> str:
+    """The lines naming the tickers a scan has not reached and those without a put."""
+    match = re.search(r'<div id="results-notes"[^>]*>(.*?)</div>', html, re.S)
+    assert match is not None, "no results-notes in the answer"
+    return re.sub(r"\s+", " ", match.group(1)).strip()
+
+
 def _version(html: str) -> int:
     return int(re.search(r'data-version="(\d+)"', html).group(1))
 
@@ -96,7 +106,9 @@ def _replay(app, client, view: str, results: list[TickerResult], seed: int) -> l
         html, size = _poll(client, view, version, rows)
         rows, version = apply_poll(rows, html), _version(html)
         sizes.append(size)
-        assert rows == rows_of(client.get(f"/?{view}").get_data(as_text=True)), view
+        fresh = client.get(f"/?{view}").get_data(as_text=True)
+        assert rows == rows_of(fresh), view
+        assert _notes(html) == _notes(fresh), view
     return sizes
 
 

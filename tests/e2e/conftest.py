@@ -41,6 +41,8 @@ HELD_SHARES = {"AAPL": 300, "NVDA": 200}
 PASSWORD = "correct horse battery"
 #: The time ``session_server`` stands still at: a Wednesday, 11:00 in New York, in session.
 IN_SESSION = "2026-11-18T16:00:00+00:00"
+#: The time ``closed_market_server`` stands still at: a Saturday, 11:00 in New York.
+MARKET_CLOSED = "2026-11-21T16:00:00+00:00"
 
 
 @dataclass
@@ -155,23 +157,42 @@ def session_server(redis_url: str, tmp_path_factory) -> Iterator[LiveServer]:
     _stop_server(server, redis_url)
 
 
-@pytest.fixture(scope="session")
-def production_server(redis_url: str, tmp_path_factory) -> Iterator[LiveServer]:
-    """The app in production mode (login required), over plain http on the loopback, with a
-    database of its own whose first start makes the user ``admin`` with ``PASSWORD`` from
+def _production_settings(tmp: Path) -> dict[str, str]:
+    """Production mode (login required) over plain http on the loopback, with a database of
+    its own whose first start makes the user ``admin`` with ``PASSWORD`` from
     SCANNER_PASSWORD_HASH (the upgrade path)."""
     from werkzeug.security import generate_password_hash
 
+    return {
+        "SCANNER_ENV": "production",
+        "MARKET_DATA": "demo",
+        "SCANNER_PASSWORD_HASH": generate_password_hash(PASSWORD),
+        "FLASK_SESSION_COOKIE_SECURE": "false",
+        "DATABASE_URL": f"sqlite:///{tmp / 'accounts.db'}",
+        "LOGIN_RATE_LIMIT": "100/minute;1000/day",  # the tests log in often, from one address
+    }
+
+
+@pytest.fixture(scope="session")
+def production_server(redis_url: str, tmp_path_factory) -> Iterator[LiveServer]:
+    """The app in production mode on the real clock (see ``_production_settings``)."""
     tmp = tmp_path_factory.mktemp("production")
+    server = _start_server(tmp, redis_url, **_production_settings(tmp))
+    yield server
+    _stop_server(server, redis_url)
+
+
+@pytest.fixture(scope="session")
+def closed_market_server(redis_url: str, tmp_path_factory) -> Iterator[LiveServer]:
+    """The app in production mode with its clock stopped on a Saturday (``MARKET_CLOSED``):
+    the Scan button is disabled and says when the market opens."""
+    tmp = tmp_path_factory.mktemp("closed")
     server = _start_server(
         tmp,
         redis_url,
-        SCANNER_ENV="production",
-        MARKET_DATA="demo",
-        SCANNER_PASSWORD_HASH=generate_password_hash(PASSWORD),
-        FLASK_SESSION_COOKIE_SECURE="false",
-        DATABASE_URL=f"sqlite:///{tmp / 'accounts.db'}",
-        LOGIN_RATE_LIMIT="100/minute;1000/day",  # the browser tests log in often, from one address
+        app="tests.frozen_wsgi",
+        FROZEN_NOW=MARKET_CLOSED,
+        **_production_settings(tmp),
     )
     yield server
     _stop_server(server, redis_url)

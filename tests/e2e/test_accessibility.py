@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from .axe import assert_no_violations
-from .conftest import PASSWORD, LiveServer, run_scan_command
+from .conftest import PASSWORD, ROOT, LiveServer, run_scan_command
 
 pytestmark = pytest.mark.e2e
+
+#: Chromium logs the status of a page answered 404, as it does any failed load.
+NOT_FOUND_STATUS = re.compile(r"Failed to load resource: .* status of 404 \(NOT FOUND\)")
 
 
 @pytest.fixture
@@ -143,11 +149,83 @@ def test_login_page_has_no_violations(production_server: LiveServer, page: Page)
     assert_no_violations(page)
 
 
-def test_the_users_page_has_no_violations(production_server: LiveServer, page: Page) -> None:
-    page.goto(production_server.url + "/login")
+def _log_in_as_admin(page: Page, server: LiveServer) -> None:
+    page.goto(server.url + "/login")
     page.get_by_label("Username").fill("admin")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("navigation", name="Account")).to_contain_text("admin")
+
+
+def _flask(server: LiveServer, *args: str) -> None:
+    """Run ``flask ARGS`` against ``server``'s app, database and Redis."""
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", server.app, *args],
+        cwd=ROOT,
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_users_page_has_no_violations(production_server: LiveServer, page: Page) -> None:
+    _log_in_as_admin(page, production_server)
     page.goto(production_server.url + "/admin/users")
     expect(page.get_by_role("heading", level=1)).to_have_text("Users")
+    assert_no_violations(page)
+
+
+def test_the_watchlist_page_and_its_edit_row_have_no_violations(
+    live_server: LiveServer, page: Page
+) -> None:
+    page.goto(live_server.url + "/watchlist")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    expect(page.get_by_label("Add tickers")).to_be_visible()
+    assert_no_violations(page)
+    page.get_by_role("button", name="Edit AAPL").click()
+    expect(page.get_by_label("AAPL shares")).to_be_visible()
+    assert_no_violations(page)
+
+
+def test_the_saved_screens_page_has_no_violations(live_server: LiveServer, page: Page) -> None:
+    name = "Accessible weekly income"
+    _flask(live_server, "screens", "add", name, "--query", "min_annualized=40&sort=annualized")
+    try:
+        page.goto(live_server.url + "/screens")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Saved screens")
+        expect(page.get_by_role("link", name=name)).to_be_visible()
+        assert_no_violations(page)
+    finally:
+        _flask(live_server, "screens", "delete", name)
+
+
+def test_the_not_found_page_has_no_violations(
+    live_server: LiveServer, page: Page, expected_console_errors: list
+) -> None:
+    expected_console_errors.append(NOT_FOUND_STATUS)
+    response = page.goto(live_server.url + "/no-such-page")
+    assert response is not None and response.status == 404
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Not Found")
+    expect(page.get_by_text("There is no page at this address.")).to_be_visible()
+    assert_no_violations(page)
+
+
+def test_the_production_dashboard_with_the_market_closed_has_no_violations(
+    closed_market_server: LiveServer, page: Page
+) -> None:
+    _log_in_as_admin(page, closed_market_server)
+    page.goto(closed_market_server.url + "/")
+    scan = page.get_by_role("button", name="Scan", exact=True)
+    expect(scan).to_be_disabled()
+    expect(page.locator("#scan-closed")).to_contain_text("Market closed: Scan opens")
+    expect(page.locator("#results .empty")).to_contain_text("The market is closed")
+    assert_no_violations(page)
+
+    _flask(closed_market_server, "scan", "--force")  # rows, with the button still disabled
+    page.reload()
+    expect(page.locator("#results tbody.ticker-group").first).to_be_visible()
+    expect(scan).to_be_disabled()
     assert_no_violations(page)

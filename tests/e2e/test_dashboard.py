@@ -46,6 +46,39 @@ ROWS_BEFORE_END = """(minRows) => {
 }"""
 
 
+#: The tickers the dashboard shows a row for, and those its "waiting" line names, read at once.
+ROWS_AND_WAITING = """() => ({
+  rows: [...document.querySelectorAll("#results tbody.ticker-group th")].map(
+    (th) => th.textContent.trim()),
+  waiting: (document.querySelector("#waiting")?.textContent ?? "")
+    .replace(/: waiting for the next scan\\.$/, "").split(", ").filter(Boolean),
+})"""
+
+
+#: The put chart's legend entries whose boxes (as the browser lays out their text) overlap
+#: another's or leave the chart: "label: reason" lines; empty when the legend is laid out well.
+LEGEND_PROBLEMS = """(svg) => {
+  const width = svg.viewBox.baseVal.width, height = svg.viewBox.baseVal.height;
+  const boxes = [...svg.querySelectorAll(".legend-entry")].map((entry) => ({
+    label: entry.textContent, box: entry.getBBox(),
+  }));
+  const problems = [];
+  boxes.forEach(({label, box}, i) => {
+    if (box.x < 0 || box.x + box.width > width || box.y + box.height > height) {
+      problems.push(`${label}: leaves the chart`);
+    }
+    for (const other of boxes.slice(i + 1)) {
+      const b = other.box;
+      if (box.x < b.x + b.width && b.x < box.x + box.width
+          && box.y < b.y + b.height && b.y < box.y + box.height) {
+        problems.push(`${label}: overlaps ${other.label}`);
+      }
+    }
+  });
+  return problems;
+}"""
+
+
 def ticker_rows(page: Page):
     """The dashboard's result rows, one ``tbody`` per ticker."""
     return page.locator("#results tbody.ticker-group")
@@ -100,6 +133,7 @@ def test_scan_streams_progress_and_rows_then_stops_polling(
         page.set_viewport_size(SCREENSHOT_VIEWPORT)
     page.goto(fresh_server.url + "/")
     expect(page.locator("#results")).to_contain_text("No qualifying puts yet")
+    assert sorted(page.evaluate(ROWS_AND_WAITING)["waiting"]) == sorted(WATCHLIST)
     page.evaluate(RECORD_PROGRESS)
 
     page.get_by_role("button", name="Scan", exact=True).click()
@@ -109,6 +143,9 @@ def test_scan_streams_progress_and_rows_then_stops_polling(
     assert mid_scan.json_value()["max"] == len(WATCHLIST)
     # while the rows stream in, the progress stays in view
     assert page.locator(".scan-panel").evaluate("el => getComputedStyle(el).position") == "sticky"
+    # the line of tickers waiting for the scan keeps up with the rows
+    seen = page.evaluate(ROWS_AND_WAITING)
+    assert seen["rows"] and not set(seen["rows"]) & set(seen["waiting"]), seen
     if os.environ.get("E2E_SCREENSHOT") == "1":
         page.wait_for_function(ROWS_BEFORE_END, arg=3, timeout=SCAN_TIMEOUT_MS)
         SCREENSHOT.parent.mkdir(exist_ok=True)
@@ -119,6 +156,7 @@ def test_scan_streams_progress_and_rows_then_stops_polling(
         f"Scanned {len(WATCHLIST)} of {len(WATCHLIST)} tickers.", timeout=SCAN_TIMEOUT_MS
     )
     expect(page.locator("#scan-progress")).to_have_count(0)
+    expect(page.locator("#waiting")).to_have_count(0)  # the scan reached every ticker
     assert status.get_attribute("hx-trigger") is None
     assert status.get_attribute("hx-get") is None
     # every ticker with qualifying puts today (the demo market's chains change by the day)
@@ -171,7 +209,9 @@ def test_drilldown_page_shows_grouped_tables_chart_and_badges(
     expect(page).to_have_url(f"{live_server.url}/ticker/{symbol}")
     expect(page).to_have_title(f"{symbol} puts · Put Scanner")
     expect(page.get_by_role("heading", level=1)).to_have_text(f"{symbol} puts")
-    expect(page.locator("svg.put-chart[role=img]")).to_be_visible()
+    chart = page.locator("svg.put-chart[role=img]")
+    expect(chart).to_be_visible()
+    assert chart.evaluate(LEGEND_PROBLEMS) == []
     tables = page.locator("table.puts-table")
     expect(tables).to_have_count(len({row["expiration"] for row in rows}))
     expect(tables.first.locator("caption")).to_contain_text(f"{symbol} ·")
@@ -180,7 +220,10 @@ def test_drilldown_page_shows_grouped_tables_chart_and_badges(
     if os.environ.get("E2E_SCREENSHOT") == "1":
         page.set_viewport_size(SCREENSHOT_VIEWPORT)
         page.goto(f"{live_server.url}/ticker/{symbol}?cash=50000")
-        page.locator("table.puts-table").first.scroll_into_view_if_needed()
+        # from the breadcrumb and heading down, past the banners every page shows
+        page.locator("#banners").evaluate(
+            "el => window.scrollTo(0, el.getBoundingClientRect().bottom + window.scrollY)"
+        )
         page.screenshot(path=str(DRILLDOWN_SCREENSHOT), full_page=False)
 
 

@@ -25,8 +25,17 @@ WIDTH = 720
 PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 64, WIDTH - 20, 16, 296
 LEGEND_TOP = PLOT_BOTTOM + 56
 LEGEND_ROW = 22
-LEGEND_COLUMN = 230
-LEGEND_COLUMNS = 3
+LEGEND_LEFT = 8
+#: From an entry's left edge to its label: the marker and a little space.
+LEGEND_LABEL_OFFSET = 18
+#: The space between an entry's label and the next entry's marker.
+LEGEND_GAP = 16
+#: The chart's text size, in pixels (``font-size`` of the ``<svg>``).
+FONT_SIZE = 13
+#: An upper bound of a character's advance, as a share of the font size: the fonts of
+#: ``system-ui, sans-serif`` average about 0.5 to 0.55 (DejaVu Sans, the widest common one,
+#: about 0.6 for digits), so a label measured with it never runs into the next entry.
+CHARACTER_WIDTH = 0.62
 MARKER_RADIUS = 5.5
 
 #: Okabe-Ito colors, distinguishable with the common color-vision deficiencies.
@@ -163,14 +172,48 @@ def _axes(svg: ET.Element, x: _Scale, y: _Scale, x_ticks: list[float], y_ticks: 
     )
 
 
-def _legend_entry(
-    legend: ET.Element, index: int, shape: str, color: str, filled: bool, label: str
-) -> None:
-    left = 8 + (index % LEGEND_COLUMNS) * LEGEND_COLUMN
-    top = LEGEND_TOP + (index // LEGEND_COLUMNS) * LEGEND_ROW
-    entry = ET.SubElement(legend, "g", {"class": "legend-entry"})
-    entry.append(_styled(_marker(shape, left + 6, top, MARKER_RADIUS), color, filled))
-    _text(entry, left + 18, top + 4, label)
+@dataclass(frozen=True)
+class _LegendEntry:
+    shape: str
+    color: str
+    filled: bool
+    label: str
+
+
+def label_width(label: str) -> float:
+    """An upper bound of the width ``label`` takes in the chart's font, in pixels."""
+    return len(label) * FONT_SIZE * CHARACTER_WIDTH
+
+
+def _legend_rows(sections: list[list[_LegendEntry]]) -> list[list[tuple[float, _LegendEntry]]]:
+    """The legend's rows of (left edge, entry). Each section starts on a row of its own, in
+    columns as wide as its widest entry, as many to a row as the chart's width holds."""
+    rows: list[list[tuple[float, _LegendEntry]]] = []
+    for entries in sections:
+        if not entries:
+            continue
+        column = LEGEND_GAP + max(
+            LEGEND_LABEL_OFFSET + label_width(entry.label) for entry in entries
+        )
+        per_row = max(1, min(len(entries), int((WIDTH - LEGEND_LEFT) // column)))
+        for start in range(0, len(entries), per_row):
+            row = entries[start : start + per_row]
+            rows.append(
+                [(round(LEGEND_LEFT + i * column, 2), entry) for i, entry in enumerate(row)]
+            )
+    return rows
+
+
+def _legend(rows: list[list[tuple[float, _LegendEntry]]]) -> ET.Element:
+    legend = ET.Element("g", {"class": "legend"})
+    for number, row in enumerate(rows):
+        top = LEGEND_TOP + number * LEGEND_ROW
+        for left, item in row:
+            entry = ET.SubElement(legend, "g", {"class": "legend-entry"})
+            marker = _marker(item.shape, left + 6, top, MARKER_RADIUS)
+            entry.append(_styled(marker, item.color, item.filled))
+            _text(entry, left + LEGEND_LABEL_OFFSET, top + 4, item.label)
+    return legend
 
 
 def put_chart(symbol: str, rows: list[Mapping[str, Any]], fair_value: float | None) -> Markup:
@@ -183,8 +226,16 @@ def put_chart(symbol: str, rows: list[Mapping[str, Any]], fair_value: float | No
     y_ticks = nice_ticks(min(r["annualized"] for r in rows), max(r["annualized"] for r in rows))
     x = _Scale(x_ticks[0], x_ticks[-1], PLOT_LEFT, PLOT_RIGHT)
     y = _Scale(y_ticks[0], y_ticks[-1], PLOT_BOTTOM, PLOT_TOP)
-    entries = len(series) + (2 if fair_value is not None else 0)
-    height = LEGEND_TOP + math.ceil(entries / LEGEND_COLUMNS) * LEGEND_ROW
+    legend_rows = _legend_rows(
+        [
+            [
+                _LegendEntry(*_series_style(index), True, _series_label(expiration, members))
+                for index, (expiration, members) in enumerate(series.items())
+            ],
+            _fair_value_entries(fair_value),
+        ]
+    )
+    height = LEGEND_TOP + len(legend_rows) * LEGEND_ROW
     svg = accessible_svg(
         f"chart-{symbol}",
         "put-chart",
@@ -193,9 +244,8 @@ def put_chart(symbol: str, rows: list[Mapping[str, Any]], fair_value: float | No
         _description(symbol, series, fair_value),
     )
     _axes(svg, x, y, x_ticks, y_ticks)
-    legend = ET.Element("g", {"class": "legend"})
     for index, (expiration, members) in enumerate(series.items()):
-        color, shape = COLORS[index % len(COLORS)], SHAPES[index % len(SHAPES)]
+        shape, color = _series_style(index)
         group = ET.SubElement(svg, "g", {"class": "series", "data-expiration": expiration})
         for row in members:
             filled = fair_value is None or strike_badge(row["strike"], fair_value) == GOOD
@@ -207,27 +257,25 @@ def put_chart(symbol: str, rows: list[Mapping[str, Any]], fair_value: float | No
             point.set("class", "point filled" if filled else "point hollow")
             ET.SubElement(point, "title").text = _point_label(row)
             group.append(point)
-        _legend_entry(legend, index, shape, color, True, _series_label(expiration, members))
-    if fair_value is not None:
-        first = len(series)
-        _legend_entry(
-            legend,
-            first,
-            "circle",
-            AXIS_COLOR,
-            True,
-            f"filled: strike ≤ fair value {money(fair_value)}",
-        )
-        _legend_entry(
-            legend,
-            first + 1,
-            "circle",
-            AXIS_COLOR,
-            False,
-            f"hollow: strike > fair value {money(fair_value)}",
-        )
-    svg.append(legend)
+    svg.append(_legend(legend_rows))
     return Markup(ET.tostring(svg, encoding="unicode"))
+
+
+def _series_style(index: int) -> tuple[str, str]:
+    """The marker shape and color of the ``index``-th series."""
+    return SHAPES[index % len(SHAPES)], COLORS[index % len(COLORS)]
+
+
+def _fair_value_entries(fair_value: float | None) -> list[_LegendEntry]:
+    """The legend's entries saying what filled and hollow markers mean; none without a fair
+    value (every marker is filled then)."""
+    if fair_value is None:
+        return []
+    value = money(fair_value)
+    return [
+        _LegendEntry("circle", AXIS_COLOR, True, f"filled: strike ≤ fair value {value}"),
+        _LegendEntry("circle", AXIS_COLOR, False, f"hollow: strike > fair value {value}"),
+    ]
 
 
 def _series_label(expiration: str, members: list[Mapping[str, Any]]) -> str:
