@@ -89,15 +89,8 @@ def test_a_scan_that_does_not_fit_stops_saying_redis_is_full_and_grows_it_by_one
     print(f"{peak} at the peak (with the clients' buffers); one ticker's write {one_ticker:.0f}")
     print(f"bytes (largest), {whole / 120:.0f} (mean)")
     assert over <= one_ticker
-    assert result.exit_code == 1
     assert full_text(read_memory(client)) in result.output
-    assert FULL in result.output and "noeviction)" in result.output
-    status = app.test_client().get("/api/scan").get_json()
-    assert status["state"] == "idle" and status["outcome"] in ("failed", "interrupted")
-    assert FULL in status["last_run"] and FULL in status["last_run_facts"]["reason"]
-    assert 0 < status["progress"]["done"] < 120
-    assert FULL in app.test_client().get("/").get_data(as_text=True)
-    assert app.extensions["put_scanner"].store.lock_owner() is None
+    _said_full(app, result)
 
 
 def test_each_ticker_keeps_its_new_or_its_old_rows_and_earlier_rows_stay_readable(
@@ -222,14 +215,7 @@ def test_with_rq_the_batch_redis_refuses_fails_the_scan_at_once(app_config, tmp_
     finally:
         worker.stop()
 
-    assert result.exit_code == 1, result.output
-    assert FULL in result.output and "noeviction)" in result.output
-    status = app.test_client().get("/api/scan").get_json()
-    assert status["state"] == "idle" and status["outcome"] in ("failed", "interrupted")
-    assert FULL in status["last_run"] and FULL in status["last_run_facts"]["reason"]
-    assert 0 < status["progress"]["done"] < 120
-    assert FULL in app.test_client().get("/").get_data(as_text=True)
-    assert app.extensions["put_scanner"].store.lock_owner() is None
+    status = _said_full(app, result)
     # no batch raised, so RQ retried none (RQ's own bookkeeping may fail on a full Redis)
     batch_raised = re.compile(
         rf"job scan-{status['last_run_facts']['scan_id']}-\d+: exception raised"
@@ -261,3 +247,17 @@ def test_a_scan_redis_refuses_records_why_in_the_room_its_contract_keys_would_ta
     assert status["last_run_facts"]["scan_id"] == "second"
     assert status["last_run"].startswith("Scan failed at ") and FULL in status["last_run"]
     assert client.exists(*contract) == 0
+
+
+def _said_full(app, result) -> dict:
+    """Assert that ``flask scan`` failed saying Redis is full, that /api/scan and the page
+    say it too, that the scan stopped part-way and freed its lock; /api/scan's answer."""
+    assert result.exit_code == 1, result.output
+    assert FULL in result.output and "noeviction)" in result.output
+    status = app.test_client().get("/api/scan").get_json()
+    assert status["state"] == "idle" and status["outcome"] in ("failed", "interrupted")
+    assert FULL in status["last_run"] and FULL in status["last_run_facts"]["reason"]
+    assert 0 < status["progress"]["done"] < 120
+    assert FULL in app.test_client().get("/").get_data(as_text=True)
+    assert app.extensions["put_scanner"].store.lock_owner() is None
+    return status
