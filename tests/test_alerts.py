@@ -16,13 +16,14 @@ from scanner_app.alerts.ledger import FAILED, PAUSE_AFTER, SENT
 from scanner_app.alerts.message import MAX_ROWS, AlertMessage
 from scanner_app.alerts.service import Pending
 from scanner_app.alerts.threads import wait_for_deliveries
-from scanner_app.scan.stopping import stop_scans
+from scanner_app.scan.stopping import ScanInterrupted, stop_scans
 from scanner_app.screens.definition import check_screen
 
 from .accounts import create_user, log_in_as
 from .alert_receivers import SMTP_PASSWORD, http_receiver, smtp_server, wait_for
 from .production import PRODUCTION, log_in
 from .screens_data import add_user, forget_screens, no_screens_left  # noqa: F401 (a fixture)
+from .test_stopping import GatedMarket
 
 PUBLIC = "https://scanner.example.com"
 
@@ -127,6 +128,43 @@ def test_a_failed_scan_alerts_nothing(alerts_app, demo_provider):
         wait_for_deliveries("partial")
         assert scanner.store.read_status().facts.outcome == "failed"
     assert receiver.hits == 0
+
+
+def test_an_interrupted_scan_alerts_nothing(alerts_app, demo_provider):
+    """A shutdown stops the scan after AAPL (published, matching the screen) while KO waits
+    at its gate: it ends interrupted, sends nothing and records nothing; the next scan that
+    completes alerts as usual."""
+    market = GatedMarket(demo_provider, gated={"KO"})
+    app = alerts_app(MARKET_PROVIDER=market, SCAN_CONCURRENCY=1)
+    scanner = scanner_of(app)
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            scanner.engine().run("stopped")
+        except BaseException as error:
+            raised.append(error)
+
+    with http_receiver() as receiver:
+        screen = save(app, "Everything", "", [receiver.url])
+        assert scanner.store.acquire_lock("stopped")
+        thread = threading.Thread(target=run)
+        thread.start()
+        try:
+            wait_for(lambda: market.opened == ["AAPL", "KO"])
+            stop_scans()
+            thread.join(10)
+        finally:
+            market.gate.set()
+        assert not thread.is_alive() and isinstance(raised[0], ScanInterrupted)
+        assert wait_for_deliveries("stopped")
+        facts = scanner.store.read_status().facts
+        assert (facts.outcome, facts.done) == ("interrupted", 1)
+        assert receiver.hits == 0
+        assert scanner.alerts.ledger.recent(None) == []
+        assert scanner.alerts.ledger.digests()[screen.id] is None  # nothing claimed either
+        assert scan(app, "after") == "completed"
+        assert len(receiver.bodies) == 1 and "AAPL" in receiver.bodies[0]["message"]
 
 
 def test_a_target_is_paused_after_ten_failed_deliveries_until_re_enabled(alerts_app):

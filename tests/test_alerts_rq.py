@@ -1,5 +1,5 @@
-"""Alerts under ``SCAN_EXECUTOR=rq``: the finishing worker hands them to an RQ job, and two
-workers never send one contract twice."""
+"""Alerts under ``SCAN_EXECUTOR=rq``: the finishing worker hands them to an RQ job, two
+workers never send one contract twice, and a failing target is retried in the job."""
 
 from __future__ import annotations
 
@@ -97,3 +97,26 @@ def test_two_workers_alert_each_contract_once(rq_setup):
         titles = sorted(body["title"].split(" for ")[1] for body in receiver.bodies)
     assert titles == ["Again", "Everything"]
     assert [job.get_status() for job in jobs] == ["finished", "finished"]
+
+
+def test_a_receiver_answering_500_is_retried_in_the_job_and_recorded_as_failed(rq_setup):
+    """The RQ path retries like the thread path (the workers wait 10 ms, not 2 s, between
+    tries: ``ALERT_RETRY_SECONDS`` above); the scan has completed whatever the delivery did."""
+    app = rq_setup
+    scanner = app.extensions["put_scanner"]
+    user = local_user_id(scanner.database)
+    with http_receiver() as receiver:
+        receiver.status = 500
+        name, query = check_screen("Everything", "")
+        screen = scanner.screens.create(user, name, query, targets=[receiver.url])
+        scan_id = _scan(app)
+        assert receiver.hits == 4  # the first try and 3 retries
+    job = Job.fetch(alert_job_id(scan_id), connection=_queue(app).connection)
+    assert job.get_status() == "finished"  # a failed delivery is an outcome, not a crash
+    client = app.test_client()
+    [delivery] = client.get("/api/alerts").get_json()["deliveries"]
+    assert (delivery["screen_id"], delivery["outcome"]) == (screen.id, "failed")
+    assert delivery["contracts"] > 0 and "error=500" in delivery["error"]
+    assert "t0ken-abcdef" not in delivery["error"]
+    status = client.get("/api/scan").get_json()
+    assert (status["scan_id"], status["state"], status["outcome"]) == (scan_id, "idle", "completed")
