@@ -286,6 +286,20 @@ def run_scan_command(server: LiveServer) -> None:
         raise RuntimeError(f"flask scan exited with {result.returncode}:\n{result.stderr}")
 
 
+def run_flask(server: LiveServer, *args: str) -> None:
+    """Run ``flask ARGS`` against ``server``'s app, database and Redis."""
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", server.app, *args],
+        cwd=ROOT,
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
 @pytest.fixture
 def fresh_server(live_server: LiveServer, redis_url: str) -> LiveServer:
     """The live server with no scan running and none ever run: its Redis keys deleted."""

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from .axe import assert_no_violations
-from .conftest import PASSWORD, ROOT, LiveServer, run_scan_command
+from .conftest import PASSWORD, LiveServer, run_flask, run_scan_command
 
 pytestmark = pytest.mark.e2e
 
@@ -157,20 +155,6 @@ def _log_in_as_admin(page: Page, server: LiveServer) -> None:
     expect(page.get_by_role("navigation", name="Account")).to_contain_text("admin")
 
 
-def _flask(server: LiveServer, *args: str) -> None:
-    """Run ``flask ARGS`` against ``server``'s app, database and Redis."""
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", server.app, *args],
-        cwd=ROOT,
-        env=server.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-
-
 def test_the_users_page_has_no_violations(production_server: LiveServer, page: Page) -> None:
     _log_in_as_admin(page, production_server)
     page.goto(production_server.url + "/admin/users")
@@ -192,14 +176,14 @@ def test_the_watchlist_page_and_its_edit_row_have_no_violations(
 
 def test_the_saved_screens_page_has_no_violations(live_server: LiveServer, page: Page) -> None:
     name = "Accessible weekly income"
-    _flask(live_server, "screens", "add", name, "--query", "min_annualized=40&sort=annualized")
+    run_flask(live_server, "screens", "add", name, "--query", "min_annualized=40&sort=annualized")
     try:
         page.goto(live_server.url + "/screens")
         expect(page.get_by_role("heading", level=1)).to_have_text("Saved screens")
         expect(page.get_by_role("link", name=name)).to_be_visible()
         assert_no_violations(page)
     finally:
-        _flask(live_server, "screens", "delete", name)
+        run_flask(live_server, "screens", "delete", name)
 
 
 def test_the_not_found_page_has_no_violations(
@@ -224,7 +208,7 @@ def test_the_production_dashboard_with_the_market_closed_has_no_violations(
     expect(page.locator("#results .empty")).to_contain_text("The market is closed")
     assert_no_violations(page)
 
-    _flask(closed_market_server, "scan", "--force")  # rows, with the button still disabled
+    run_flask(closed_market_server, "scan", "--force")  # rows, with the button still disabled
     page.reload()
     expect(page.locator("#results tbody.ticker-group").first).to_be_visible()
     expect(scan).to_be_disabled()

@@ -1,12 +1,15 @@
 """Every results table fits a laptop screen without sideways scrolling, and on a phone the
-ticker stays fully visible while a table scrolls, in headless Chromium."""
+ticker stays fully visible while a table scrolls; the saved screens page fits both, in
+headless Chromium."""
 
 from __future__ import annotations
+
+import uuid
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import HELD_SHARES, LiveServer
+from .conftest import HELD_SHARES, LiveServer, run_flask
 
 pytestmark = pytest.mark.e2e
 
@@ -111,3 +114,36 @@ def test_on_a_phone_the_ticker_and_its_best_put_stay_in_view(
         page.goto(live_server.url + path)
         expect(page.locator(".table-wrap tbody th").first).to_be_visible()
         assert page.evaluate(HIDDEN_ROW_HEADERS, ".table-wrap") == [], path
+
+
+@pytest.mark.parametrize("viewport", [*LAPTOPS, PHONE], ids=lambda v: f"{v['width']}x{v['height']}")
+def test_the_saved_screens_page_fits_and_lays_each_screens_actions_in_a_row(
+    live_server: LiveServer, page: Page, viewport: dict
+) -> None:
+    name = f"Deep discount wheel candidates on cheap tech names {uuid.uuid4().hex[:6]}"
+    query = "min_annualized=15&min_dte=7&max_dte=45&max_delta=0.2&scope=all&sort=value"
+    alert = ["--alert", "mailtos://user:app-password@example.com"]
+    run_flask(live_server, "screens", "add", name, "--query", query, "--shared", *alert)
+    try:
+        page.set_viewport_size(viewport)
+        page.goto(live_server.url + "/screens")
+        section = page.locator("section.saved-screen", has_text=name)
+        expect(section.get_by_role("button", name="Send test")).to_be_visible()
+        assert page.evaluate(OVERFLOW)["page"] == 0
+        textarea = section.get_by_role("textbox", name="Alert targets")
+        assert "monospace" in textarea.evaluate("(area) => getComputedStyle(area).fontFamily")
+        card = section.bounding_box()
+        assert textarea.bounding_box()["width"] > card["width"] * 0.9  # the card's width
+        if viewport == PHONE:
+            return
+        actions = [
+            section.get_by_role("link", name="Apply", exact=True),
+            section.get_by_role("button", name="Rename"),
+            section.get_by_role("button", name="Keep private"),
+            section.get_by_role("button", name="Send test"),
+            section.get_by_role("button", name="Delete"),
+        ]
+        tops = {round(action.bounding_box()["y"]) for action in actions}
+        assert len(tops) == 1, f"the actions wrap at {viewport}: {tops}"
+    finally:
+        run_flask(live_server, "screens", "delete", name)
