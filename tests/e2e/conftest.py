@@ -271,33 +271,20 @@ def wait_until_idle(server: LiveServer, seconds: float = 30) -> None:
         time.sleep(0.2)
 
 
-def run_scan_command(server: LiveServer) -> None:
-    """Run ``flask scan`` in the foreground against ``server``'s Redis keys and watchlist."""
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", server.app, "scan"],
-        cwd=ROOT,
-        env=server.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"flask scan exited with {result.returncode}:\n{result.stderr}")
-
-
-def run_flask(server: LiveServer, *args: str) -> None:
-    """Run ``flask ARGS`` against ``server``'s app, database and Redis."""
+def run_flask(server: LiveServer, *args: str, stdin: str | None = None) -> None:
+    """Run ``flask ARGS`` in the foreground against ``server``'s app, database and Redis;
+    it must exit 0."""
     result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", server.app, *args],
         cwd=ROOT,
         env=server.env,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0, f"flask {args[0]} exited {result.returncode}: {result.stderr}"
 
 
 @pytest.fixture
@@ -318,7 +305,7 @@ def scanned_options(live_server: LiveServer) -> dict[str, list[dict[str, Any]]]:
     wait_until_idle(live_server)
     options = api_json(live_server, "/api/options")["options"]
     if not options:
-        run_scan_command(live_server)
+        run_flask(live_server, "scan")
         options = api_json(live_server, "/api/options")["options"]
     assert options, "a scan of the demo market found no puts"
     return options

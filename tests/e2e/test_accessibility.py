@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .axe import assert_no_violations
-from .conftest import PASSWORD, LiveServer, run_flask, run_scan_command
+from .conftest import PASSWORD, LiveServer, run_flask
 
 pytestmark = pytest.mark.e2e
 
@@ -118,7 +118,7 @@ def test_a_narrow_drilldown_scrolls_its_tables_by_keyboard(
 @pytest.fixture(scope="module")
 def history_server(session_server: LiveServer) -> LiveServer:
     """The in-session server after a scan: a year of history, today's rows marked new."""
-    run_scan_command(session_server)
+    run_flask(session_server, "scan")
     return session_server
 
 

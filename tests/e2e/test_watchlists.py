@@ -5,32 +5,15 @@ rows, and the calls of their own shares."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import ROOT, LiveServer
+from .conftest import LiveServer, run_flask
 
 pytestmark = pytest.mark.e2e
 
 TEAM_PASSWORD = "a long team password"
-
-
-def _flask(server: LiveServer, *args: str, stdin: str | None = None) -> None:
-    """Run ``flask --app wsgi ARGS`` against ``server``'s database and Redis."""
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", server.app, *args],
-        cwd=ROOT,
-        env=server.env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
 
 
 def _log_in(page: Page, server: LiveServer, username: str) -> None:
@@ -63,14 +46,15 @@ def test_two_users_each_see_their_own_rows_and_the_calls_of_their_own_shares(
     production_server: LiveServer, browser
 ) -> None:
     for name in ("ann", "ben"):
-        _flask(production_server, "users", "create", name, "--password-stdin", stdin=TEAM_PASSWORD)
+        new_user = ("users", "create", name, "--password-stdin")
+        run_flask(production_server, *new_user, stdin=TEAM_PASSWORD)
     ann = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     ben = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     _log_in(ann, production_server, "ann")
     _log_in(ben, production_server, "ben")
     _add_and_hold(ann, production_server, "IBM, ORCL", "IBM", "300")
     _add_and_hold(ben, production_server, "INTC\nQCOM", "QCOM", "200")
-    _flask(production_server, "scan", "--force")  # the market may be closed today
+    run_flask(production_server, "scan", "--force")  # the market may be closed today
 
     ann.goto(production_server.url + "/")
     ben.goto(production_server.url + "/")
