@@ -42,13 +42,8 @@ def scan_batch(scan_id: str, symbols: list[str]) -> None:
     except LockLost:
         engine.report_lost(scan_id)
         return
-    except ProviderRefused as error:
-        log.warning("scan %s: the market refused the account: %s", scan_id, error)
-        engine.fail(scan_id, error)
-        engine.release(scan_id)
-        return
-    except RedisFull as error:
-        log.error("scan %s stopped: %s", scan_id, error)
+    except (ProviderRefused, RedisFull) as error:
+        log.warning("scan %s stopped: %s", scan_id, error)
         engine.fail(scan_id, error)
         engine.release(scan_id)
         return

@@ -201,9 +201,9 @@ def expired_text(record: ScanRecord, opens: str | None = None) -> str:
     return f"{expired}. {scan_waits(opens)}" if opens else f"{expired}; press Scan"
 
 
-def status_line(status: Status, opens: str | None = None) -> str:
+def status_line(status: Status, scanner: Scanner) -> str:
     """The "Last scan" line for ``status``: how the last scan ended, or that its results
-    expired (and, with ``opens``, that the market is closed until then)."""
+    expired (and when ``scanner``'s market opens, while it is closed in production)."""
     if status.expired is not None:
-        return expired_text(status.expired, opens)
+        return expired_text(status.expired, market_opens(scanner))
     return last_run_text(status.facts, status.last_run)

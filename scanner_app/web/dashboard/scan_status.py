@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ...scan.store import UNAVAILABLE_MESSAGE, Progress, Status
 from ...services import current_scanner
-from ..display import market_opens, status_line
+from ..display import status_line
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ def scan_status(status: Status, *, note: str | None = None) -> ScanStatus:
         return unavailable_status(note, poll=False)
     return ScanStatus(
         state=status.state,
-        last_run=status_line(status, market_opens(current_scanner())),
+        last_run=status_line(status, current_scanner()),
         progress=status.current_progress,
         note=note,
         poll=status.state == "running",
